@@ -1,0 +1,52 @@
+// What a check reports: the status of a subsystem and of each of its targets, and what an action did.
+#pragma once
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace redundancy {
+
+using sys_time = std::chrono::system_clock::time_point;
+
+// Names shown in the API: only ever added to, never renamed.
+enum class status { healthy, degraded, unhealthy, unknown, disabled, paused };
+
+std::string_view to_string(status s);
+std::optional<status> status_from_string(std::string_view text);
+
+// True for the states that count against overall health: unknown and disabled never do.
+inline bool counts_as_unhealthy(status s) { return s == status::unhealthy; }
+
+struct target_health {
+  std::string name{};
+  status state{status::unknown};
+  std::string reason{};  // empty when healthy
+  boost::json::object detail{};
+};
+
+struct health {
+  status state{status::unknown};
+  std::string summary{};
+  std::vector<target_health> targets{};
+  sys_time checked_at{};
+};
+
+// One step of an action, in the order it ran ("pm2 restart api", exit 0, ...).
+struct action_step {
+  std::string name{};
+  bool ok{false};
+  std::string detail{};
+};
+
+struct action_result {
+  bool ok{false};
+  std::string summary{};
+  std::vector<action_step> steps{};
+  std::string output_tail{};  // the last few KiB of what the action's children printed
+};
+
+}  // namespace redundancy

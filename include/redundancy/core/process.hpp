@@ -1,0 +1,53 @@
+// Runs external tools (pm2, node, git, bash, netlify) as child processes without blocking the loop.
+#pragma once
+#include "redundancy/core/asio.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace redundancy {
+
+struct process_spec {
+  std::vector<std::string> argv{};  // argv[0] is looked up on PATH unless it holds a '/'; no shell
+  std::filesystem::path cwd{};      // empty: the daemon's working directory
+  std::map<std::string, std::string> env{};  // added to (or replacing) the daemon's environment
+  std::vector<std::string> unset_env{};      // removed from it; NOTIFY_SOCKET and WATCHDOG_* always are
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::size_t output_cap{1024 * 1024};  // per stream; the rest is read and dropped
+  std::chrono::milliseconds kill_grace{std::chrono::seconds(2)};  // SIGTERM to SIGKILL on timeout
+};
+
+struct process_result {
+  int exit_code{-1};     // -1 unless the child exited normally
+  int term_signal{0};    // the signal that ended it, 0 if none
+  std::string out{};
+  std::string err{};
+  std::chrono::milliseconds duration{};
+  bool timed_out{false};
+  bool truncated{false};  // stdout or stderr went over output_cap
+  std::string error{};    // could not start: "pm2: not found on PATH"; empty when it ran
+
+  bool started() const { return error.empty(); }
+  bool ok() const { return started() && !timed_out && term_signal == 0 && exit_code == 0; }
+  // One line for logs and action steps: "exit 1", "killed by SIGKILL after timeout 20s", "pm2: not found".
+  std::string describe() const;
+};
+
+// Runs the child in its own process group. On timeout, or when the awaiting coroutine is cancelled,
+// the whole group gets SIGTERM, then SIGKILL after kill_grace, and the child is reaped before this
+// returns. Never throws for a child's failure; a missing executable is a result with `error` set.
+awaitable<process_result> run_process(process_spec spec);
+
+// Ends every child process group still running (SIGTERM, a grace of up to `grace`, SIGKILL) and reaps
+// them. Called once at shutdown; blocks for at most `grace` plus a moment.
+void terminate_all_children(std::chrono::milliseconds grace);
+
+// How many children run_process has started that are not yet reaped.
+std::size_t running_children();
+
+}  // namespace redundancy
