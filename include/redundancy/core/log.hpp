@@ -51,7 +51,8 @@ class log_record {
 }  // namespace redundancy
 
 // RLOG("pm2", info) << "restarting " << app;   The message is only built when the level is enabled.
-#define RLOG(area, level)                                                      \
-  if (!::redundancy::log_enabled(::redundancy::severity::level)) {             \
-  } else                                                                       \
-    ::redundancy::log_record(area, ::redundancy::severity::level).stream()
+// A one-pass loop rather than if/else, so `if (x) RLOG(...) << y;` has no dangling else.
+#define RLOG(area, level)                                                                      \
+  for (bool rlog_once_ = ::redundancy::log_enabled(::redundancy::severity::level); rlog_once_; \
+       rlog_once_ = false)                                                                     \
+  ::redundancy::log_record(area, ::redundancy::severity::level).stream()

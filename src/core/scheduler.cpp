@@ -1,0 +1,206 @@
+// The check loops: one coroutine per subsystem, each check raced against its timeout.
+#include "redundancy/core/scheduler.hpp"
+
+#include "redundancy/core/duration.hpp"
+#include "redundancy/core/log.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <exception>
+
+namespace redundancy {
+
+struct scheduler::loop {
+  explicit loop(asio::any_io_executor ex) : wake(ex) {}
+  asio::steady_timer wake;          // sleeps until the next check; cancelled by check_now
+  asio::cancellation_signal cancel;  // ends the loop and the check in flight
+  bool requested{false};             // a check was asked for while waiting or checking
+  bool stopped{false};
+};
+
+std::string_view to_string(check_outcome o) {
+  switch (o) {
+    case check_outcome::ok: return "ok";
+    case check_outcome::failed: return "failed";
+    case check_outcome::error: return "error";
+    case check_outcome::timeout: return "timeout";
+  }
+  return "error";
+}
+
+namespace {
+
+check_outcome outcome_of(const health& h) {
+  switch (h.state) {
+    case status::unhealthy: return check_outcome::failed;
+    case status::unknown: return check_outcome::error;
+    default: return check_outcome::ok;
+  }
+}
+
+// A check that could not tell keeps the targets it saw last: stale rows beat an empty table, and the
+// overall status says the data is not current.
+health could_not_tell(const health& previous, std::string summary) {
+  health h = previous;
+  h.state = status::unknown;
+  h.summary = std::move(summary);
+  h.checked_at = std::chrono::system_clock::now();
+  return h;
+}
+
+}  // namespace
+
+scheduler::scheduler(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+scheduler::~scheduler() { stop(); }
+
+void scheduler::add(std::shared_ptr<subsystem> target, check_schedule schedule) {
+  std::string name{target->name()};
+  auto& s = states_[name];
+  s.target = std::move(target);
+  s.schedule = schedule;
+  loops_[name] = std::make_unique<loop>(executor_);
+  if (started_) spawn(name);
+}
+
+void scheduler::reschedule(std::string_view name, check_schedule schedule) {
+  auto it = states_.find(name);
+  if (it == states_.end()) return;
+  it->second.schedule = schedule;
+  // Wake the loop so a shorter interval applies now rather than after the old one runs out.
+  auto& l = *loops_.find(name)->second;
+  if (!it->second.running) {
+    l.wake.cancel();
+  }
+}
+
+void scheduler::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& [name, s] : states_) spawn(name);
+}
+
+void scheduler::spawn(const std::string& name) {
+  auto& l = *loops_.at(name);
+  const auto& s = states_.at(name);
+  RLOG("redundancy", info) << name << ": checking every " << format_duration(s.schedule.interval)
+                           << ", each check bounded by " << format_duration(s.schedule.timeout);
+  asio::co_spawn(executor_, run_loop(name),
+                 asio::bind_cancellation_slot(l.cancel.slot(), [name](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const boost::system::system_error& error) {
+                     if (error.code() == asio::error::operation_aborted) return;
+                     RLOG("redundancy", error) << name << ": check loop ended: " << error.what();
+                   } catch (const std::exception& error) {
+                     RLOG("redundancy", error) << name << ": check loop ended: " << error.what();
+                   }
+                 }));
+}
+
+void scheduler::stop() {
+  for (auto& [name, l] : loops_) {
+    if (l->stopped) continue;
+    l->stopped = true;
+    l->wake.cancel();
+    l->cancel.emit(asio::cancellation_type::terminal);
+  }
+}
+
+bool scheduler::check_now(std::string_view name) {
+  if (name.empty()) {
+    for (auto& [each, s] : states_) check_now(each);
+    return true;
+  }
+  auto it = loops_.find(name);
+  if (it == loops_.end()) return false;
+  auto& l = *it->second;
+  l.requested = true;
+  // While a check runs the request waits for it to finish, then runs once more.
+  if (!states_.find(name)->second.running) l.wake.cancel();
+  return true;
+}
+
+const subsystem_state* scheduler::state(std::string_view name) const {
+  auto it = states_.find(name);
+  return it == states_.end() ? nullptr : &it->second;
+}
+
+bool scheduler::busy() const {
+  for (const auto& [name, s] : states_)
+    if (s.running) return true;
+  return false;
+}
+
+awaitable<void> scheduler::run_loop(std::string name) {
+  auto& s = states_.at(name);
+  auto& l = *loops_.at(name);
+  // The first check runs at once: the daemon is "starting" until every subsystem has been seen.
+  l.requested = true;
+  while (!l.stopped) {
+    if (!l.requested) {
+      s.next_check_at = std::chrono::system_clock::now() + s.schedule.interval;
+      l.wake.expires_after(s.schedule.interval);
+      auto [ec] = co_await l.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (l.stopped) break;
+      if (ec && !l.requested) continue;  // woken by reschedule: wait again with the new interval
+    }
+    l.requested = false;
+    co_await run_one_check(s);
+  }
+}
+
+awaitable<void> scheduler::run_one_check(subsystem_state& s) {
+  const std::string name{s.target->name()};
+  s.running = true;
+  const auto started = std::chrono::steady_clock::now();
+  health result;
+  check_outcome outcome = check_outcome::ok;
+  try {
+    asio::steady_timer deadline(executor_, s.schedule.timeout);
+    auto raced = co_await (s.target->check() || deadline.async_wait(asio::use_awaitable));
+    if (raced.index() == 0) {
+      result = std::move(std::get<0>(raced));
+      outcome = outcome_of(result);
+    } else {
+      outcome = check_outcome::timeout;
+      result = could_not_tell(s.last, "check timed out after " + format_duration(s.schedule.timeout));
+    }
+  } catch (const boost::system::system_error& e) {
+    s.running = false;
+    if (e.code() == asio::error::operation_aborted) throw;  // the scheduler is stopping
+    outcome = check_outcome::error;
+    result = could_not_tell(s.last, std::string("check failed: ") + e.what());
+  } catch (const std::exception& e) {
+    outcome = check_outcome::error;
+    result = could_not_tell(s.last, std::string("check failed: ") + e.what());
+  }
+  s.running = false;
+  if (result.checked_at == sys_time{}) result.checked_at = std::chrono::system_clock::now();
+
+  const bool changed = !s.checked || s.last.state != result.state;
+  s.last_duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  s.last_outcome = outcome;
+  s.consecutive_failures = outcome == check_outcome::ok ? 0 : s.consecutive_failures + 1;
+  s.last = std::move(result);
+  s.checked = true;
+  ++s.checks;
+  s.next_check_at = std::chrono::system_clock::now() + s.schedule.interval;
+
+  if (changed) {
+    RLOG(name, info) << name << ": " << to_string(s.last.state) << ": " << s.last.summary << " (check "
+                     << to_string(outcome) << " in " << s.last_duration.count() << "ms, next in "
+                     << format_duration(s.schedule.interval) << ")";
+  } else {
+    RLOG(name, debug) << name << ": " << to_string(s.last.state) << ": " << s.last.summary << " (check "
+                      << to_string(outcome) << " in " << s.last_duration.count() << "ms, next in "
+                      << format_duration(s.schedule.interval) << ")";
+  }
+  if (observer_) observer_(s);
+}
+
+}  // namespace redundancy

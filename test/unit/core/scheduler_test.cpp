@@ -1,0 +1,159 @@
+// The scheduler with test-only subsystems: intervals, coalescing, timeouts, isolation of a hung check.
+#define BOOST_TEST_MODULE scheduler
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/core/scheduler.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+
+#include <chrono>
+#include <vector>
+
+using namespace redundancy;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// A subsystem whose check takes `check_time`, counts its calls and notices overlapping checks.
+class probe_subsystem final : public subsystem {
+ public:
+  probe_subsystem(std::string name, std::chrono::milliseconds check_time, status result = status::healthy)
+      : name_(std::move(name)), check_time_(check_time), result_(result) {}
+
+  std::string_view name() const override { return name_; }
+
+  awaitable<health> check() override {
+    ++calls;
+    started.push_back(steady::now());
+    if (++in_flight > 1) overlapped = true;
+    asio::steady_timer t(co_await asio::this_coro::executor, check_time_);
+    auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    --in_flight;
+    if (ec) throw boost::system::system_error(ec);
+    co_return health{.state = result_, .summary = "probe", .targets = {}, .checked_at = {}};
+  }
+  awaitable<action_result> recover(const health&) override { co_return action_result{}; }
+  awaitable<action_result> emergency() override { co_return action_result{}; }
+
+  int calls{0};
+  int in_flight{0};
+  bool overlapped{false};
+  std::vector<steady::time_point> started;
+
+ private:
+  std::string name_;
+  std::chrono::milliseconds check_time_;
+  status result_;
+};
+
+// Runs the io_context for `d`, then stops the scheduler and drains what is left.
+void run_for(asio::io_context& io, scheduler& s, std::chrono::milliseconds d) {
+  io.run_for(d);
+  s.stop();
+  io.restart();
+  io.run_for(200ms);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(checks_at_once_then_every_interval) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("probe", 1ms);
+  s.add(p, {.interval = 50ms, .timeout = 1s});
+  s.start();
+  run_for(io, s, 275ms);
+  // One at start, then about one per 50 ms: 5 or 6, never a burst, never starved.
+  BOOST_TEST(p->calls >= 5);
+  BOOST_TEST(p->calls <= 7);
+  const auto* state = s.state("probe");
+  BOOST_REQUIRE(state);
+  BOOST_TEST(state->checked);
+  BOOST_TEST(state->last.state == status::healthy);
+  BOOST_TEST(state->consecutive_failures == 0u);
+  BOOST_TEST(state->checks == static_cast<std::uint64_t>(p->calls));
+}
+
+BOOST_AUTO_TEST_CASE(check_now_coalesces_with_a_running_check) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("slow", 100ms);
+  s.add(p, {.interval = 10s, .timeout = 5s});
+  s.start();
+  // Let the first check begin, then ask 10 times while it runs.
+  io.run_for(20ms);
+  BOOST_TEST(p->calls == 1);
+  for (int i = 0; i < 10; ++i) BOOST_TEST(s.check_now("slow"));
+  run_for(io, s, 400ms);
+  // The 10 requests became one follow-up check, and the two never overlapped.
+  BOOST_TEST(p->calls == 2);
+  BOOST_TEST(!p->overlapped);
+}
+
+BOOST_AUTO_TEST_CASE(check_now_wakes_an_idle_loop) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("idle", 1ms);
+  s.add(p, {.interval = 10s, .timeout = 1s});
+  s.start();
+  io.run_for(30ms);
+  BOOST_TEST(p->calls == 1);
+  BOOST_TEST(s.check_now("idle"));
+  BOOST_TEST(!s.check_now("no-such-subsystem"));
+  run_for(io, s, 50ms);
+  BOOST_TEST(p->calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_hung_check_times_out_and_never_delays_another) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto hung = std::make_shared<probe_subsystem>("hung", 1h);
+  auto quick = std::make_shared<probe_subsystem>("quick", 1ms);
+  s.add(hung, {.interval = 10s, .timeout = 150ms});
+  s.add(quick, {.interval = 20ms, .timeout = 1s});
+  s.start();
+  run_for(io, s, 300ms);
+  // The quick subsystem kept its pace while the other hung: gaps near 20 ms, none near 150 ms.
+  BOOST_TEST(quick->calls >= 8);
+  for (std::size_t i = 1; i < quick->started.size(); ++i)
+    BOOST_TEST((quick->started[i] - quick->started[i - 1]) < 100ms);
+  const auto* state = s.state("hung");
+  BOOST_REQUIRE(state);
+  BOOST_TEST(state->checked);
+  BOOST_TEST(state->last_outcome == check_outcome::timeout);
+  BOOST_TEST(state->last.state == status::unknown);
+  BOOST_TEST(state->last.summary.find("timed out") != std::string::npos);
+  BOOST_TEST(state->consecutive_failures == 1u);
+  // The timed-out check was cancelled, not left running.
+  BOOST_TEST(hung->in_flight == 0);
+}
+
+BOOST_AUTO_TEST_CASE(failures_are_counted_until_a_check_passes) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("bad", 1ms, status::unhealthy);
+  s.add(p, {.interval = 20ms, .timeout = 1s});
+  std::vector<unsigned> seen;
+  s.on_checked([&](const subsystem_state& st) { seen.push_back(st.consecutive_failures); });
+  s.start();
+  run_for(io, s, 70ms);
+  BOOST_REQUIRE(seen.size() >= 3u);
+  for (std::size_t i = 0; i < seen.size(); ++i) BOOST_TEST(seen[i] == i + 1);
+  BOOST_TEST(s.state("bad")->last_outcome == check_outcome::failed);
+}
+
+BOOST_AUTO_TEST_CASE(stop_cancels_a_running_check) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("long", 1h);
+  s.add(p, {.interval = 1h, .timeout = 1h});
+  s.start();
+  io.run_for(20ms);
+  BOOST_TEST(s.busy());
+  s.stop();
+  io.restart();
+  io.run_for(100ms);
+  BOOST_TEST(!s.busy());
+  BOOST_TEST(p->in_flight == 0);
+}
