@@ -55,6 +55,7 @@ class scheduler {
   void on_checked(observer o) { observer_ = std::move(o); }
 
   void start();
+  asio::any_io_executor executor() const { return executor_; }
   // Cancels every loop and the checks in flight (their children are ended by the process runner).
   void stop();
 

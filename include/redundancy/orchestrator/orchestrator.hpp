@@ -1,0 +1,93 @@
+// The policy layer that makes the subsystems one system: overall health, automatic recovery, emergency
+// mode, pauses, events on every change, and the health report.
+#pragma once
+#include "redundancy/core/asio.hpp"
+#include "redundancy/core/config.hpp"
+#include "redundancy/core/scheduler.hpp"
+#include "redundancy/orchestrator/emergency_fsm.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace redundancy {
+
+class action_runner;
+class metrics;
+class store;
+
+// Overall status as /api/health shows it.
+enum class overall_status { starting, healthy, degraded, unhealthy, emergency };
+std::string_view to_string(overall_status s);
+
+struct pause_entry {
+  sys_time until{};
+  std::string reason{};
+};
+
+class orchestrator {
+ public:
+  orchestrator(const config& settings, scheduler& checks, action_runner& actions, store& history,
+               metrics& numbers);
+  orchestrator(const orchestrator&) = delete;
+  orchestrator& operator=(const orchestrator&) = delete;
+
+  // Hooks into the scheduler and the action runner; restores durable state (emergency attempts).
+  void start();
+  void apply(const config& settings);  // after a reload
+
+  overall_status overall() const;
+  const emergency_state& emergency() const { return emergency_; }
+  unsigned max_attempts() const { return settings_.orchestrator.max_recovery_attempts; }
+
+  // Runs the emergency recovery now, whatever the threshold. Returns the new action's id, or the
+  // running one's as `conflict` when one is already under way.
+  struct submitted {
+    std::int64_t id{0};
+    bool conflict{false};
+  };
+  submitted request_emergency(std::string requested_by);
+
+  // Pauses a subsystem ("pm2") or one target ("pm2/api"): no automatic recovery while it lasts, and it
+  // shows as paused. Returns an error message for an unknown target.
+  std::optional<std::string> pause(const std::string& target, std::chrono::milliseconds how_long, std::string reason);
+  std::optional<std::string> resume(const std::string& target);
+  std::optional<pause_entry> paused(const std::string& target) const;
+
+  // When the target ("pm2" or "pm2/api") entered its current status.
+  std::optional<sys_time> since(const std::string& target) const;
+
+  // One subsystem as /api/status and /api/subsystems/{name} show it.
+  boost::json::object subsystem_json(const subsystem_state& s, bool with_targets) const;
+  // GET /api/health and GET /api/status bodies.
+  boost::json::object health_json() const;
+  boost::json::object status_json() const;
+  // The health report: also written to log_dir/health-report-YYYY-MM-DD.json every report_interval.
+  boost::json::object report_json() const;
+
+ private:
+  void on_checked(const subsystem_state& s);
+  void record_transitions(const subsystem_state& s);
+  void maybe_recover(const subsystem_state& s);
+  void evaluate_emergency();
+  awaitable<void> run_timers();
+  void write_report();
+  health effective_health(const subsystem_state& s) const;
+  void event(std::string subsystem, std::string target, std::string kind, std::string severity,
+             std::string message, boost::json::object data = {});
+
+  config settings_;
+  scheduler& scheduler_;
+  action_runner& actions_;
+  store& store_;
+  metrics& metrics_;
+  emergency_state emergency_{};
+  std::map<std::string, pause_entry> pauses_;
+  std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
+  bool started_{false};
+};
+
+}  // namespace redundancy
