@@ -39,13 +39,14 @@ std::int64_t action_runner::submit(action_request request) {
   record.state = action_state::queued;
   record.created_at = std::chrono::system_clock::now();
   // Recorded before it runs, so a crash mid-action leaves a trace that the next start marks interrupted.
-  std::int64_t id = store_.add_action(record);
+  std::int64_t id = store_.add_action(record).value_or(0);
   if (id <= 0) {
     id = --unrecorded_;
     RLOG("orchestrator", error) << "could not record action " << request.kind << " " << request.subsystem
                                 << "; running it unrecorded";
   }
-  active_[id] = {request.subsystem, request.kind};
+  if (request.lane.empty()) request.lane = request.subsystem;
+  active_[id] = {request.lane, request.kind};
   asio::co_spawn(executor_, run(id, std::move(request)), asio::detached);
   return id;
 }
@@ -81,7 +82,7 @@ awaitable<void> action_runner::run(std::int64_t id, action_request request) {
 
   action_result result;
   try {
-    co_await acquire(request.subsystem);
+    co_await acquire(request.lane);
     record.state = action_state::running;
     record.started_at = std::chrono::system_clock::now();
     if (id > 0) store_.update_action(record);
@@ -94,7 +95,7 @@ awaitable<void> action_runner::run(std::int64_t id, action_request request) {
       result.ok = false;
       result.summary = std::string("action failed: ") + e.what();
     }
-    release(request.subsystem);
+    release(request.lane);
   } catch (const std::exception& e) {
     // Only cancellation at shutdown gets here: the record stays running and is marked interrupted
     // at the next start.

@@ -139,6 +139,7 @@ void orchestrator::maybe_recover(const subsystem_state& s) {
                    .subsystem = name,
                    .target = "",
                    .requested_by = "auto",
+                   .lane = {},
                    .work = [target, last]() { return target->recover(last); }});
 }
 
@@ -190,6 +191,7 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
        .subsystem = "orchestrator",
        .target = "",
        .requested_by = std::move(requested_by),
+       .lane = {},
        .work = [order, &runner]() -> awaitable<action_result> {
          action_result all{.ok = true, .summary = {}, .steps = {}, .output_tail = {}};
          for (const auto& target : order) {

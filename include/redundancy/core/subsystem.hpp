@@ -3,6 +3,11 @@
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/health.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace redundancy {
@@ -23,6 +28,16 @@ class subsystem {
 
   // The orchestrator's emergency step for this domain (restart everything, run everything, redeploy).
   virtual awaitable<action_result> emergency() = 0;
+
+  // The work for a person's request ("restart" with {"app": "api"}, "trigger", "deploy", ...), or why
+  // it cannot be done (unknown verb, bad arguments), answered as 400. Validation happens here, before
+  // anything is queued; the returned work runs later on the action runner.
+  using manual_work = std::function<awaitable<action_result>()>;
+  virtual boost::system::result<manual_work, std::string> manual(std::string_view verb,
+                                                                 const boost::json::object& args) {
+    (void)args;
+    return "the " + std::string(name()) + " subsystem has no '" + std::string(verb) + "' action";
+  }
 };
 
 }  // namespace redundancy

@@ -24,6 +24,7 @@ struct action_request {
   std::string subsystem{};     // its lane; "orchestrator" for the emergency, which takes lanes step by step
   std::string target{};        // an app, a workflow, or empty for the whole subsystem
   std::string requested_by{"auto"};  // auto, api
+  std::string lane{};          // what it must not run beside; empty means its subsystem
   std::function<awaitable<action_result>()> work{};
 };
 

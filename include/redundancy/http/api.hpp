@@ -1,0 +1,26 @@
+// The JSON API and /metrics of DESIGN.md, as routes on the HTTP router.
+#pragma once
+#include "redundancy/core/config.hpp"
+#include "redundancy/http/router.hpp"
+
+namespace redundancy {
+
+class action_runner;
+class metrics;
+class orchestrator;
+class scheduler;
+class store;
+
+struct api_context {
+  orchestrator& policy;
+  scheduler& checks;
+  action_runner& actions;
+  store& history;
+  metrics& numbers;
+  sys_time started_at{};
+};
+
+// Registers every route. Handlers read in-memory state or queue an action and answer 202 at once.
+void add_api_routes(http::router& routes, api_context context);
+
+}  // namespace redundancy
