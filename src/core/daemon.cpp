@@ -2,10 +2,19 @@
 #include "redundancy/core/daemon.hpp"
 
 #include "redundancy/core/asio.hpp"
+#include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/subsystems.hpp"
+#include "redundancy/http/api.hpp"
+#include "redundancy/http/metrics.hpp"
+#include "redundancy/http/router.hpp"
+#include "redundancy/http/server.hpp"
+#include "redundancy/http/token.hpp"
+#include "redundancy/orchestrator/actions.hpp"
+#include "redundancy/orchestrator/orchestrator.hpp"
+#include "redundancy/orchestrator/store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -38,13 +47,69 @@ log_settings log_settings_for(const config& c) {
   };
 }
 
+std::filesystem::path web_root_for(const config& c) {
+  if (c.http.web_root) return *c.http.web_root;
+  const std::filesystem::path installed = "/usr/share/redundancy/web";
+  std::error_code ec;
+  if (std::filesystem::exists(installed / "index.html", ec)) return installed;
+  return REDUNDANCY_SOURCE_WEB_ROOT;
+}
+
+std::string token_for(const config& c) {
+  auto token = http::load_token(c.http.token_file.value_or(c.state_dir / "token"));
+  if (!token) {
+    RLOG("http", error) << "no API token, every POST will be refused: " << token.error();
+    return {};
+  }
+  RLOG("http", info) << "API token from " << token->source << (token->created ? " (created)" : "");
+  return token->token;
+}
+
+http::server_settings server_settings_for(const config& c) {
+  http::server_settings s;
+  s.listen = c.http.listen;
+  s.token = token_for(c);
+  s.allowed_hosts = c.http.allowed_hosts;
+  s.web_root = web_root_for(c);
+  return s;
+}
+
+// The history lives in state_dir; when that file cannot be opened (corrupt, unreadable) the daemon
+// still watches and serves, keeping this life's history in memory and saying so.
+store open_history(const config& c, std::optional<std::string>& problem) {
+  const auto file = c.state_dir / "redundancy.db";
+  auto opened = store::open(file);
+  if (opened) {
+    const auto interrupted = opened->mark_unfinished_interrupted();
+    if (interrupted) RLOG("orchestrator", warning) << interrupted << " unfinished actions of the previous run marked interrupted";
+    return std::move(*opened);
+  }
+  problem = opened.error();
+  RLOG("orchestrator", error) << "history unavailable, keeping it in memory only: " << opened.error();
+  auto memory = store::open(":memory:");
+  if (!memory) throw std::runtime_error("cannot open an in-memory SQLite store: " + memory.error());
+  return std::move(*memory);
+}
+
 class daemon {
  public:
   daemon(config c, daemon_options options)
-      : config_(std::move(c)), options_(std::move(options)), scheduler_(io_.get_executor()) {}
+      : config_(std::move(c)),
+        options_(std::move(options)),
+        scheduler_(io_.get_executor()),
+        history_(open_history(config_, history_problem_)),
+        actions_(io_.get_executor(), history_, scheduler_),
+        policy_(config_, scheduler_, actions_, history_, metrics_),
+        server_(io_.get_executor(), server_settings_for(config_), routes_) {
+    add_api_routes(routes_, {.policy = policy_,
+                             .checks = scheduler_,
+                             .actions = actions_,
+                             .history = history_,
+                             .numbers = metrics_,
+                             .started_at = std::chrono::system_clock::now()});
+  }
 
   int run() {
-    init_logging(log_settings_for(config_));
     // Grandchildren orphaned by a tool we ran (pm2's own children, `sh -c 'a &'`) are re-parented
     // to us rather than to a PID 1 that may never reap them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -57,10 +122,25 @@ class daemon {
 
     RLOG("redundancy", info) << "redundancy " << REDUNDANCY_VERSION << " starting, pid " << ::getpid()
                              << ", config " << config_.source << ", project " << config_.project_dir.string();
+    if (auto bound = server_.listen(); !bound) {
+      RLOG("http", error) << bound.error();
+      return 1;
+    }
+    const auto endpoint = server_.local_endpoint();
+    const auto address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                     : endpoint.address().to_string()) +
+                         ":" + std::to_string(endpoint.port());
+    RLOG("http", info) << "listening on http://" << address << "/";
+    // Clients (the CLI, tests) read the real port here when the config asked for port 0.
+    if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
+      RLOG("http", warning) << "cannot write http.addr: " << *error;
+
     for (auto& made : make_subsystems(config_)) scheduler_.add(std::move(made.target), made.schedule);
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
+    policy_.start();
     scheduler_.start();
+    asio::co_spawn(io_, server_.run(), asio::detached);
 
     asio::co_spawn(io_, handle_signals(), asio::detached);
     io_.run();
@@ -90,6 +170,7 @@ class daemon {
   // Cancels every check (the process runner ends and reaps their children), lets the loop drain for
   // a bounded time, then stops it; whatever is still running is ended by terminate_all_children.
   awaitable<void> shut_down() {
+    server_.stop();
     scheduler_.stop();
     asio::steady_timer tick(io_);
     const auto deadline = std::chrono::steady_clock::now() + drain_limit;
@@ -110,6 +191,9 @@ class daemon {
     init_logging(log_settings_for(next));
     for (auto& made : make_subsystems(next))
       scheduler_.reschedule(made.target->name(), made.schedule);
+    policy_.apply(next);
+    server_.set_token(token_for(next));
+    server_.set_allowed_hosts(next.http.allowed_hosts);
     RLOG("redundancy", info) << "config reloaded from " << next.source;
     config_ = std::move(next);
   }
@@ -118,11 +202,20 @@ class daemon {
   config config_;
   daemon_options options_;
   scheduler scheduler_;
+  std::optional<std::string> history_problem_;
+  store history_;
+  metrics metrics_;
+  action_runner actions_;
+  orchestrator policy_;
+  http::router routes_;
+  http::server server_;
 };
 
 }  // namespace
 
 int run_daemon(config initial, const daemon_options& options) {
+  // Logging first: everything after it, opening the history included, has something to say.
+  init_logging(log_settings_for(initial));
   return daemon(std::move(initial), options).run();
 }
 

@@ -64,7 +64,7 @@ BOOST_FIXTURE_TEST_CASE(attempts_reset_only_after_lasting_health, fixture) {
   BOOST_TEST(state.attempts == 2u);
   step(0, false, 1min);
   BOOST_TEST((step(0, false, 30min) == emergency_decision::none));
-  BOOST_TEST(state.attempts == 2u);  // 31 minutes of health is not an hour
+  BOOST_TEST(state.attempts == 2u);  // 30 minutes of health is not an hour
   step(0, false, 30min);
   BOOST_TEST(state.attempts == 0u);
 }
