@@ -21,6 +21,12 @@ struct http_answer {
   int status{0};
   std::map<std::string, std::string> headers{};
   std::string body{};
+
+  // A header's value by lower-case name, "" when absent.
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 // A connection to 127.0.0.1:port. Every wait is bounded by `timeout` so a broken server fails a test
@@ -60,7 +66,9 @@ class raw_connection {
   }
 
   // Reads one answer; nullopt when the connection closes (or the timeout passes) before a whole one.
-  std::optional<http_answer> read_answer(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  // `head_request`: the answer to a HEAD request, whose Content-Length announces a body that is not sent.
+  std::optional<http_answer> read_answer(std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                         bool head_request = false) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::size_t header_end = std::string::npos;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos)
@@ -85,7 +93,7 @@ class raw_connection {
       answer.headers[name] = value;
     }
     std::size_t length = 0;
-    if (const auto it = answer.headers.find("content-length"); it != answer.headers.end())
+    if (const auto it = answer.headers.find("content-length"); it != answer.headers.end() && !head_request)
       length = std::stoul(it->second);
     while (buffer_.size() < length)
       if (!fill(deadline)) return std::nullopt;
