@@ -1,0 +1,318 @@
+// The Beast side of the HTTP server: accept loop, connection coroutines, limits and graceful stop.
+// The only Beast-heavy file besides beast_impl.cpp; everything it decides is in handle_request().
+#include "redundancy/http/server.hpp"
+
+#include "redundancy/core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <charconv>
+#include <unordered_set>
+
+namespace redundancy::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+struct server::state {
+  state(asio::any_io_executor ex, server_settings s, router& r)
+      : executor(ex), settings(std::move(s)), routes(r), acceptor(ex) {}
+
+  asio::any_io_executor executor;
+  server_settings settings;
+  router& routes;
+  tcp::acceptor acceptor;
+  std::unordered_set<tcp::socket*> sockets{};  // the open connections, closed by stop()
+  std::size_t open{0};                         // counted from accept, so a burst cannot overshoot the limit
+  bool stopping{false};
+};
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Registers a connection's socket for stop() and counts it down when the connection ends.
+class connection_guard {
+ public:
+  connection_guard(server::state& st, tcp::socket& socket) : st_(st), socket_(socket) { st_.sockets.insert(&socket_); }
+  connection_guard(const connection_guard&) = delete;
+  connection_guard& operator=(const connection_guard&) = delete;
+  ~connection_guard() {
+    st_.sockets.erase(&socket_);
+    --st_.open;
+  }
+
+ private:
+  server::state& st_;
+  tcp::socket& socket_;
+};
+
+// "host:port" or "[v6]:port" ("localhost" meaning 127.0.0.1) to an endpoint.
+std::optional<tcp::endpoint> parse_listen(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const auto close = text.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned short number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (ec != std::errc{} || end != port.data() + port.size() || port.empty()) return std::nullopt;
+  error_code bad;
+  const auto address = asio::ip::make_address(host == "localhost" ? std::string_view{"127.0.0.1"} : host, bad);
+  if (bad) return std::nullopt;
+  return tcp::endpoint(address, number);
+}
+
+// Fills req.path and req.query from an origin-form target; false when it is not one or a escape is malformed.
+bool parse_target(std::string_view target, request& req) {
+  if (target.empty() || target.front() != '/') return false;
+  const auto question = target.find('?');
+  auto path = percent_decode(target.substr(0, question));
+  if (!path || path->find('\0') != std::string::npos) return false;
+  req.path = std::move(*path);
+  if (question == std::string_view::npos) return true;
+  auto query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    auto name = percent_decode(pair.substr(0, equals), true);
+    auto value = percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
+    if (!name || !value) return false;
+    req.query[std::move(*name)] = std::move(*value);
+  }
+  return true;
+}
+
+request to_request(const bhttp::request<bhttp::string_body>& message) {
+  request req;
+  req.method = std::string(message.method_string());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, inserted] = req.headers.try_emplace(std::move(name), field.value());
+    if (!inserted) (it->second += ", ").append(field.value());
+  }
+  req.body = message.body();
+  return req;
+}
+
+bhttp::response<bhttp::string_body> to_message(response res, unsigned version, bool head) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(res.status), version};
+  message.set(bhttp::field::server, "redundancy");
+  message.set("X-Content-Type-Options", "nosniff");
+  if (!res.body.empty() || res.status != 304) message.set(bhttp::field::content_type, res.content_type);
+  for (auto& [name, value] : res.headers) message.set(name, value);
+  if (res.status == 304 || res.status == 204 || res.status < 200) return message;  // no body, no length
+  message.content_length(res.body.size());
+  if (!head) message.body() = std::move(res.body);
+  return message;
+}
+
+// Reads one request's header, answers `Expect: 100-continue`, then reads the body.
+awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   bhttp::request_parser<bhttp::string_body>& parser) {
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+  if (ec || parser.is_done()) co_return ec;
+  const auto expect = parser.get()[bhttp::field::expect];
+  if (beast::iequals(expect, "100-continue")) {
+    bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+    auto [write_ec, written] = co_await bhttp::async_write(stream, go_on, use_tuple);
+    if (write_ec) co_return write_ec;
+  }
+  auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+  co_return body_ec;
+}
+
+// Writes an error answer, then reads and drops what the client still sends for a short while and
+// closes: closing with unread data would reset the connection and the client might lose the answer.
+awaitable<void> answer_and_close(beast::tcp_stream& stream, const server_settings& settings, response res) {
+  auto message = to_message(std::move(res), 11, false);
+  message.keep_alive(false);
+  stream.expires_after(settings.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, message, use_tuple);
+  if (ec) co_return;
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(settings.close_linger);
+  std::array<char, 8192> scratch{};
+  for (std::size_t dropped = 0; dropped < 4 * 1024 * 1024;) {
+    auto [read_ec, read_n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+    if (read_ec) break;
+    dropped += read_n;
+  }
+  stream.socket().close(ignored);
+}
+
+// One connection: requests in turn (keep-alive), each read within read_timeout, with at most
+// idle_timeout between them. Ends on close, error, a limit, or stop().
+awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  connection_guard guard(*st, stream.socket());
+  beast::flat_buffer buffer;
+  const auto& settings = st->settings;
+
+  for (bool first = true; !st->stopping; first = false) {
+    if (!first && buffer.size() == 0) {
+      // Idle between requests: wait for the next request's first bytes, or close.
+      stream.expires_after(settings.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (ec) {
+        if (ec == beast::error::timeout) {
+          RLOG("http", debug) << "closing a connection idle for too long";
+        }
+        co_return;
+      }
+      buffer.commit(n);
+    }
+
+    stream.expires_never();
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(settings.header_limit, UINT32_MAX)));
+    parser.body_limit(settings.body_limit);
+    asio::steady_timer deadline(st->executor);
+    deadline.expires_after(settings.read_timeout);
+    auto outcome = co_await (read_request(stream, buffer, parser) || deadline.async_wait(use_tuple));
+
+    if (outcome.index() == 1) {
+      RLOG("http", debug) << "request not read within the read timeout: 408";
+      co_await answer_and_close(stream, settings, json_error(408, "request_timeout", "request not received in time"));
+      co_return;
+    }
+    const auto ec = std::get<0>(outcome);
+    if (ec == bhttp::error::header_limit) {
+      RLOG("http", debug) << "request header over " << settings.header_limit << " bytes: 431";
+      co_await answer_and_close(stream, settings, json_error(431, "header_too_large", "request header too large"));
+      co_return;
+    }
+    if (ec == bhttp::error::body_limit) {
+      RLOG("http", debug) << "request body over " << settings.body_limit << " bytes: 413";
+      co_await answer_and_close(stream, settings, json_error(413, "body_too_large", "request body too large"));
+      co_return;
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || st->stopping) {
+      co_return;  // the client went away between requests, or the server is stopping
+    }
+    if (ec) {
+      RLOG("http", debug) << "malformed request (" << ec.message() << "): 400";
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+        co_await answer_and_close(stream, settings, json_error(400, "bad_request", "malformed request"));
+      co_return;
+    }
+
+    const auto& message = parser.get();
+    request req = to_request(message);
+    const bool head = message.method() == bhttp::verb::head;
+    const bool keep_alive = message.keep_alive();
+    if (!parse_target(message.target(), req)) {
+      RLOG("http", debug) << "malformed request target: 400";
+      co_await answer_and_close(stream, settings, json_error(400, "bad_request", "malformed request target"));
+      co_return;
+    }
+    auto res = handle_request(req, message.version() >= 11, settings, st->routes);
+    RLOG("http", debug) << req.method << ' ' << req.path << ' ' << res.status;
+
+    auto reply = to_message(std::move(res), message.version(), head);
+    reply.keep_alive(keep_alive && !st->stopping);
+    stream.expires_after(settings.write_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, reply, use_tuple);
+    if (write_ec || !reply.keep_alive()) {
+      error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+}  // namespace
+
+server::server(asio::any_io_executor executor, server_settings settings, router& routes)
+    : state_(std::make_shared<state>(std::move(executor), std::move(settings), routes)) {}
+
+server::~server() { stop(); }
+
+boost::system::result<void, std::string> server::listen() {
+  const auto endpoint = parse_listen(state_->settings.listen);
+  if (!endpoint) return "cannot parse listen address '" + state_->settings.listen + "' (want host:port)";
+  error_code ec;
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint->protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(*endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acceptor.close(ignored);
+    return "cannot listen on " + state_->settings.listen + ": " + ec.message();
+  }
+  RLOG("http", info) << "listening on " << local_endpoint();
+  return {};
+}
+
+tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+awaitable<void> server::run() {
+  const auto st = state_;
+  while (!st->stopping && st->acceptor.is_open()) {
+    auto [ec, socket] = co_await st->acceptor.async_accept(use_tuple);
+    if (st->stopping || ec == asio::error::operation_aborted) break;
+    if (ec) {
+      // Out of descriptors and the like: the daemon lives; pause so the loop does not spin.
+      RLOG("http", warning) << "accept failed: " << ec.message();
+      asio::steady_timer pause(st->executor, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    if (st->open >= st->settings.max_connections) {
+      RLOG("http", debug) << "connection limit " << st->settings.max_connections << " reached: closing a new one";
+      error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++st->open;
+    asio::co_spawn(st->executor, run_connection(st, std::move(socket)), [](std::exception_ptr error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        RLOG("http", error) << "connection failed: " << e.what();
+      }
+    });
+  }
+}
+
+void server::stop() {
+  if (!state_) return;
+  state_->stopping = true;
+  error_code ignored;
+  state_->acceptor.close(ignored);
+  for (auto* socket : state_->sockets) socket->close(ignored);
+}
+
+void server::set_token(std::string token) { state_->settings.token = std::move(token); }
+
+void server::set_allowed_hosts(std::vector<std::string> hosts) { state_->settings.allowed_hosts = std::move(hosts); }
+
+std::size_t server::connection_count() const { return state_->open; }
+
+}  // namespace redundancy::http
