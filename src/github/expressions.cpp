@@ -238,6 +238,10 @@ bool names_function(std::string_view expr, std::initializer_list<std::string_vie
                      [&](std::string_view n) { return l.find(std::string(n) + "(") != std::string::npos; });
 }
 
+using text_result = boost::system::result<std::string, std::string>;
+// Both alternatives are strings, so each return says which one it is.
+text_result failed_text(std::string why) { return text_result(boost::system::in_place_error, std::move(why)); }
+
 }  // namespace
 
 boost::system::result<std::string, std::string> substitute(std::string_view text, const expression_context& ctx) {
@@ -247,15 +251,15 @@ boost::system::result<std::string, std::string> substitute(std::string_view text
     const auto open = text.find("${{", pos);
     if (open == std::string_view::npos) break;
     const auto close = text.find("}}", open + 3);
-    if (close == std::string_view::npos) return "unterminated '${{' in '" + std::string(text.substr(open, 40)) + "'";
+    if (close == std::string_view::npos) return failed_text("unterminated '${{' in '" + std::string(text.substr(open, 40)) + "'");
     out.append(text.substr(pos, open - pos));
     auto v = evaluate(text.substr(open + 3, close - open - 3), ctx);
-    if (!v) return v.error();
+    if (!v) return failed_text(v.error());
     out += v->text();
     pos = close + 2;
   }
   out.append(text.substr(pos));
-  return out;
+  return text_result(boost::system::in_place_value, std::move(out));
 }
 
 boost::system::result<bool, std::string> evaluate_condition(std::string_view expr, const expression_context& ctx) {

@@ -122,17 +122,17 @@ workflow_plan make_plan(const workflow& w) {
 
 boost::system::result<std::filesystem::path, std::string> find_workflow_file(const config& c,
                                                                              std::string_view workflow) {
+  using found = boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
   const auto dir = c.project_dir / c.github.workflows_dir;
   std::filesystem::path given{workflow};
   std::error_code ec;
-  if (given.has_parent_path() && std::filesystem::is_regular_file(given, ec)) return given;
-  for (const auto& f : workflow_files(dir, c.github.workflows)) {
-    if (f.filename() == given.filename() || f.stem() == given) return f;
+  if (given.has_parent_path() && std::filesystem::is_regular_file(given, ec))
+    return found(boost::system::in_place_value, given);
+  for (const auto* listed : {&c.github.workflows, static_cast<const std::vector<std::string>*>(nullptr)}) {
+    for (const auto& f : workflow_files(dir, listed ? *listed : std::vector<std::string>{}))
+      if (f.filename() == given.filename() || f.stem() == given) return found(boost::system::in_place_value, f);
   }
-  for (const auto& f : workflow_files(dir, {})) {
-    if (f.filename() == given.filename() || f.stem() == given) return f;
-  }
-  return "no workflow '" + std::string(workflow) + "' in " + dir.string();
+  return found(boost::system::in_place_error, "no workflow '" + std::string(workflow) + "' in " + dir.string());
 }
 
 boost::json::object coverage_json(const workflow_plan& p) {

@@ -1,0 +1,279 @@
+// The local runner on real workflows in a temporary git repository: env layering, working
+// directories, needs order, failure() cleanup, continue-on-error, timeouts that end the whole process
+// group, partial runs, secrets masked in logs.
+#define BOOST_TEST_MODULE github_local_runner
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/github/local_runner.hpp"
+#include "redundancy/github/plan.hpp"
+
+#include <boost/asio/use_future.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace redundancy;
+using namespace redundancy::github;
+
+namespace {
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write(const std::filesystem::path& p, const std::string& text) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// A throw-away git repository with a workflows folder, removed at the end.
+struct temp_repo {
+  std::filesystem::path dir;
+  config cfg;
+
+  temp_repo() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-gh-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(tmpl.data()));
+    dir = tmpl;
+    const std::string cmd = "cd '" + dir.string() +
+                            "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+                            "--allow-empty -m init";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    std::filesystem::create_directories(dir / "sub");
+    std::filesystem::create_directories(dir / "other");
+    cfg.project_dir = dir;
+    cfg.state_dir = dir / "state";
+    cfg.log_dir = dir / "logs";
+  }
+  ~temp_repo() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  void add_workflow(const std::string& name, const std::string& text) { write(dir / ".github/workflows" / name, text); }
+
+  local_run_report run(const std::string& name, std::string* streamed = nullptr) {
+    asio::io_context ioc;
+    const workflow w = load_workflow(dir / ".github/workflows" / name);
+    auto f = asio::co_spawn(
+        ioc,
+        [&]() -> awaitable<local_run_report> {
+          co_return co_await run_local(cfg, w, [&](std::string_view s) {
+            if (streamed) streamed->append(s);
+          });
+        },
+        asio::use_future);
+    ioc.run();
+    return f.get();
+  }
+
+  std::string sha() const {
+    const std::string cmd = "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    auto s = read(dir / "sha.txt");
+    return s.substr(0, s.find('\n'));
+  }
+};
+
+std::string steps_of(const action_result& r) {
+  std::string s = r.summary + "\n";
+  for (const auto& st : r.steps) s += st.name + " [" + (st.ok ? "ok" : "FAILED") + "] " + st.detail + "\n";
+  return s + r.output_tail;
+}
+
+// A pid is gone when it no longer exists or is only a zombie waiting for a reaper that is not us.
+bool pid_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  const auto stat = read("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(env_layers_working_directories_needs_order_outputs_and_secrets) {
+  temp_repo repo;
+  ::setenv("REDUNDANCY_TEST_SECRET", "hunter2-xyz", 1);
+  repo.add_workflow("layered.yml", R"yaml(name: layered
+on: workflow_dispatch
+env:
+  LEVEL: workflow
+  WF_ONLY: wf
+defaults:
+  run:
+    working-directory: sub
+jobs:
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    env:
+      LEVEL: job
+    steps:
+      - name: layers
+        env:
+          LEVEL: step
+        run: echo "second $LEVEL $WF_ONLY $(basename "$PWD")" >> "$GITHUB_WORKSPACE/order.txt"
+      - name: job level
+        working-directory: other
+        run: echo "second-job $LEVEL $(basename "$PWD") [${{ steps.x.outputs.y }}]" >> "$GITHUB_WORKSPACE/order.txt"
+  first:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: x
+        run: |
+          echo "y=from-output" >> "$GITHUB_OUTPUT"
+          echo "FROM_ENV=carried" >> "$GITHUB_ENV"
+      - run: echo "first $LEVEL $FROM_ENV ${{ steps.x.outputs.y }} $CI $GITHUB_SHA ${{ github.sha }}" >> "$GITHUB_WORKSPACE/order.txt"
+      - name: secret
+        env:
+          TOKEN: ${{ secrets.REDUNDANCY_TEST_SECRET }}
+        run: echo "token is $TOKEN and ${{ secrets.REDUNDANCY_TEST_SECRET }}"
+)yaml");
+  std::string streamed;
+  const auto report = repo.run("layered.yml", &streamed);
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  BOOST_TEST((report.conclusion == run_conclusion::success), steps_of(report.result));
+  const auto sha = repo.sha();
+  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha + " " + sha +
+                                                 "\nsecond step wf sub\nsecond-job job other []\n");
+  BOOST_REQUIRE(!report.log_file.empty());
+  BOOST_TEST(report.log_file.parent_path() == repo.dir / "logs/workflow-runs");
+  const auto log = read(report.log_file);
+  BOOST_TEST(log.find("token is *** and ***") != std::string::npos, log);
+  BOOST_TEST(log.find("hunter2-xyz") == std::string::npos);
+  BOOST_TEST(streamed.find("token is *** and ***") != std::string::npos, streamed);
+  BOOST_TEST(streamed.find("hunter2-xyz") == std::string::npos);
+  BOOST_TEST(steps_of(report.result).find("hunter2-xyz") == std::string::npos);
+  BOOST_TEST(report.result.steps.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(failure_cleanup_continue_on_error_and_skipped_dependents) {
+  temp_repo repo;
+  repo.add_workflow("fails.yml", R"yaml(on: push
+jobs:
+  main:
+    runs-on: x
+    steps:
+      - run: exit 3
+        continue-on-error: true
+      - run: echo after-tolerated >> "$GITHUB_WORKSPACE/marks.txt"
+      - name: breaks
+        run: exit 1
+      - run: echo never >> "$GITHUB_WORKSPACE/marks.txt"
+      - if: failure()
+        run: echo cleanup >> "$GITHUB_WORKSPACE/marks.txt"
+      - if: ${{ always() }}
+        run: echo always >> "$GITHUB_WORKSPACE/marks.txt"
+  dependent:
+    needs: main
+    runs-on: x
+    steps:
+      - run: echo dependent >> "$GITHUB_WORKSPACE/marks.txt"
+  notify:
+    needs: main
+    if: failure()
+    runs-on: x
+    steps:
+      - run: echo notify >> "$GITHUB_WORKSPACE/marks.txt"
+)yaml");
+  const auto report = repo.run("fails.yml");
+  BOOST_TEST(!report.result.ok);
+  BOOST_TEST((report.conclusion == run_conclusion::failure));
+  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n", steps_of(report.result));
+  BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos, report.result.summary);
+  BOOST_REQUIRE(report.result.steps.size() >= 2u);
+  BOOST_TEST(report.result.steps[0].ok);  // tolerated by continue-on-error
+  BOOST_TEST(report.result.steps[0].detail == "exit 3");
+}
+
+BOOST_AUTO_TEST_CASE(other_actions_and_unsupported_expressions_make_a_partial_run) {
+  temp_repo repo;
+  repo.add_workflow("partial.yml", R"yaml(on: push
+jobs:
+  build:
+    runs-on: x
+    steps:
+      - uses: actions/cache@v4
+        with:
+          path: x
+      - run: echo ran >> "$GITHUB_WORKSPACE/partial.txt"
+      - if: hashFiles('package-lock.json') != ''
+        run: echo never
+  call:
+    uses: ./.github/workflows/other.yml
+)yaml");
+  const auto plan = plan_workflow(repo.cfg, "partial");
+  BOOST_TEST(plan.at("valid").as_bool());
+  BOOST_TEST(plan.at("coverage").at("runnable").to_number<int>() == 2);
+  BOOST_TEST(plan.at("coverage").at("total").to_number<int>() == 4);
+  BOOST_TEST(plan.at("coverage").at("skipped").as_array().size() == 2u);
+
+  const auto report = repo.run("partial.yml");
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  BOOST_TEST((report.conclusion == run_conclusion::partial));
+  BOOST_TEST(read(repo.dir / "partial.txt") == "ran\n");
+  BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos, report.result.summary);
+  BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos, report.result.summary);
+  BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos, report.result.summary);
+}
+
+BOOST_AUTO_TEST_CASE(timed_out_step_ends_its_background_children) {
+  temp_repo repo;
+  repo.add_workflow("slow.yml", R"yaml(on: push
+jobs:
+  slow:
+    runs-on: x
+    steps:
+      - name: hangs
+        timeout-minutes: 0.02
+        run: |
+          (sleep 300; echo late >> "$GITHUB_WORKSPACE/late.txt") &
+          echo $! > "$GITHUB_WORKSPACE/bg.pid"
+          sleep 300
+      - if: always()
+        run: echo after >> "$GITHUB_WORKSPACE/after.txt"
+)yaml");
+  const auto report = repo.run("slow.yml");
+  BOOST_TEST(!report.result.ok);
+  BOOST_REQUIRE(!report.result.steps.empty());
+  BOOST_TEST(report.result.steps[0].detail.find("after timeout 1200ms") != std::string::npos,
+             steps_of(report.result));
+  BOOST_TEST(read(repo.dir / "after.txt") == "after\n");
+  const auto pid_text = read(repo.dir / "bg.pid");
+  BOOST_REQUIRE(!pid_text.empty());
+  const pid_t bg = static_cast<pid_t>(std::stol(pid_text));
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {  // the group was killed; give the kernel a moment
+    gone = pid_gone(bg);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!gone) ::kill(bg, SIGKILL);
+  BOOST_TEST(gone, "the step's background child " << bg << " survived the timeout");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_workflow_never_runs) {
+  temp_repo repo;
+  repo.add_workflow("broken.yml", R"yaml(on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: touch "$GITHUB_WORKSPACE/ran.txt"
+      - name: neither
+)yaml");
+  const auto report = repo.run("broken.yml");
+  BOOST_TEST(!report.result.ok);
+  BOOST_TEST(report.result.summary.find("broken.yml is invalid and is never run: broken.yml:7: jobs.a.steps[1]") !=
+                 std::string::npos,
+             report.result.summary);
+  BOOST_TEST(!std::filesystem::exists(repo.dir / "ran.txt"));
+}
