@@ -44,10 +44,10 @@ BOOST_AUTO_TEST_CASE(a_bad_config_exits_2_naming_the_file_and_key) {
 BOOST_AUTO_TEST_CASE(an_unknown_key_and_a_bad_override_are_errors) {
   temp_dir dir;
   const auto file = dir.path() / "redundancy.json";
-  write_text(file, R"({ "http": { "listen": "127.0.0.1:1" } })");
+  write_text(file, R"({ "http": { "lisen": "127.0.0.1:1" } })");
   auto r = run_binary({"config", "check", "--config", file.string()});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find("http.listen") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("http.lisen") != std::string::npos, r.err);
 
   write_text(file, "{}");
   r = run_binary({"config", "check", "--config", file.string()}, {{"REDUNDANCY_PM2__MAX_RESTART_ATTEMPTS", "many"}});
