@@ -117,13 +117,15 @@ class store {
   std::size_t prune(sys_time older_than);
 
   // Small durable key-value state: emergency attempts, per-target attempt counts, last deploy time.
+  // get_counter: nullopt when the key is missing or the read failed (logged).
   std::optional<std::string> get_counter(std::string_view key) const;
   bool set_counter(std::string_view key, std::string_view value);
   bool erase_counter(std::string_view key);
 
   // Webhook outbox. enqueue: due at `now`. due: items whose next attempt is at or before `now`,
-  // oldest first. ack: delivered (or given up), removed. retry: one more failed attempt, next try
-  // at `next_attempt`.
+  // oldest first. ack: delivered (or given up), removed. retry: one more failed attempt counted,
+  // next try at `next_attempt`. ack and retry give false when the write failed or there is no such
+  // item.
   std::optional<std::int64_t> enqueue_outbox(std::string target, std::string payload_json,
                                              sys_time now = std::chrono::system_clock::now());
   std::vector<outbox_item> due_outbox(sys_time now, std::size_t limit) const;
