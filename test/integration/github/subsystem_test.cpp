@@ -1,0 +1,378 @@
+// The github subsystem against a fake GitHub API (test/fixtures/github/fake_github.py) on loopback:
+// failed runs lead to a local backup and a dispatch once per failure, also across restarts; 304s;
+// rate limits, 500s, invalid JSON and silence give `unknown` and no backup; TLS with a CA of our own.
+#define BOOST_TEST_MODULE github_subsystem
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/core/time.hpp"
+#include "redundancy/github/subsystem.hpp"
+#include "redundancy/http/client.hpp"
+#include "test_paths.hpp"
+
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+using namespace redundancy;
+using namespace redundancy::github;
+namespace json = boost::json;
+
+namespace {
+
+template <typename T>
+T run(awaitable<T> a) {
+  asio::io_context ioc;
+  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
+  ioc.run();
+  return f.get();
+}
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string shell_quote(const std::string& s) { return "'" + s + "'"; }
+
+// The python fake, started on a free loopback port and ended by its pid.
+struct fake_github {
+  pid_t pid{-1};
+  int port{0};
+  std::string scheme{"http"};
+  std::string host{"127.0.0.1"};
+
+  explicit fake_github(std::vector<std::string> extra = {}) {
+    int fds[2];
+    BOOST_REQUIRE(::pipe(fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> args{"python3", std::string(REDUNDANCY_SOURCE_DIR) + "/test/fixtures/github/fake_github.py"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    BOOST_REQUIRE(::posix_spawnp(&pid, "python3", &actions, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    std::string line;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(fds[0]);
+    BOOST_REQUIRE_MESSAGE(!line.empty(), "the fake GitHub did not start");
+    port = std::stoi(line);
+  }
+  ~fake_github() {
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+
+  std::string url() const { return scheme + "://" + host + ":" + std::to_string(port); }
+
+  http::http_reply control(const std::string& method, const std::string& path, std::string body = {}) {
+    http::http_request_spec spec;
+    spec.method = method;
+    spec.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    spec.body = std::move(body);
+    return run(http::http_fetch(std::move(spec)));
+  }
+
+  void route(json::object spec) {
+    BOOST_REQUIRE(!https);
+    const auto r = control("POST", "/_control/route", json::serialize(spec));
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.error);
+  }
+
+  json::array requests() {
+    const auto r = control("GET", "/_control/requests");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.error);
+    return json::parse(r.body).as_array();
+  }
+
+  void clear() { control("POST", "/_control/clear"); }
+
+  bool https{false};
+};
+
+json::object run_json(std::uint64_t id, const char* conclusion, int minutes_ago) {
+  const auto created = std::chrono::system_clock::now() - std::chrono::minutes(minutes_ago);
+  return {{"id", id},
+          {"event", "push"},
+          {"status", "completed"},
+          {"conclusion", conclusion},
+          {"created_at", to_rfc3339(created)},
+          {"run_started_at", to_rfc3339(created)},
+          {"html_url", "https://github.com/acme/site/actions/runs/" + std::to_string(id)}};
+}
+
+const std::string runs_path = "/repos/acme/site/actions/workflows/sync.yml/runs";
+const std::string dispatch_path = "/repos/acme/site/actions/workflows/sync.yml/dispatches";
+
+struct fixture {
+  std::filesystem::path dir;
+  config cfg;
+  fake_github gh;
+
+  fixture() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(tmpl.data()));
+    dir = tmpl;
+    const std::string cmd = "cd " + shell_quote(dir.string()) +
+                            " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+                            "--allow-empty -m init";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    std::filesystem::create_directories(dir / ".github/workflows");
+    std::ofstream(dir / ".github/workflows/sync.yml") << R"yaml(name: sync
+on:
+  push:
+  workflow_dispatch:
+jobs:
+  sync:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo backup-ran >> "$GITHUB_WORKSPACE/backup.txt"
+)yaml";
+    cfg.project_dir = dir;
+    cfg.state_dir = dir / "state";
+    cfg.log_dir = dir / "logs";
+    cfg.github.repository = "acme/site";
+    cfg.github.api_url = gh.url();
+    cfg.github.token_env = "REDUNDANCY_TEST_GH_TOKEN";
+    cfg.github.timeout = std::chrono::seconds(5);
+    ::setenv("REDUNDANCY_TEST_GH_TOKEN", "test-token-123", 1);
+    gh.route({{"path", "/repos/acme/site"},
+              {"body", json::serialize(json::object{{"default_branch", "trunk"},
+                                                    {"pushed_at", to_rfc3339(std::chrono::system_clock::now())}})}});
+    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
+              {"body", R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
+    gh.route({{"method", "POST"}, {"path", dispatch_path}, {"status", 204}});
+  }
+  ~fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  void serve_runs(json::array runs, json::object extra = {}) {
+    json::object spec{{"path", runs_path},
+                      {"body", json::serialize(json::object{{"total_count", runs.size()}, {"workflow_runs", runs}})}};
+    for (auto& [k, v] : extra) spec[k] = v;
+    gh.route(spec);
+  }
+
+  std::shared_ptr<github_subsystem> make() { return std::make_shared<github_subsystem>(cfg); }
+
+  unsigned backups() const {
+    const auto text = read(dir / "backup.txt");
+    return static_cast<unsigned>(std::count(text.begin(), text.end(), '\n'));
+  }
+
+  unsigned dispatches() {
+    unsigned n = 0;
+    for (const auto& r : gh.requests())
+      if (r.at("method") == "POST" && r.at("path").as_string() == dispatch_path) ++n;
+    return n;
+  }
+};
+
+const target_health& target(const health& h, const std::string& name) {
+  for (const auto& t : h.targets)
+    if (t.name == name) return t;
+  BOOST_FAIL("no target " + name);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fixture) {
+  serve_runs({run_json(103, "failure", 10), run_json(102, "failure", 20), run_json(101, "timed_out", 30),
+              run_json(100, "success", 40)});
+  auto sub = make();
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((h.state == status::unhealthy), h.summary);
+  BOOST_TEST((t.state == status::unhealthy));
+  BOOST_TEST(t.reason == "3 consecutive failures (newest: run 103 failure)");
+  BOOST_TEST(t.detail.at("consecutive_failures").to_number<int>() == 3);
+  BOOST_TEST(t.detail.at("valid").as_bool());
+  BOOST_TEST(t.detail.at("coverage").at("runnable").to_number<int>() == 1);
+  BOOST_REQUIRE(t.detail.at("last_runs").as_array().size() == 4u);
+  BOOST_TEST(t.detail.at("last_runs").at(0).at("url") == "https://github.com/acme/site/actions/runs/103");
+  BOOST_TEST(t.detail.at("last_runs").at(0).at("conclusion") == "failure");
+  BOOST_TEST(t.detail.at("last_backup").is_null());
+
+  // The GET carried GitHub's headers.
+  const auto seen = fixture::gh.requests();
+  bool checked_headers = false;
+  for (const auto& r : seen) {
+    if (r.at("path").as_string() != runs_path) continue;
+    const auto& hd = r.at("headers").as_object();
+    BOOST_TEST(hd.at("authorization") == "Bearer test-token-123");
+    BOOST_TEST(hd.at("accept") == "application/vnd.github+json");
+    BOOST_TEST(hd.at("x-github-api-version") == "2022-11-28");
+    BOOST_TEST(hd.at("user-agent").as_string().starts_with("redundancy/"));
+    BOOST_TEST(r.at("query") == "per_page=30");
+    checked_headers = true;
+  }
+  BOOST_TEST(checked_headers);
+
+  const auto r = run(sub->recover(h));
+  BOOST_TEST(r.ok, r.summary);
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(r.summary == "sync.yml backup done: local: success; dispatch: sent", r.summary);
+  json::object dispatch;
+  for (const auto& req : fixture::gh.requests())
+    if (req.at("method") == "POST" && req.at("path").as_string() == dispatch_path) dispatch = req.as_object();
+  BOOST_REQUIRE(!dispatch.empty());
+  BOOST_TEST(json::parse(dispatch.at("body").as_string()) == (json::value(json::object{{"ref", "trunk"}})));
+  const auto& hd = dispatch.at("headers").as_object();
+  BOOST_TEST(hd.at("authorization") == "Bearer test-token-123");
+  BOOST_TEST(hd.at("content-type") == "application/json");
+  BOOST_TEST(hd.at("x-github-api-version") == "2022-11-28");
+  BOOST_TEST(hd.at("accept") == "application/vnd.github+json");
+  BOOST_TEST(hd.contains("user-agent"));
+
+  // The same failure again: nothing happens.
+  h = run(sub->check());
+  BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("mode") == "local+dispatch");
+  BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("ok").as_bool());
+  auto again = run(sub->recover(h));
+  BOOST_TEST(again.summary == "no backup due: sync.yml was already backed up for run:103", again.summary);
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+
+  // A restarted daemon remembers.
+  auto restarted = make();
+  h = run(restarted->check());
+  again = run(restarted->recover(h));
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+
+  // A new failed run is a new failure: one more backup.
+  serve_runs({run_json(104, "failure", 5), run_json(103, "failure", 10), run_json(102, "failure", 20),
+              run_json(101, "timed_out", 30)});
+  h = run(restarted->check());
+  BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 4);
+  run(restarted->recover(h));
+  BOOST_TEST(backups() == 2u);
+  BOOST_TEST(dispatches() == 2u);
+
+  // A success resets the count.
+  serve_runs({run_json(105, "success", 1), run_json(104, "failure", 5), run_json(103, "failure", 10)});
+  h = run(restarted->check());
+  BOOST_TEST((h.state == status::healthy), h.summary);
+  BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 0);
+  again = run(restarted->recover(h));
+  BOOST_TEST(backups() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(unchanged_answers_use_the_etag, fixture) {
+  serve_runs({run_json(2, "failure", 10), run_json(1, "success", 20)}, {{"etag", "W/\"abc\""}});
+  auto sub = make();
+  auto first = run(sub->check());
+  fixture::gh.clear();
+  auto second = run(sub->check());
+  BOOST_TEST((target(second, "sync.yml").state == status::degraded), target(second, "sync.yml").reason);
+  BOOST_TEST(target(second, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 1);
+  bool saw_304 = false;
+  for (const auto& r : fixture::gh.requests()) {
+    if (r.at("path").as_string() != runs_path) continue;
+    BOOST_TEST(r.at("headers").at("if-none-match") == "W/\"abc\"");
+    saw_304 = r.at("answered").to_number<int>() == 304;
+  }
+  BOOST_TEST(saw_304);
+}
+
+BOOST_FIXTURE_TEST_CASE(rate_limits_errors_and_silence_are_unknown_without_backup, fixture) {
+  cfg.github.timeout = std::chrono::milliseconds(700);
+  const json::array failing{run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)};
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
+                         .count();
+  struct variant {
+    const char* name;
+    json::object spec;
+    const char* reason;
+  };
+  const std::vector<variant> variants{
+      {"rate limit",
+       {{"status", 403},
+        {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}},
+        {"body", R"({"message": "API rate limit exceeded"})"}},
+       "rate-limited by GitHub (403) until "},
+      {"secondary limit", {{"status", 429}, {"headers", json::object{{"retry-after", "120"}}}}, "rate-limited by GitHub (429)"},
+      {"server error", {{"status", 500}, {"body", R"({"message": "boom"})"}}, "GitHub answered 500 to GET"},
+      {"invalid json", {{"status", 200}, {"body", "{not json"}}, "GitHub answered invalid JSON"},
+      {"wrong shape", {{"status", 200}, {"body", R"({"workflow_runs": 3})"}}, "run list is not understood"},
+      {"silence", {{"status", 200}, {"delay", 3}, {"body", json::serialize(json::object{{"workflow_runs", failing}})}},
+       "cannot reach GitHub"},
+  };
+  for (const auto& v : variants) {
+    BOOST_TEST_CONTEXT(v.name) {
+      json::object spec = v.spec;
+      spec["path"] = runs_path;
+      fixture::gh.route(spec);
+      fixture::gh.clear();
+      auto sub = make();
+      auto h = run(sub->check());
+      const auto& t = target(h, "sync.yml");
+      BOOST_TEST((t.state == status::unknown), t.reason);
+      BOOST_TEST((h.state == status::unknown), h.summary);
+      BOOST_TEST(t.reason.find(v.reason) != std::string::npos, t.reason);
+      auto r = run(sub->recover(h));
+      BOOST_TEST(r.summary == "no backup due", r.summary);
+      BOOST_TEST(backups() == 0u);
+      BOOST_TEST(dispatches() == 0u);
+      if (std::string(v.name) == "rate limit") {
+        // While blocked the client does not ask again.
+        fixture::gh.clear();
+        h = run(sub->check());
+        BOOST_TEST((target(h, "sync.yml").state == status::unknown));
+        unsigned asked = 0;
+        for (const auto& req : fixture::gh.requests())
+          if (req.at("path").as_string() == runs_path) ++asked;
+        BOOST_TEST(asked == 0u);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nothing_to_watch_is_disabled) {
+  config cfg;
+  cfg.project_dir = std::filesystem::temp_directory_path() / "redundancy-nothing-here";
+  cfg.state_dir = cfg.project_dir / "state";
+  auto sub = std::make_shared<github_subsystem>(cfg);
+  auto h = run(sub->check());
+  BOOST_TEST((h.state == status::disabled));
+  BOOST_TEST(h.summary.find("nothing to watch: no workflow files in") != std::string::npos, h.summary);
+  BOOST_TEST(!counts_as_unhealthy(h.state));
+}
+
+BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
+  config cfg;
+  cfg.project_dir = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github";
+  cfg.github.workflows_dir = "workflows";
+  cfg.state_dir = std::filesystem::temp_directory_path() / "redundancy-trigger-state";
+  auto sub = std::make_shared<github_subsystem>(cfg);
+  BOOST_TEST(!sub->manual("trigger", json::object{{"workflow", "missing.yml"}}).has_value());
+  auto invalid = sub->manual("trigger", json::object{{"workflow", "invalid-step.yml"}});
+  BOOST_REQUIRE(!invalid.has_value());
+  BOOST_TEST(invalid.error().find("invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
+             invalid.error());
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}}).error() ==
+             "mode: expected \"local\" or \"dispatch\"");
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}).has_value());
+  BOOST_TEST(!sub->manual("restart", json::object{}).has_value());
+}
