@@ -85,13 +85,13 @@ struct fake_github {
   http::http_reply control(const std::string& method, const std::string& path, std::string body = {}) {
     http::http_request_spec spec;
     spec.method = method;
-    spec.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    spec.url = url() + path;
     spec.body = std::move(body);
+    spec.ca_file = ca_file;
     return run(http::http_fetch(std::move(spec)));
   }
 
   void route(json::object spec) {
-    BOOST_REQUIRE(!https);
     const auto r = control("POST", "/_control/route", json::serialize(spec));
     BOOST_REQUIRE_MESSAGE(r.status == 200, r.error);
   }
@@ -104,7 +104,7 @@ struct fake_github {
 
   void clear() { control("POST", "/_control/clear"); }
 
-  bool https{false};
+  std::optional<std::filesystem::path> ca_file{};
 };
 
 json::object run_json(std::uint64_t id, const char* conclusion, int minutes_ago) {
@@ -375,4 +375,53 @@ BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
              "mode: expected \"local\" or \"dispatch\"");
   BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}).has_value());
   BOOST_TEST(!sub->manual("restart", json::object{}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghtls-XXXXXX").string();
+  BOOST_REQUIRE(::mkdtemp(tmpl.data()));
+  const std::filesystem::path dir = tmpl;
+  const std::string d = shell_quote(dir.string());
+  // A CA, a server certificate it signs for localhost, and an unrelated CA.
+  const std::string cmd =
+      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca" +
+      " 2>/dev/null && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null" +
+      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > ext && openssl x509 -req -in srv.csr -CA ca.pem" +
+      " -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null && openssl req -x509 -newkey" +
+      " rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  {
+    fake_github gh({"--cert", (dir / "srv.pem").string(), "--key", (dir / "srv.key").string()});
+    gh.scheme = "https";
+    gh.host = "localhost";
+    gh.ca_file = dir / "ca.pem";
+    gh.route({{"path", "/repos/acme/site"}, {"body", R"({"default_branch": "main"})"}});
+    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"}, {"body", R"({"state": "active"})"}});
+    gh.route({{"path", runs_path},
+              {"body", json::serialize(json::object{{"workflow_runs", json::array{run_json(1, "success", 5)}}})}});
+
+    config cfg;
+    cfg.project_dir = dir;
+    cfg.state_dir = dir / "state";
+    std::filesystem::create_directories(dir / ".github/workflows");
+    std::ofstream(dir / ".github/workflows/sync.yml") << "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
+    cfg.github.repository = "acme/site";
+    cfg.github.api_url = gh.url();
+    cfg.github.token_env = "REDUNDANCY_TEST_GH_TOKEN";
+    ::setenv("REDUNDANCY_TEST_GH_TOKEN", "test-token-123", 1);
+    cfg.github.ca_file = dir / "ca.pem";
+    auto h = run(std::make_shared<github_subsystem>(cfg)->check());
+    BOOST_TEST((target(h, "sync.yml").state == status::healthy), target(h, "sync.yml").reason);
+    BOOST_TEST(target(h, "sync.yml").detail.at("last_runs").as_array().size() == 1u);
+
+    cfg.github.ca_file = dir / "other.pem";
+    h = run(std::make_shared<github_subsystem>(cfg)->check());
+    const auto& t = target(h, "sync.yml");
+    BOOST_TEST((t.state == status::unknown), t.reason);
+    BOOST_TEST(t.reason.find("cannot reach GitHub (https://localhost:") == 0u, t.reason);
+    BOOST_TEST(t.reason.find("certificate") != std::string::npos, t.reason);
+    BOOST_TEST_MESSAGE("wrong CA: " << t.reason);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
