@@ -7,7 +7,9 @@ namespace redundancy {
 
 std::vector<scheduled_subsystem> make_subsystems(const config& c) {
   std::vector<scheduled_subsystem> made;
-  if (c.github.enabled) made.push_back({std::make_shared<github::github_subsystem>(c), check_schedule{c.github.interval, c.github.timeout}});
+  if (c.github.enabled)
+    made.push_back({std::make_shared<github::github_subsystem>(c),
+                    check_schedule{c.github.interval, c.github.timeout}});
   return made;
 }
 

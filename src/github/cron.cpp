@@ -20,7 +20,10 @@ const std::array<field_spec, 5> fields{{
     {"minute", 0, 59, {}},
     {"hour", 0, 23, {}},
     {"day of month", 1, 31, {}},
-    {"month", 1, 12, {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}},
+    {"month",
+     1,
+     12,
+     {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}},
     // 7 is accepted as Sunday too (folded to 0 after parsing).
     {"day of week", 0, 7, {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}},
 }};
@@ -50,7 +53,8 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 
 // Sets the bits of one field; returns why it is wrong.
-std::optional<std::string> parse_field(std::string_view text, const field_spec& f, std::vector<bool>& bits) {
+std::optional<std::string> parse_field(std::string_view text, const field_spec& f,
+                                       std::vector<bool>& bits) {
   bits.assign(static_cast<std::size_t>(f.high + 1), false);
   for (auto item : split(text, ',')) {
     if (item.empty()) return std::string("empty list item");
@@ -79,7 +83,8 @@ std::optional<std::string> parse_field(std::string_view text, const field_spec& 
       }
       for (int v : {low, high})
         if (v < f.low || v > f.high)
-          return std::to_string(v) + " is out of range " + std::to_string(f.low) + "-" + std::to_string(f.high);
+          return std::to_string(v) + " is out of range " + std::to_string(f.low) + "-" +
+                 std::to_string(f.high);
       if (low > high) return "range " + std::string(item) + " runs backwards";
     }
     for (int v = low; v <= high; v += step) bits[static_cast<std::size_t>(v)] = true;
@@ -99,7 +104,8 @@ boost::system::result<cron_schedule, std::string> parse_cron(std::string_view te
     if (i > start) parts.push_back(text.substr(start, i - start));
   }
   if (parts.size() != 5)
-    return "expected 5 fields (minute hour day-of-month month day-of-week), got " + std::to_string(parts.size());
+    return "expected 5 fields (minute hour day-of-month month day-of-week), got " +
+           std::to_string(parts.size());
   cron_schedule s;
   std::vector<bool> bits;
   for (std::size_t f = 0; f < 5; ++f) {
@@ -108,11 +114,21 @@ boost::system::result<cron_schedule, std::string> parse_cron(std::string_view te
     for (std::size_t v = 0; v < bits.size(); ++v) {
       if (!bits[v]) continue;
       switch (f) {
-        case 0: s.minutes.set(v); break;
-        case 1: s.hours.set(v); break;
-        case 2: s.days_of_month.set(v); break;
-        case 3: s.months.set(v); break;
-        default: s.days_of_week.set(v % 7); break;
+        case 0:
+          s.minutes.set(v);
+          break;
+        case 1:
+          s.hours.set(v);
+          break;
+        case 2:
+          s.days_of_month.set(v);
+          break;
+        case 3:
+          s.months.set(v);
+          break;
+        default:
+          s.days_of_week.set(v % 7);
+          break;
       }
     }
   }
@@ -141,7 +157,8 @@ bool cron_schedule::matches(sys_minutes t) const {
          minutes.test(static_cast<std::size_t>(hms.minutes().count()));
 }
 
-std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minutes to, std::size_t limit) const {
+std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minutes to,
+                                                      std::size_t limit) const {
   // The members `minutes` and `hours` hide the std::chrono names here, hence the qualified ones.
   namespace chr = std::chrono;
   std::vector<sys_minutes> ticks;
@@ -157,7 +174,8 @@ std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minu
       t = hour + chr::hours{1};
       continue;
     }
-    if (minutes.test(static_cast<std::size_t>(chr::hh_mm_ss{t - hour}.minutes().count()))) ticks.push_back(t);
+    if (minutes.test(static_cast<std::size_t>(chr::hh_mm_ss{t - hour}.minutes().count())))
+      ticks.push_back(t);
     t += chr::minutes{1};
   }
   return ticks;

@@ -126,8 +126,8 @@ class parser {
       return str(s);
     }
     const std::size_t start = pos_;
-    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
-                                   text_[pos_] == '-' || text_[pos_] == '.'))
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+                                   text_[pos_] == '_' || text_[pos_] == '-' || text_[pos_] == '.'))
       ++pos_;
     if (pos_ == start) fail("unexpected '" + std::string(1, c) + "'");
     const std::string word{text_.substr(start, pos_ - start)};
@@ -157,8 +157,11 @@ class parser {
     if (name == "success") return need(0), boolean(!ctx_.job_failed && !ctx_.cancelled);
     if (name == "failure") return need(0), boolean(ctx_.job_failed);
     if (name == "cancelled") return need(0), boolean(ctx_.cancelled);
-    if (name == "contains") return need(2), boolean(lower(args[0].text()).find(lower(args[1].text())) != std::string::npos);
-    if (name == "startswith") return need(2), boolean(lower(args[0].text()).rfind(lower(args[1].text()), 0) == 0);
+    if (name == "contains")
+      return need(2),
+             boolean(lower(args[0].text()).find(lower(args[1].text())) != std::string::npos);
+    if (name == "startswith")
+      return need(2), boolean(lower(args[0].text()).rfind(lower(args[1].text()), 0) == 0);
     if (name == "endswith") {
       need(2);
       const auto a = lower(args[0].text());
@@ -215,7 +218,8 @@ class parser {
   std::size_t pos_{0};
 };
 
-boost::system::result<value, std::string> evaluate(std::string_view expr, const expression_context& ctx) {
+boost::system::result<value, std::string> evaluate(std::string_view expr,
+                                                   const expression_context& ctx) {
   try {
     return parser{expr, ctx}.parse_all();
   } catch (const failure_reason& f) {
@@ -232,26 +236,32 @@ std::string_view unwrap(std::string_view expr) {
 
 bool names_function(std::string_view expr, std::initializer_list<std::string_view> names) {
   std::string l = lower(expr);
-  l.erase(std::remove_if(l.begin(), l.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
+  l.erase(std::remove_if(l.begin(), l.end(),
+                         [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
           l.end());
-  return std::any_of(names.begin(), names.end(),
-                     [&](std::string_view n) { return l.find(std::string(n) + "(") != std::string::npos; });
+  return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
+    return l.find(std::string(n) + "(") != std::string::npos;
+  });
 }
 
 using text_result = boost::system::result<std::string, std::string>;
 // Both alternatives are strings, so each return says which one it is.
-text_result failed_text(std::string why) { return text_result(boost::system::in_place_error, std::move(why)); }
+text_result failed_text(std::string why) {
+  return text_result(boost::system::in_place_error, std::move(why));
+}
 
 }  // namespace
 
-boost::system::result<std::string, std::string> substitute(std::string_view text, const expression_context& ctx) {
+boost::system::result<std::string, std::string> substitute(std::string_view text,
+                                                           const expression_context& ctx) {
   std::string out;
   std::size_t pos = 0;
   while (true) {
     const auto open = text.find("${{", pos);
     if (open == std::string_view::npos) break;
     const auto close = text.find("}}", open + 3);
-    if (close == std::string_view::npos) return failed_text("unterminated '${{' in '" + std::string(text.substr(open, 40)) + "'");
+    if (close == std::string_view::npos)
+      return failed_text("unterminated '${{' in '" + std::string(text.substr(open, 40)) + "'");
     out.append(text.substr(pos, open - pos));
     auto v = evaluate(text.substr(open + 3, close - open - 3), ctx);
     if (!v) return failed_text(v.error());
@@ -262,7 +272,8 @@ boost::system::result<std::string, std::string> substitute(std::string_view text
   return text_result(boost::system::in_place_value, std::move(out));
 }
 
-boost::system::result<bool, std::string> evaluate_condition(std::string_view expr, const expression_context& ctx) {
+boost::system::result<bool, std::string> evaluate_condition(std::string_view expr,
+                                                            const expression_context& ctx) {
   expr = unwrap(expr);
   if (expr.empty()) return !ctx.job_failed && !ctx.cancelled;
   auto v = evaluate(expr, ctx);
@@ -272,12 +283,15 @@ boost::system::result<bool, std::string> evaluate_condition(std::string_view exp
   return v->truthy();
 }
 
-bool uses_status_function(std::string_view expr) { return names_function(expr, {"always", "failure", "cancelled"}); }
+bool uses_status_function(std::string_view expr) {
+  return names_function(expr, {"always", "failure", "cancelled"});
+}
 
 std::string mask_secrets(std::string text, const std::set<std::string>& secrets) {
   for (const auto& s : secrets) {
     if (s.empty()) continue;
-    for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) text.replace(pos, s.size(), "***");
+    for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3))
+      text.replace(pos, s.size(), "***");
   }
   return text;
 }

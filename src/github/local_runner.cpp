@@ -1,10 +1,8 @@
-// Running a workflow's jobs and steps locally through the process runner, with GitHub's environment.
+// Running a workflow's jobs and steps locally through the process runner, with GitHub's
+// environment.
 #include "redundancy/github/local_runner.hpp"
 
-#include "redundancy/core/log.hpp"
-#include "redundancy/core/process.hpp"
-#include "redundancy/github/expressions.hpp"
-#include "redundancy/github/plan.hpp"
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,15 +10,22 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <sys/stat.h>
+
+#include "redundancy/core/log.hpp"
+#include "redundancy/core/process.hpp"
+#include "redundancy/github/expressions.hpp"
+#include "redundancy/github/plan.hpp"
 
 namespace redundancy::github {
 
 std::string_view to_string(run_conclusion c) {
   switch (c) {
-    case run_conclusion::success: return "success";
-    case run_conclusion::partial: return "partial";
-    case run_conclusion::failure: return "failure";
+    case run_conclusion::success:
+      return "success";
+    case run_conclusion::partial:
+      return "partial";
+    case run_conclusion::failure:
+      return "failure";
   }
   return "failure";
 }
@@ -78,23 +83,29 @@ string_map parse_key_values(const std::string& text) {
 // One run's state: the log, the masks, the output tail.
 class run_session {
  public:
-  run_session(const config& c, const workflow& w, output_sink sink) : c_(c), w_(w), sink_(std::move(sink)) {}
+  run_session(const config& c, const workflow& w, output_sink sink)
+      : c_(c), w_(w), sink_(std::move(sink)) {}
 
   awaitable<local_run_report> run() {
     local_run_report report;
     if (!w_.valid()) {
-      report.result.summary = w_.file.filename().string() + " is invalid and is never run: " + w_.problems.front();
+      report.result.summary =
+          w_.file.filename().string() + " is invalid and is never run: " + w_.problems.front();
       co_return report;
     }
     if (!c_.github.local_execution.enabled) {
       report.result.summary = "local execution is disabled (github.local_execution.enabled)";
       co_return report;
     }
-    if (!open_log()) report.log_file.clear();
-    else report.log_file = log_path_;
-    std::string temp_template = (std::filesystem::temp_directory_path() / "redundancy-runner-XXXXXX").string();
+    if (!open_log())
+      report.log_file.clear();
+    else
+      report.log_file = log_path_;
+    std::string temp_template =
+        (std::filesystem::temp_directory_path() / "redundancy-runner-XXXXXX").string();
     if (!::mkdtemp(temp_template.data())) {
-      report.result.summary = "cannot create a runner temp folder in " + std::filesystem::temp_directory_path().string();
+      report.result.summary = "cannot create a runner temp folder in " +
+                              std::filesystem::temp_directory_path().string();
       co_return report;
     }
     runner_temp_ = temp_template;
@@ -102,8 +113,10 @@ class run_session {
     deadline_ = clock::now() + c_.github.local_execution.timeout;
 
     co_await fill_github_context();
-    emit("== " + w_.file.filename().string() + " (" + w_.name + ") in " + workspace_.string() + "\n");
-    RLOG("github", info) << "running " << w_.file.filename().string() << " locally, log " << log_path_.string();
+    emit("== " + w_.file.filename().string() + " (" + w_.name + ") in " + workspace_.string() +
+         "\n");
+    RLOG("github", info) << "running " << w_.file.filename().string() << " locally, log "
+                         << log_path_.string();
 
     plan_ = make_plan(w_);
     for (const workflow_job* job : jobs_in_needs_order(w_)) co_await run_job(*job);
@@ -111,14 +124,15 @@ class run_session {
     std::error_code ec;
     std::filesystem::remove_all(runner_temp_, ec);
 
-    report.conclusion = any_failure_ ? run_conclusion::failure
+    report.conclusion = any_failure_       ? run_conclusion::failure
                         : skipped_.empty() ? run_conclusion::success
                                            : run_conclusion::partial;
     unsigned ran = 0;
     for (const auto& s : steps_)
       if (s.detail.rfind("skipped", 0) != 0) ++ran;
-    std::string summary = w_.file.filename().string() + " ran locally: " + std::string(to_string(report.conclusion)) +
-                          " (" + std::to_string(ran) + " of " + std::to_string(steps_.size()) + " steps run";
+    std::string summary =
+        w_.file.filename().string() + " ran locally: " + std::string(to_string(report.conclusion)) +
+        " (" + std::to_string(ran) + " of " + std::to_string(steps_.size()) + " steps run";
     if (!first_failure_.empty()) summary += "; failed: " + first_failure_;
     if (!skipped_.empty()) {
       summary += "; skipped: ";
@@ -141,7 +155,8 @@ class run_session {
     std::filesystem::create_directories(dir, ec);
     log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + ".log");
     for (int n = 2; std::filesystem::exists(log_path_, ec); ++n)
-      log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + "-" + std::to_string(n) + ".log");
+      log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + "-" +
+                         std::to_string(n) + ".log");
     log_.open(log_path_, std::ios::out | std::ios::trunc);
     return static_cast<bool>(log_);
   }
@@ -192,7 +207,8 @@ class run_session {
 
   void record(const std::string& name, bool ok, const std::string& detail) {
     steps_.push_back(action_step{.name = name, .ok = ok, .detail = mask_secrets(detail, secrets_)});
-    RLOG("github", info) << w_.file.filename().string() << ": " << name << ": " << mask_secrets(detail, secrets_);
+    RLOG("github", info) << w_.file.filename().string() << ": " << name << ": "
+                         << mask_secrets(detail, secrets_);
   }
 
   void skip(const std::string& name, const std::string& reason, bool counts_as_partial) {
@@ -202,7 +218,8 @@ class run_session {
   }
 
   // Substitutes a whole env map in order, each value seeing the ones before.
-  boost::system::result<void, std::string> layer_env(const string_map& layer, expression_context& ctx) {
+  boost::system::result<void, std::string> layer_env(const string_map& layer,
+                                                     expression_context& ctx) {
     for (const auto& [k, v] : layer) {
       auto s = substitute(v, ctx);
       if (!s) return "env " + k + ": " + s.error();
@@ -255,8 +272,9 @@ class run_session {
       fail_job(job, job.id, r.error());
       co_return;
     }
-    const auto job_timeout = job.timeout_minutes ? milliseconds(static_cast<long long>(*job.timeout_minutes * 60000))
-                                                 : milliseconds(std::chrono::hours(6));
+    const auto job_timeout =
+        job.timeout_minutes ? milliseconds(static_cast<long long>(*job.timeout_minutes * 60000))
+                            : milliseconds(std::chrono::hours(6));
     const auto job_deadline = std::min(deadline_, clock::now() + job_timeout);
     emit("== job " + job.id + (job.matrix.empty() ? "" : " (first matrix combination)") + "\n");
 
@@ -277,7 +295,9 @@ class run_session {
         continue;
       }
       if (!*run_it) {
-        skip(name, step.if_expr.empty() ? "an earlier step failed" : "if: " + step.if_expr + " is false", false);
+        skip(name,
+             step.if_expr.empty() ? "an earlier step failed" : "if: " + step.if_expr + " is false",
+             false);
         mark_outcome(ctx, step, "skipped");
         continue;
       }
@@ -303,10 +323,12 @@ class run_session {
         mark_outcome(ctx, step, "skipped");
         continue;
       }
-      const bool ok = co_await run_step(job, step, i, *sp, *script, step_ctx, extra_path, job_deadline, ctx);
+      const bool ok =
+          co_await run_step(job, step, i, *sp, *script, step_ctx, extra_path, job_deadline, ctx);
       bool tolerated = false;
       if (!ok && !step.continue_on_error.empty()) {
-        auto coe = evaluate_condition("always() && (" + std::string(step.continue_on_error) + ")", step_ctx);
+        auto coe = evaluate_condition("always() && (" + std::string(step.continue_on_error) + ")",
+                                      step_ctx);
         tolerated = coe && *coe;
       }
       mark_outcome(ctx, step, ok ? "success" : "failure");
@@ -336,19 +358,21 @@ class run_session {
     record(name, false, why);
   }
 
-  static void mark_outcome(expression_context& ctx, const workflow_step& step, const std::string& outcome) {
+  static void mark_outcome(expression_context& ctx, const workflow_step& step,
+                           const std::string& outcome) {
     if (!step.id.empty()) ctx.step_outcomes[step.id] = outcome;
   }
 
   awaitable<bool> run_step(const workflow_job& job, const workflow_step& step, std::size_t index,
-                           const step_plan& sp, const std::string& script, expression_context& step_ctx,
-                           std::vector<std::string>& extra_path, clock::time_point job_deadline,
-                           expression_context& job_ctx) {
+                           const step_plan& sp, const std::string& script,
+                           expression_context& step_ctx, std::vector<std::string>& extra_path,
+                           clock::time_point job_deadline, expression_context& job_ctx) {
     const std::string name = job.id + " / " + step.name;
     const std::string base = runner_temp_.string() + "/" + job.id + "-" + std::to_string(index);
-    const bool python = std::find_if(sp.command.begin(), sp.command.end(), [](const std::string& a) {
-                          return a.rfind("python", 0) == 0;
-                        }) != sp.command.end();
+    const bool python =
+        std::find_if(sp.command.begin(), sp.command.end(), [](const std::string& a) {
+          return a.rfind("python", 0) == 0;
+        }) != sp.command.end();
     const std::string script_file = base + (python ? ".py" : ".sh");
     {
       std::ofstream out(script_file, std::ios::binary | std::ios::trunc);
@@ -359,9 +383,11 @@ class run_session {
     const std::string output_file = base + ".output";
     const std::string path_file = base + ".path";
     const std::string summary_file = base + ".summary";
-    for (const auto& f : {env_file, output_file, path_file, summary_file}) std::ofstream{f, std::ios::trunc};
+    for (const auto& f : {env_file, output_file, path_file, summary_file})
+      std::ofstream{f, std::ios::trunc};
 
-    // The environment: the layers, then GitHub's own variables, then PATH with GITHUB_PATH additions.
+    // The environment: the layers, then GitHub's own variables, then PATH with GITHUB_PATH
+    // additions.
     std::map<std::string, std::string> env = step_ctx.env;
     env["CI"] = "true";
     env["GITHUB_ACTIONS"] = "true";
@@ -378,7 +404,9 @@ class run_session {
     env["GITHUB_OUTPUT"] = output_file;
     env["GITHUB_PATH"] = path_file;
     env["GITHUB_STEP_SUMMARY"] = summary_file;
-    std::string path = env.count("PATH") ? env["PATH"] : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+    std::string path = env.count("PATH")
+                           ? env["PATH"]
+                           : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     for (const auto& p : extra_path) path = p + ":" + path;
     env["PATH"] = path;
 
@@ -390,15 +418,18 @@ class run_session {
     }
     if (auto exe = find_on_path(argv.front(), path)) argv.front() = exe->string();
 
-    std::string wd = !step.working_directory.empty()         ? step.working_directory
+    std::string wd = !step.working_directory.empty()          ? step.working_directory
                      : !job.default_working_directory.empty() ? job.default_working_directory
-                                                               : w_.default_working_directory;
+                                                              : w_.default_working_directory;
     if (auto s = substitute(wd, step_ctx); s) wd = *s;
-    const std::filesystem::path cwd = wd.empty() ? workspace_ : (workspace_ / wd).lexically_normal();
+    const std::filesystem::path cwd =
+        wd.empty() ? workspace_ : (workspace_ / wd).lexically_normal();
 
-    auto timeout = std::chrono::duration_cast<milliseconds>(std::min(job_deadline, deadline_) - clock::now());
+    auto timeout =
+        std::chrono::duration_cast<milliseconds>(std::min(job_deadline, deadline_) - clock::now());
     if (step.timeout_minutes)
-      timeout = std::min(timeout, milliseconds(static_cast<long long>(*step.timeout_minutes * 60000)));
+      timeout =
+          std::min(timeout, milliseconds(static_cast<long long>(*step.timeout_minutes * 60000)));
     if (timeout <= milliseconds(0)) {
       emit("-- " + name + ": no time left\n");
       record(name, false, "not started: the job's or the run's time is used up");
@@ -425,7 +456,8 @@ class run_session {
     for (std::string line; std::getline(paths, line);)
       if (!line.empty()) extra_path.push_back(line);
 
-    const std::string detail = r.describe();  // "exit 1", "killed by SIGTERM after timeout 1200ms", ...
+    const std::string detail =
+        r.describe();  // "exit 1", "killed by SIGTERM after timeout 1200ms", ...
     emit("-- " + name + ": " + detail + "\n");
     record(name, r.ok(), detail);
     co_return r.ok();
@@ -460,7 +492,8 @@ awaitable<local_run_report> run_local(const config& c, const workflow& w, output
 awaitable<action_result> run_workflow_locally(const config& c, std::string_view name,
                                               std::function<void(std::string_view)> on_output) {
   auto file = find_workflow_file(c, name);
-  if (!file) co_return action_result{.ok = false, .summary = file.error(), .steps = {}, .output_tail = {}};
+  if (!file)
+    co_return action_result{.ok = false, .summary = file.error(), .steps = {}, .output_tail = {}};
   const workflow w = load_workflow(*file);
   auto report = co_await run_local(c, w, std::move(on_output));
   co_return report.result;

@@ -1,16 +1,16 @@
 // Parsing GitHub's run lists and judging a workflow from them, without I/O.
 #include "redundancy/github/monitor.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
+
 #include "redundancy/core/time.hpp"
 #include "redundancy/github/cron.hpp"
 
-#include <boost/json.hpp>
-
-#include <algorithm>
-
 namespace redundancy::github {
 
-boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const boost::json::value& body) {
+boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
+    const boost::json::value& body) {
   const auto* root = body.if_object();
   if (!root) return std::string("expected an object");
   const auto* list = root->if_contains("workflow_runs");
@@ -26,11 +26,15 @@ boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const b
     if (!id || !(id->is_int64() || id->is_uint64()) || (id->is_int64() && id->get_int64() < 0))
       return path + ".id: expected a number";
     r.id = id->is_uint64() ? id->get_uint64() : static_cast<std::uint64_t>(id->get_int64());
-    auto text = [&](const char* key, std::string& out, bool required) -> std::optional<std::string> {
+    auto text = [&](const char* key, std::string& out,
+                    bool required) -> std::optional<std::string> {
       const auto* v = o->if_contains(key);
-      if (v && v->is_string()) out = std::string(v->get_string());
-      else if (v && !v->is_null()) return path + "." + key + ": expected a string";
-      else if (required) return path + "." + key + ": missing";
+      if (v && v->is_string())
+        out = std::string(v->get_string());
+      else if (v && !v->is_null())
+        return path + "." + key + ": expected a string";
+      else if (required)
+        return path + "." + key + ": missing";
       return std::nullopt;
     };
     std::string created;
@@ -43,23 +47,27 @@ boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const b
     r.created_at = *t;
     runs.push_back(std::move(r));
   }
-  std::stable_sort(runs.begin(), runs.end(),
-                   [](const workflow_run& a, const workflow_run& b) { return a.created_at > b.created_at; });
+  std::stable_sort(runs.begin(), runs.end(), [](const workflow_run& a, const workflow_run& b) {
+    return a.created_at > b.created_at;
+  });
   return runs;
 }
 
 namespace {
 
 bool failed(const workflow_run& r) {
-  return r.status == "completed" &&
-         (r.conclusion == "failure" || r.conclusion == "timed_out" || r.conclusion == "startup_failure");
+  return r.status == "completed" && (r.conclusion == "failure" || r.conclusion == "timed_out" ||
+                                     r.conclusion == "startup_failure");
 }
 
-bool succeeded(const workflow_run& r) { return r.status == "completed" && r.conclusion == "success"; }
+bool succeeded(const workflow_run& r) {
+  return r.status == "completed" && r.conclusion == "success";
+}
 
 }  // namespace
 
-workflow_assessment assess(const workflow& w, const workflow_observation& o, const assessment_settings& s) {
+workflow_assessment assess(const workflow& w, const workflow_observation& o,
+                           const assessment_settings& s) {
   using namespace std::chrono;
   workflow_assessment a;
 
@@ -85,7 +93,8 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o, con
     for (const auto& text : w.schedules) {
       auto cron = parse_cron(text);
       if (!cron || end <= start) continue;
-      for (const auto tick : cron->ticks_between(ceil<minutes>(start) - minutes{1}, floor<minutes>(end), 2000)) {
+      for (const auto tick :
+           cron->ticks_between(ceil<minutes>(start) - minutes{1}, floor<minutes>(end), 2000)) {
         const sys_time t{tick};
         if (t <= start) continue;
         const bool ran = std::any_of(o.runs.begin(), o.runs.end(), [&](const workflow_run& r) {
@@ -108,14 +117,17 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o, con
     a.failure_key = "run:" + std::to_string(failures.front()->id);
   }
   if (!a.missed.empty() && (a.failure_key.empty() || a.missed.back() > newest)) {
-    a.failure_key = "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count());
+    a.failure_key =
+        "tick:" +
+        std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count());
   }
 
   const bool scheduled = !w.schedules.empty();
   if (scheduled && o.repository_pushed && s.now - *o.repository_pushed > hours(24 * 50)) {
     const auto days_idle = duration_cast<hours>(s.now - *o.repository_pushed).count() / 24;
-    a.warnings.push_back("no push for " + std::to_string(days_idle) +
-                         " days: GitHub disables scheduled workflows after 60 days without activity");
+    a.warnings.push_back(
+        "no push for " + std::to_string(days_idle) +
+        " days: GitHub disables scheduled workflows after 60 days without activity");
   }
 
   std::string failures_text;
@@ -124,9 +136,11 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o, con
                     (a.consecutive_failures == 1 ? "" : "s");
     std::vector<std::string> parts;
     if (!failures.empty())
-      parts.push_back("newest: run " + std::to_string(failures.front()->id) + " " + failures.front()->conclusion);
+      parts.push_back("newest: run " + std::to_string(failures.front()->id) + " " +
+                      failures.front()->conclusion);
     if (a.missed_ticks > 0)
-      parts.push_back(std::to_string(a.missed_ticks) + " missed schedule tick" + (a.missed_ticks == 1 ? "" : "s"));
+      parts.push_back(std::to_string(a.missed_ticks) + " missed schedule tick" +
+                      (a.missed_ticks == 1 ? "" : "s"));
     for (std::size_t i = 0; i < parts.size(); ++i) failures_text += (i ? ", " : " (") + parts[i];
     if (!parts.empty()) failures_text += ")";
   }

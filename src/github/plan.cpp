@@ -1,17 +1,18 @@
 // Deciding, step by step, what the local runner can execute, and the `github plan` answer.
 #include "redundancy/github/plan.hpp"
 
-#include <boost/json/array.hpp>
+#include <unistd.h>
 
+#include <boost/json/array.hpp>
 #include <cstdlib>
 #include <sstream>
-#include <unistd.h>
 
 namespace redundancy::github {
 
 boost::system::result<std::vector<std::string>, std::string> shell_command(std::string_view shell) {
   if (shell.empty()) return std::vector<std::string>{"bash", "-e", "{0}"};
-  if (shell == "bash") return std::vector<std::string>{"bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"};
+  if (shell == "bash")
+    return std::vector<std::string>{"bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"};
   if (shell == "sh") return std::vector<std::string>{"sh", "-e", "{0}"};
   if (shell == "python") {
     if (find_on_path("python")) return std::vector<std::string>{"python", "{0}"};
@@ -19,7 +20,8 @@ boost::system::result<std::vector<std::string>, std::string> shell_command(std::
   }
   if (shell == "pwsh") return std::vector<std::string>{"pwsh", "-command", ". '{0}'"};
   if (shell.find("{0}") == std::string_view::npos)
-    return "unsupported shell '" + std::string(shell) + "' (a custom shell needs '{0}' for the script)";
+    return "unsupported shell '" + std::string(shell) +
+           "' (a custom shell needs '{0}' for the script)";
   std::vector<std::string> argv;
   std::istringstream words{std::string(shell)};
   for (std::string w; words >> w;) argv.push_back(w);
@@ -45,7 +47,8 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name, std::st
     if (!dir.empty()) {
       std::filesystem::path candidate = std::filesystem::path(dir) / std::string(name);
       std::error_code ec;
-      if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+      if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0)
+        return candidate;
     }
     start = end + 1;
   }
@@ -54,10 +57,16 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name, std::st
 
 namespace {
 
-std::string action_name(std::string_view uses) { return std::string(uses.substr(0, uses.find('@'))); }
+std::string action_name(std::string_view uses) {
+  return std::string(uses.substr(0, uses.find('@')));
+}
 
 step_plan plan_uses(const workflow_job& job, const workflow_step& step) {
-  step_plan p{.job = &job, .step = &step, .disposition = step_disposition::skipped, .reason = {}, .command = {}};
+  step_plan p{.job = &job,
+              .step = &step,
+              .disposition = step_disposition::skipped,
+              .reason = {},
+              .command = {}};
   const auto action = action_name(step.uses);
   if (action == "actions/checkout") {
     p.disposition = step_disposition::satisfied;
@@ -88,7 +97,8 @@ workflow_plan make_plan(const workflow& w) {
   workflow_plan plan;
   for (const workflow_job* job : jobs_in_needs_order(w)) {
     if (!job->uses.empty()) {
-      plan.skipped.push_back(job->id + ": the reusable workflow " + job->uses + " is not run locally");
+      plan.skipped.push_back(job->id + ": the reusable workflow " + job->uses +
+                             " is not run locally");
       ++plan.total;
       continue;
     }
@@ -98,9 +108,14 @@ workflow_plan make_plan(const workflow& w) {
       if (!step.uses.empty()) {
         p = plan_uses(*job, step);
       } else {
-        p = step_plan{.job = job, .step = &step, .disposition = step_disposition::run, .reason = {}, .command = {}};
-        const std::string& shell =
-            !step.shell.empty() ? step.shell : !job->default_shell.empty() ? job->default_shell : w.default_shell;
+        p = step_plan{.job = job,
+                      .step = &step,
+                      .disposition = step_disposition::run,
+                      .reason = {},
+                      .command = {}};
+        const std::string& shell = !step.shell.empty()           ? step.shell
+                                   : !job->default_shell.empty() ? job->default_shell
+                                                                 : w.default_shell;
         auto cmd = shell_command(shell);
         if (!cmd) {
           p.disposition = step_disposition::skipped;
@@ -112,27 +127,33 @@ workflow_plan make_plan(const workflow& w) {
           p.command = *cmd;
         }
       }
-      if (p.disposition == step_disposition::skipped) plan.skipped.push_back(job->id + " / " + step.name + ": " + p.reason);
-      else ++plan.runnable;
+      if (p.disposition == step_disposition::skipped)
+        plan.skipped.push_back(job->id + " / " + step.name + ": " + p.reason);
+      else
+        ++plan.runnable;
       plan.steps.push_back(std::move(p));
     }
   }
   return plan;
 }
 
-boost::system::result<std::filesystem::path, std::string> find_workflow_file(const config& c,
-                                                                             std::string_view workflow) {
-  using found = boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
+boost::system::result<std::filesystem::path, std::string> find_workflow_file(
+    const config& c, std::string_view workflow) {
+  using found =
+      boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
   const auto dir = c.project_dir / c.github.workflows_dir;
   std::filesystem::path given{workflow};
   std::error_code ec;
   if (given.has_parent_path() && std::filesystem::is_regular_file(given, ec))
     return found(boost::system::in_place_value, given);
-  for (const auto* listed : {&c.github.workflows, static_cast<const std::vector<std::string>*>(nullptr)}) {
+  for (const auto* listed :
+       {&c.github.workflows, static_cast<const std::vector<std::string>*>(nullptr)}) {
     for (const auto& f : workflow_files(dir, listed ? *listed : std::vector<std::string>{}))
-      if (f.filename() == given.filename() || f.stem() == given) return found(boost::system::in_place_value, f);
+      if (f.filename() == given.filename() || f.stem() == given)
+        return found(boost::system::in_place_value, f);
   }
-  return found(boost::system::in_place_error, "no workflow '" + std::string(workflow) + "' in " + dir.string());
+  return found(boost::system::in_place_error,
+               "no workflow '" + std::string(workflow) + "' in " + dir.string());
 }
 
 boost::json::object coverage_json(const workflow_plan& p) {
@@ -145,9 +166,12 @@ namespace {
 
 const char* to_string(step_disposition d) {
   switch (d) {
-    case step_disposition::run: return "run";
-    case step_disposition::satisfied: return "satisfied";
-    case step_disposition::skipped: return "skipped";
+    case step_disposition::run:
+      return "run";
+    case step_disposition::satisfied:
+      return "satisfied";
+    case step_disposition::skipped:
+      return "skipped";
   }
   return "skipped";
 }
@@ -166,7 +190,8 @@ boost::json::object plan_workflow(const config& c, std::string_view name) {
                           {"valid", w.valid()},
                           {"problems", std::move(problems)}};
   if (!w.valid()) {
-    out["coverage"] = boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+    out["coverage"] =
+        boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
     out["jobs"] = boost::json::array{};
     return out;
   }
@@ -178,7 +203,10 @@ boost::json::object plan_workflow(const config& c, std::string_view name) {
     for (const auto& n : job->needs) needs.emplace_back(n);
     boost::json::object matrix;
     for (const auto& [k, v] : job->matrix) matrix[k] = v;
-    boost::json::object j{{"id", job->id}, {"needs", std::move(needs)}, {"if", job->if_expr}, {"matrix", std::move(matrix)}};
+    boost::json::object j{{"id", job->id},
+                          {"needs", std::move(needs)},
+                          {"if", job->if_expr},
+                          {"matrix", std::move(matrix)}};
     if (!job->uses.empty()) {
       j["uses"] = job->uses;
       j["action"] = "skipped";

@@ -1,25 +1,29 @@
-// The github subsystem: checks (validation, coverage, runs on GitHub), backups, emergency, triggers.
+// The github subsystem: checks (validation, coverage, runs on GitHub), backups, emergency,
+// triggers.
 #include "redundancy/github/subsystem.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <set>
 
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/time.hpp"
 #include "redundancy/github/local_runner.hpp"
-
-#include <boost/json.hpp>
-
-#include <algorithm>
-#include <cstdlib>
-#include <set>
 
 namespace redundancy::github {
 namespace {
 
 int severity_rank(status s) {
   switch (s) {
-    case status::unhealthy: return 4;
-    case status::unknown: return 3;
-    case status::degraded: return 2;
-    default: return 1;
+    case status::unhealthy:
+      return 4;
+    case status::unknown:
+      return 3;
+    case status::degraded:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -39,7 +43,8 @@ std::vector<std::filesystem::path> github_subsystem::files() const {
 
 std::unique_ptr<github_api>& github_subsystem::api() {
   const std::string token = env_or_empty(c_.github.token_env);
-  if (!c_.github.repository || token.empty()) api_.reset();
+  if (!c_.github.repository || token.empty())
+    api_.reset();
   else if (!api_ || token != api_token_) {
     // A rotated token invalidates every cached ETag, so the client (and its cache) starts afresh.
     api_ = std::make_unique<github_api>(c_.github, token);
@@ -55,7 +60,8 @@ awaitable<health> github_subsystem::check() {
   const auto dir = c_.project_dir / c_.github.workflows_dir;
   if (found.empty() && !c_.github.repository) {
     h.state = status::disabled;
-    h.summary = "nothing to watch: no workflow files in " + dir.string() + " and no github.repository";
+    h.summary =
+        "nothing to watch: no workflow files in " + dir.string() + " and no github.repository";
     last_.clear();
     co_return h;
   }
@@ -63,8 +69,10 @@ awaitable<health> github_subsystem::check() {
     auto repo = co_await a->get("/repos/" + a->repository());
     if (repo.ok && repo.body.is_object()) {
       const auto& o = repo.body.get_object();
-      if (const auto* b = o.if_contains("default_branch"); b && b->is_string()) default_branch_ = std::string(b->get_string());
-      if (const auto* p = o.if_contains("pushed_at"); p && p->is_string()) pushed_at_ = from_rfc3339(p->get_string());
+      if (const auto* b = o.if_contains("default_branch"); b && b->is_string())
+        default_branch_ = std::string(b->get_string());
+      if (const auto* p = o.if_contains("pushed_at"); p && p->is_string())
+        pushed_at_ = from_rfc3339(p->get_string());
     }
   }
   std::map<std::string, watched> seen;
@@ -83,7 +91,8 @@ awaitable<health> github_subsystem::check() {
     if (!worst || severity_rank(t.state) > severity_rank(worst->state)) worst = &t;
   }
   h.state = worst->state == status::disabled ? status::healthy : worst->state;
-  std::string summary = std::to_string(h.targets.size()) + " workflow" + (h.targets.size() == 1 ? "" : "s");
+  std::string summary =
+      std::to_string(h.targets.size()) + " workflow" + (h.targets.size() == 1 ? "" : "s");
   for (status s : {status::unhealthy, status::unknown, status::degraded})
     if (counts[s]) summary += ", " + std::to_string(counts[s]) + " " + std::string(to_string(s));
   if (h.state != status::healthy) summary += " (" + worst->name + ": " + worst->reason + ")";
@@ -96,22 +105,29 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   watched w{.file = file, .wf = load_workflow(file), .assessment = {}};
   target_health t;
   t.name = name;
+  t.detail["kind"] = "workflow";
   boost::json::array problems;
   for (const auto& p : w.wf.problems) problems.emplace_back(p);
   t.detail["valid"] = w.wf.valid();
   t.detail["problems"] = std::move(problems);
-  if (w.wf.valid()) t.detail["coverage"] = coverage_json(make_plan(w.wf));
-  else t.detail["coverage"] = boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+  if (w.wf.valid())
+    t.detail["coverage"] = coverage_json(make_plan(w.wf));
+  else
+    t.detail["coverage"] =
+        boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
   t.detail["last_runs"] = boost::json::array{};
   t.detail["consecutive_failures"] = 0;
   t.detail["missed_ticks"] = 0;
   auto last_backup = memory_.last_backup(name);
-  t.detail["last_backup"] = last_backup ? boost::json::value(*last_backup) : boost::json::value(nullptr);
+  t.detail["last_backup"] =
+      last_backup ? boost::json::value(*last_backup) : boost::json::value(nullptr);
 
   if (!w.wf.valid()) {
     t.state = status::unhealthy;
-    t.reason = "invalid: " + w.wf.problems.front() +
-               (w.wf.problems.size() > 1 ? " (and " + std::to_string(w.wf.problems.size() - 1) + " more)" : "");
+    t.reason =
+        "invalid: " + w.wf.problems.front() +
+        (w.wf.problems.size() > 1 ? " (and " + std::to_string(w.wf.problems.size() - 1) + " more)"
+                                  : "");
     t.detail["monitoring"] = "not monitored while invalid";
     last_[name] = std::move(w);
     co_return t;
@@ -119,9 +135,8 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   auto& a = api();
   if (!a) {
     t.state = status::healthy;
-    t.detail["monitoring"] = !c_.github.repository
-                                 ? "off: github.repository is not set"
-                                 : "off: no token in $" + c_.github.token_env;
+    t.detail["monitoring"] = !c_.github.repository ? "off: github.repository is not set"
+                                                   : "off: no token in $" + c_.github.token_env;
     last_[name] = std::move(w);
     co_return t;
   }
@@ -133,8 +148,10 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   std::string error = runs_answer.error;
   if (runs_answer.ok) {
     auto parsed = parse_runs(runs_answer.body);
-    if (parsed) runs = std::move(*parsed);
-    else error = "GitHub's run list is not understood: " + parsed.error();
+    if (parsed)
+      runs = std::move(*parsed);
+    else
+      error = "GitHub's run list is not understood: " + parsed.error();
   }
   workflow_observation o;
   if (runs) {
@@ -143,9 +160,12 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
       error = info.error;
       runs.reset();
     } else if (const auto* obj = info.body.if_object()) {
-      if (const auto* s = obj->if_contains("state"); s && s->is_string()) o.state = std::string(s->get_string());
-      if (const auto* s = obj->if_contains("created_at"); s && s->is_string()) o.workflow_created = from_rfc3339(s->get_string());
-      if (const auto* s = obj->if_contains("updated_at"); s && s->is_string()) o.workflow_updated = std::string(s->get_string());
+      if (const auto* s = obj->if_contains("state"); s && s->is_string())
+        o.state = std::string(s->get_string());
+      if (const auto* s = obj->if_contains("created_at"); s && s->is_string())
+        o.workflow_created = from_rfc3339(s->get_string());
+      if (const auto* s = obj->if_contains("updated_at"); s && s->is_string())
+        o.workflow_updated = std::string(s->get_string());
     }
   }
   if (!runs) {
@@ -167,13 +187,14 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   boost::json::array last_runs;
   for (std::size_t i = 0; i < o.runs.size() && i < 5; ++i) {
     const auto& r = o.runs[i];
-    last_runs.push_back(boost::json::object{{"id", r.id},
-                                            {"event", r.event},
-                                            {"status", r.status},
-                                            {"conclusion", r.conclusion.empty() ? boost::json::value(nullptr)
-                                                                                : boost::json::value(r.conclusion)},
-                                            {"started_at", r.started_at},
-                                            {"url", r.url}});
+    last_runs.push_back(
+        boost::json::object{{"id", r.id},
+                            {"event", r.event},
+                            {"status", r.status},
+                            {"conclusion", r.conclusion.empty() ? boost::json::value(nullptr)
+                                                                : boost::json::value(r.conclusion)},
+                            {"started_at", r.started_at},
+                            {"url", r.url}});
   }
   t.detail["last_runs"] = std::move(last_runs);
   t.detail["consecutive_failures"] = w.assessment.consecutive_failures;
@@ -182,7 +203,8 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   boost::json::array warnings;
   for (const auto& s : w.assessment.warnings) warnings.emplace_back(s);
   t.detail["warnings"] = std::move(warnings);
-  t.detail["backup_due"] = w.assessment.backup_wanted && w.assessment.failure_key != memory_.handled(name);
+  t.detail["backup_due"] =
+      w.assessment.backup_wanted && w.assessment.failure_key != memory_.handled(name);
   t.state = w.assessment.state;
   t.reason = w.assessment.reason;
   last_[name] = std::move(w);
@@ -199,30 +221,38 @@ awaitable<action_step> github_subsystem::dispatch(const workflow& wf) {
   }
   auto& a = api();
   if (!a) {
-    step.detail = !c_.github.repository ? "github.repository is not set" : "no token in $" + c_.github.token_env;
+    step.detail = !c_.github.repository ? "github.repository is not set"
+                                        : "no token in $" + c_.github.token_env;
     co_return step;
   }
   if (wf.has_event("workflow_dispatch")) {
-    const std::string ref = c_.github.dispatch.ref.value_or(default_branch_.empty() ? "main" : default_branch_);
+    const std::string ref =
+        c_.github.dispatch.ref.value_or(default_branch_.empty() ? "main" : default_branch_);
     boost::json::value body = boost::json::object{{"ref", ref}};
-    auto answer = co_await a->post("/repos/" + a->repository() + "/actions/workflows/" + name + "/dispatches",
-                                   std::move(body), 204);
+    auto answer =
+        co_await a->post("/repos/" + a->repository() + "/actions/workflows/" + name + "/dispatches",
+                         std::move(body), 204);
     step.ok = answer.ok;
     step.detail = answer.ok ? "workflow_dispatch sent for " + ref : answer.error;
   } else if (c_.github.dispatch.event_type) {
-    boost::json::value body = boost::json::object{{"event_type", *c_.github.dispatch.event_type},
-                                                  {"client_payload", boost::json::object{{"workflow", name}}}};
-    auto answer = co_await a->post("/repos/" + a->repository() + "/dispatches", std::move(body), 204);
+    boost::json::value body =
+        boost::json::object{{"event_type", *c_.github.dispatch.event_type},
+                            {"client_payload", boost::json::object{{"workflow", name}}}};
+    auto answer =
+        co_await a->post("/repos/" + a->repository() + "/dispatches", std::move(body), 204);
     step.ok = answer.ok;
-    step.detail = answer.ok ? "repository_dispatch '" + *c_.github.dispatch.event_type + "' sent" : answer.error;
+    step.detail = answer.ok ? "repository_dispatch '" + *c_.github.dispatch.event_type + "' sent"
+                            : answer.error;
   } else {
-    step.detail = "the workflow has no workflow_dispatch trigger and github.dispatch.event_type is not set";
+    step.detail =
+        "the workflow has no workflow_dispatch trigger and github.dispatch.event_type is not set";
   }
   RLOG("github", info) << step.name << ": " << step.detail;
   co_return step;
 }
 
-awaitable<action_result> github_subsystem::backup(const workflow& wf, std::vector<std::string> modes) {
+awaitable<action_result> github_subsystem::backup(const workflow& wf,
+                                                  std::vector<std::string> modes) {
   action_result result;
   result.ok = true;
   const std::string name = wf.file.filename().string();
@@ -230,33 +260,39 @@ awaitable<action_result> github_subsystem::backup(const workflow& wf, std::vecto
   for (const auto& mode : modes) {
     if (mode == "local") {
       if (!c_.github.local_execution.enabled) {
-        result.steps.push_back({.name = "local " + name, .ok = true,
+        result.steps.push_back({.name = "local " + name,
+                                .ok = true,
                                 .detail = "skipped: github.local_execution.enabled is false"});
         continue;
       }
       auto report = co_await run_local(c_, wf);
-      result.steps.push_back({.name = "local " + name, .ok = report.result.ok, .detail = report.result.summary});
+      result.steps.push_back(
+          {.name = "local " + name, .ok = report.result.ok, .detail = report.result.summary});
       result.output_tail += report.result.output_tail;
       result.ok = result.ok && report.result.ok;
       parts.push_back("local: " + std::string(to_string(report.conclusion)));
     } else if (mode == "dispatch") {
       auto step = co_await dispatch(wf);
       result.ok = result.ok && step.ok;
-      parts.push_back("dispatch: " + std::string(step.ok ? "sent" : "failed") + (step.ok ? "" : " (" + step.detail + ")"));
+      parts.push_back("dispatch: " + std::string(step.ok ? "sent" : "failed") +
+                      (step.ok ? "" : " (" + step.detail + ")"));
       result.steps.push_back(std::move(step));
     }
   }
   constexpr std::size_t tail_keep = 8 * 1024;
-  if (result.output_tail.size() > tail_keep) result.output_tail.erase(0, result.output_tail.size() - tail_keep);
+  if (result.output_tail.size() > tail_keep)
+    result.output_tail.erase(0, result.output_tail.size() - tail_keep);
   std::string joined;
   for (const auto& p : parts) joined += (joined.empty() ? "" : "; ") + p;
-  result.summary = name + " backup " + (result.ok ? "done" : "failed") + (joined.empty() ? "" : ": " + joined);
+  result.summary =
+      name + " backup " + (result.ok ? "done" : "failed") + (joined.empty() ? "" : ": " + joined);
   co_return result;
 }
 
 namespace {
 
-boost::json::object backup_record(sys_time at, const std::vector<std::string>& modes, const action_result& r) {
+boost::json::object backup_record(sys_time at, const std::vector<std::string>& modes,
+                                  const action_result& r) {
   std::string mode;
   for (const auto& m : modes) mode += (mode.empty() ? "" : "+") + m;
   return {{"at", to_rfc3339(at)}, {"mode", mode}, {"ok", r.ok}, {"summary", r.summary}};
@@ -287,7 +323,8 @@ awaitable<action_result> github_subsystem::recover(const health& last) {
       waiting.push_back(name + " was already backed up for " + w.assessment.failure_key);
       continue;
     }
-    RLOG("github", warning) << name << ": " << w.assessment.reason << "; backing up (" << w.assessment.failure_key << ")";
+    RLOG("github", warning) << name << ": " << w.assessment.reason << "; backing up ("
+                            << w.assessment.failure_key << ")";
     const auto key = w.assessment.failure_key;
     auto r = co_await backup(w.wf, c_.github.backup);
     memory_.remember(name, key, backup_record(now_(), c_.github.backup, r));
@@ -315,7 +352,8 @@ awaitable<action_result> github_subsystem::emergency() {
   for (const auto& file : files()) {
     const workflow wf = load_workflow(file);
     if (!wf.valid()) {
-      all.steps.push_back({.name = "local " + file.filename().string(), .ok = true,
+      all.steps.push_back({.name = "local " + file.filename().string(),
+                           .ok = true,
                            .detail = "skipped: invalid workflows are never run"});
       continue;
     }
@@ -323,19 +361,23 @@ awaitable<action_result> github_subsystem::emergency() {
     ++ran;
     if (!report.result.ok) ++failed;
     all.ok = all.ok && report.result.ok;
-    all.steps.push_back({.name = "local " + file.filename().string(), .ok = report.result.ok,
+    all.steps.push_back({.name = "local " + file.filename().string(),
+                         .ok = report.result.ok,
                          .detail = report.result.summary});
     all.output_tail += report.result.output_tail;
   }
   constexpr std::size_t tail_keep = 8 * 1024;
-  if (all.output_tail.size() > tail_keep) all.output_tail.erase(0, all.output_tail.size() - tail_keep);
+  if (all.output_tail.size() > tail_keep)
+    all.output_tail.erase(0, all.output_tail.size() - tail_keep);
   all.summary = ran == 0 ? "no valid workflow to run locally"
-                         : "ran " + std::to_string(ran) + " workflows locally, " + std::to_string(failed) + " failed";
+                         : "ran " + std::to_string(ran) + " workflows locally, " +
+                               std::to_string(failed) + " failed";
   if (ran == 0) all.ok = !files().empty() ? false : true;
   co_return all;
 }
 
-awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> targets, std::vector<std::string> modes) {
+awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> targets,
+                                                       std::vector<std::string> modes) {
   auto self = shared_from_this();
   action_result all;
   all.ok = true;
@@ -352,36 +394,43 @@ awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> tar
   co_return all;
 }
 
-boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(std::string_view verb,
-                                                                                   const boost::json::object& args) {
+boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(
+    std::string_view verb, const boost::json::object& args) {
   using answer = boost::system::result<manual_work, std::string>;
   if (verb != "trigger") return subsystem::manual(verb, args);
   std::vector<std::string> modes = c_.github.backup;
   if (const auto* m = args.if_contains("mode"); m && !m->is_null()) {
     if (!m->is_string() || (m->get_string() != "local" && m->get_string() != "dispatch"))
-      return answer(boost::system::in_place_error, std::string("mode: expected \"local\" or \"dispatch\""));
+      return answer(boost::system::in_place_error,
+                    std::string("mode: expected \"local\" or \"dispatch\""));
     modes = {std::string(m->get_string())};
   }
   std::vector<workflow> targets;
   if (const auto* wname = args.if_contains("workflow"); wname && !wname->is_null()) {
-    if (!wname->is_string()) return answer(boost::system::in_place_error, std::string("workflow: expected a file name"));
+    if (!wname->is_string())
+      return answer(boost::system::in_place_error, std::string("workflow: expected a file name"));
     auto file = find_workflow_file(c_, wname->get_string());
     if (!file) return answer(boost::system::in_place_error, file.error());
     auto wf = load_workflow(*file);
     if (!wf.valid())
-      return answer(boost::system::in_place_error,
-                    file->filename().string() + " is invalid and is never run: " + wf.problems.front());
+      return answer(
+          boost::system::in_place_error,
+          file->filename().string() + " is invalid and is never run: " + wf.problems.front());
     targets.push_back(std::move(wf));
   } else {
     for (const auto& file : files()) {
       auto wf = load_workflow(file);
       if (wf.valid()) targets.push_back(std::move(wf));
     }
-    if (targets.empty()) return answer(boost::system::in_place_error, std::string("no valid workflow to trigger"));
+    if (targets.empty())
+      return answer(boost::system::in_place_error, std::string("no valid workflow to trigger"));
   }
-  // A plain lambda around a member coroutine: the coroutine's frame owns its copies of the arguments.
+  // A plain lambda around a member coroutine: the coroutine's frame owns its copies of the
+  // arguments.
   auto self = shared_from_this();
-  manual_work work = [self, targets = std::move(targets), modes]() { return self->run_trigger(targets, modes); };
+  manual_work work = [self, targets = std::move(targets), modes]() {
+    return self->run_trigger(targets, modes);
+  };
   return answer(boost::system::in_place_value, std::move(work));
 }
 

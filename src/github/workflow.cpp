@@ -1,7 +1,6 @@
-// Workflow YAML to typed structs with yaml-cpp, collecting every problem with its file, line and path.
+// Workflow YAML to typed structs with yaml-cpp, collecting every problem with its file, line and
+// path.
 #include "redundancy/github/workflow.hpp"
-
-#include "redundancy/github/cron.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,6 +9,8 @@
 #include <functional>
 #include <set>
 #include <sstream>
+
+#include "redundancy/github/cron.hpp"
 
 namespace redundancy::github {
 
@@ -29,12 +30,11 @@ bool valid_job_id(std::string_view id) {
   if (id.empty()) return false;
   auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
   if (!alpha(id[0])) return false;
-  return std::all_of(id.begin(), id.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(id.begin(), id.end(),
+                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '-'; });
 }
 
-bool is_expression(std::string_view s) {
-  return s.find("${{") != std::string_view::npos;
-}
+bool is_expression(std::string_view s) { return s.find("${{") != std::string_view::npos; }
 
 bool is_number(std::string_view s) {
   if (s.empty()) return false;
@@ -54,8 +54,8 @@ class reader {
   }
 
   void problem_at(int line, const std::string& path, const std::string& message) {
-    w_.problems.push_back(file_name_ + ":" + std::to_string(line) + ": " + (path.empty() ? "" : path + ": ") +
-                          message);
+    w_.problems.push_back(file_name_ + ":" + std::to_string(line) + ": " +
+                          (path.empty() ? "" : path + ": ") + message);
   }
 
   void read(const YAML::Node& root) {
@@ -70,21 +70,26 @@ class reader {
     bool has_jobs = false;
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string key = it->first.Scalar();
-      // YAML 1.1 parsers read the key `on` as the boolean true; accept what they would have written.
+      // YAML 1.1 parsers read the key `on` as the boolean true; accept what they would have
+      // written.
       if (key == "on" || key == "true") {
         on = it->second;
         has_on = true;
       } else if (key == "jobs") {
         jobs = it->second;
         has_jobs = true;
-      }
-      else if (key == "name") w_.name = scalar(it->second);
-      else if (key == "env") w_.env = read_env(it->second, "env");
-      else if (key == "defaults") read_defaults(it->second, "defaults", w_.default_shell, w_.default_working_directory);
+      } else if (key == "name")
+        w_.name = scalar(it->second);
+      else if (key == "env")
+        w_.env = read_env(it->second, "env");
+      else if (key == "defaults")
+        read_defaults(it->second, "defaults", w_.default_shell, w_.default_working_directory);
     }
     if (w_.name.empty()) w_.name = w_.file.filename().string();
-    if (!has_on) problem(root.Mark(), "on", "a workflow needs triggers ('on')");
-    else read_on(on);
+    if (!has_on)
+      problem(root.Mark(), "on", "a workflow needs triggers ('on')");
+    else
+      read_on(on);
     if (!has_jobs) {
       problem(root.Mark(), "jobs", "a workflow needs 'jobs'");
       return;
@@ -93,23 +98,28 @@ class reader {
       problem(jobs.Mark(), "jobs", "must be a non-empty map of jobs");
       return;
     }
-    for (auto it = jobs.begin(); it != jobs.end(); ++it) read_job(it->first.Scalar(), it->first.Mark(), it->second);
+    for (auto it = jobs.begin(); it != jobs.end(); ++it)
+      read_job(it->first.Scalar(), it->first.Mark(), it->second);
     check_needs();
   }
 
  private:
-  static std::string scalar(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
+  static std::string scalar(const YAML::Node& n) {
+    return n.IsScalar() ? n.Scalar() : std::string();
+  }
 
   string_map read_env(const YAML::Node& n, const std::string& path) {
     string_map env;
     if (n.IsNull()) return env;
     if (!n.IsMap()) {
-      if (!(n.IsScalar() && is_expression(n.Scalar()))) problem(n.Mark(), path, "must be a map of variables");
+      if (!(n.IsScalar() && is_expression(n.Scalar())))
+        problem(n.Mark(), path, "must be a map of variables");
       return env;
     }
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->second.IsScalar() && !it->second.IsNull()) {
-        problem(it->second.Mark(), path + "." + it->first.Scalar(), "must be a string, number or boolean");
+        problem(it->second.Mark(), path + "." + it->first.Scalar(),
+                "must be a string, number or boolean");
         continue;
       }
       env[it->first.Scalar()] = scalar(it->second);
@@ -117,7 +127,8 @@ class reader {
     return env;
   }
 
-  void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell, std::string& wd) {
+  void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell,
+                     std::string& wd) {
     if (!n.IsMap()) {
       problem(n.Mark(), path, "must be a map");
       return;
@@ -134,8 +145,10 @@ class reader {
 
   void read_timeout(const YAML::Node& n, const std::string& path, std::optional<double>& out) {
     const std::string s = scalar(n);
-    if (is_number(s)) out = std::stod(s);
-    else if (!is_expression(s)) problem(n.Mark(), path, "must be a number of minutes, got '" + s + "'");
+    if (is_number(s))
+      out = std::stod(s);
+    else if (!is_expression(s))
+      problem(n.Mark(), path, "must be a number of minutes, got '" + s + "'");
   }
 
   void read_on(const YAML::Node& on) {
@@ -145,8 +158,10 @@ class reader {
     }
     if (on.IsSequence()) {
       for (const auto& e : on) {
-        if (e.IsScalar()) w_.events.push_back(e.Scalar());
-        else problem(e.Mark(), "on", "each event in the list must be a name");
+        if (e.IsScalar())
+          w_.events.push_back(e.Scalar());
+        else
+          problem(e.Mark(), "on", "each event in the list must be a name");
       }
       if (w_.events.empty()) problem(on.Mark(), "on", "names no event");
       return;
@@ -160,10 +175,12 @@ class reader {
       w_.events.push_back(event);
       const YAML::Node body = it->second;
       if (event == "schedule") read_schedule(body);
-      if (event == "workflow_dispatch" && body.IsMap() && body["inputs"] && body["inputs"].IsMap()) {
+      if (event == "workflow_dispatch" && body.IsMap() && body["inputs"] &&
+          body["inputs"].IsMap()) {
         for (auto in = body["inputs"].begin(); in != body["inputs"].end(); ++in) {
           workflow_input input{.name = in->first.Scalar(), .default_value = {}};
-          if (in->second.IsMap() && in->second["default"]) input.default_value = scalar(in->second["default"]);
+          if (in->second.IsMap() && in->second["default"])
+            input.default_value = scalar(in->second["default"]);
           w_.inputs.push_back(input);
         }
       }
@@ -190,8 +207,10 @@ class reader {
       }
       const std::string text = entry["cron"].Scalar();
       auto parsed = parse_cron(text);
-      if (!parsed) problem(entry["cron"].Mark(), path + ".cron", "'" + text + "': " + parsed.error());
-      else w_.schedules.push_back(text);
+      if (!parsed)
+        problem(entry["cron"].Mark(), path + ".cron", "'" + text + "': " + parsed.error());
+      else
+        w_.schedules.push_back(text);
     }
   }
 
@@ -203,14 +222,17 @@ class reader {
       const std::string key = it->first.Scalar();
       if (key == "exclude") continue;
       if (key == "include") {
-        if (job.matrix.empty() && it->second.IsSequence() && it->second.size() > 0 && it->second[0].IsMap())
+        if (job.matrix.empty() && it->second.IsSequence() && it->second.size() > 0 &&
+            it->second[0].IsMap())
           for (auto kv = it->second[0].begin(); kv != it->second[0].end(); ++kv)
             job.matrix[kv->first.Scalar()] = scalar(kv->second);
         continue;
       }
       if (it->second.IsSequence()) {
-        if (it->second.size() == 0) problem(it->second.Mark(), path + ".strategy.matrix." + key, "is an empty list");
-        else job.matrix[key] = scalar(it->second[0]);
+        if (it->second.size() == 0)
+          problem(it->second.Mark(), path + ".strategy.matrix." + key, "is an empty list");
+        else
+          job.matrix[key] = scalar(it->second[0]);
       } else {
         job.matrix[key] = scalar(it->second);
       }
@@ -222,7 +244,10 @@ class reader {
     workflow_job job;
     job.id = id;
     job.line = mark.line + 1;
-    if (!valid_job_id(id)) problem(mark, path, "a job id must start with a letter or '_' and hold only letters, digits, '-' and '_'");
+    if (!valid_job_id(id))
+      problem(
+          mark, path,
+          "a job id must start with a letter or '_' and hold only letters, digits, '-' and '_'");
     if (!n.IsMap()) {
       problem(n.Mark(), path, "a job must be a map");
       w_.jobs.push_back(job);
@@ -234,38 +259,56 @@ class reader {
     for (auto it = n.begin(); it != n.end(); ++it) {
       const std::string key = it->first.Scalar();
       const YAML::Node v = it->second;
-      if (key == "runs-on") runs_on = true;
-      else if (key == "uses") job.uses = scalar(v);
-      else if (key == "name") job.name = scalar(v);
+      if (key == "runs-on")
+        runs_on = true;
+      else if (key == "uses")
+        job.uses = scalar(v);
+      else if (key == "name")
+        job.name = scalar(v);
       else if (key == "steps") {
         steps = v;
         has_steps = true;
-      }
-      else if (key == "if") job.if_expr = scalar(v);
-      else if (key == "env") job.env = read_env(v, path + ".env");
-      else if (key == "defaults") read_defaults(v, path + ".defaults", job.default_shell, job.default_working_directory);
-      else if (key == "timeout-minutes") read_timeout(v, path + ".timeout-minutes", job.timeout_minutes);
-      else if (key == "continue-on-error") job.continue_on_error = scalar(v);
-      else if (key == "strategy") read_matrix(v, job, path);
+      } else if (key == "if")
+        job.if_expr = scalar(v);
+      else if (key == "env")
+        job.env = read_env(v, path + ".env");
+      else if (key == "defaults")
+        read_defaults(v, path + ".defaults", job.default_shell, job.default_working_directory);
+      else if (key == "timeout-minutes")
+        read_timeout(v, path + ".timeout-minutes", job.timeout_minutes);
+      else if (key == "continue-on-error")
+        job.continue_on_error = scalar(v);
+      else if (key == "strategy")
+        read_matrix(v, job, path);
       else if (key == "needs") {
-        if (v.IsScalar()) job.needs.push_back(v.Scalar());
+        if (v.IsScalar())
+          job.needs.push_back(v.Scalar());
         else if (v.IsSequence())
           for (const auto& need : v) {
-            if (need.IsScalar()) job.needs.push_back(need.Scalar());
-            else problem(need.Mark(), path + ".needs", "each entry must be a job id");
+            if (need.IsScalar())
+              job.needs.push_back(need.Scalar());
+            else
+              problem(need.Mark(), path + ".needs", "each entry must be a job id");
           }
-        else problem(v.Mark(), path + ".needs", "must be a job id or a list of job ids");
+        else
+          problem(v.Mark(), path + ".needs", "must be a job id or a list of job ids");
       }
     }
     if (job.name.empty()) job.name = id;
     if (!job.uses.empty()) {
-      if (has_steps) problem(steps.Mark(), path + ".steps", "a job that calls a reusable workflow ('uses') has no steps");
+      if (has_steps)
+        problem(steps.Mark(), path + ".steps",
+                "a job that calls a reusable workflow ('uses') has no steps");
     } else {
-      if (!runs_on) problem(mark, path, "a job needs 'runs-on' (or 'uses' for a reusable workflow)");
-      if (!has_steps) problem(mark, path, "a job needs 'steps'");
-      else if (!steps.IsSequence() || steps.size() == 0) problem(steps.Mark(), path + ".steps", "must be a non-empty list");
+      if (!runs_on)
+        problem(mark, path, "a job needs 'runs-on' (or 'uses' for a reusable workflow)");
+      if (!has_steps)
+        problem(mark, path, "a job needs 'steps'");
+      else if (!steps.IsSequence() || steps.size() == 0)
+        problem(steps.Mark(), path + ".steps", "must be a non-empty list");
       else
-        for (std::size_t i = 0; i < steps.size(); ++i) read_step(steps[i], path + ".steps[" + std::to_string(i) + "]", job);
+        for (std::size_t i = 0; i < steps.size(); ++i)
+          read_step(steps[i], path + ".steps[" + std::to_string(i) + "]", job);
     }
     w_.jobs.push_back(std::move(job));
   }
@@ -289,22 +332,36 @@ class reader {
       } else if (key == "uses") {
         has_uses = true;
         step.uses = scalar(v);
-        if (!v.IsScalar() || step.uses.empty()) problem(v.Mark(), path + ".uses", "must name an action");
-      } else if (key == "id") step.id = scalar(v);
-      else if (key == "name") step.name = scalar(v);
-      else if (key == "with") step.with = read_env(v, path + ".with");
-      else if (key == "env") step.env = read_env(v, path + ".env");
-      else if (key == "shell") step.shell = scalar(v);
-      else if (key == "working-directory") step.working_directory = scalar(v);
-      else if (key == "if") step.if_expr = scalar(v);
-      else if (key == "continue-on-error") step.continue_on_error = scalar(v);
-      else if (key == "timeout-minutes") read_timeout(v, path + ".timeout-minutes", step.timeout_minutes);
+        if (!v.IsScalar() || step.uses.empty())
+          problem(v.Mark(), path + ".uses", "must name an action");
+      } else if (key == "id")
+        step.id = scalar(v);
+      else if (key == "name")
+        step.name = scalar(v);
+      else if (key == "with")
+        step.with = read_env(v, path + ".with");
+      else if (key == "env")
+        step.env = read_env(v, path + ".env");
+      else if (key == "shell")
+        step.shell = scalar(v);
+      else if (key == "working-directory")
+        step.working_directory = scalar(v);
+      else if (key == "if")
+        step.if_expr = scalar(v);
+      else if (key == "continue-on-error")
+        step.continue_on_error = scalar(v);
+      else if (key == "timeout-minutes")
+        read_timeout(v, path + ".timeout-minutes", step.timeout_minutes);
     }
-    if (has_run && has_uses) problem(n.Mark(), path, "a step has both 'run' and 'uses'; it needs exactly one");
-    else if (!has_run && !has_uses) problem(n.Mark(), path, "a step needs 'run' or 'uses'");
+    if (has_run && has_uses)
+      problem(n.Mark(), path, "a step has both 'run' and 'uses'; it needs exactly one");
+    else if (!has_run && !has_uses)
+      problem(n.Mark(), path, "a step needs 'run' or 'uses'");
     if (step.name.empty()) {
-      if (has_uses) step.name = "Run " + step.uses;
-      else step.name = step.run.substr(0, step.run.find('\n'));
+      if (has_uses)
+        step.name = "Run " + step.uses;
+      else
+        step.name = step.run.substr(0, step.run.find('\n'));
     }
     job.steps.push_back(std::move(step));
   }
@@ -316,7 +373,8 @@ class reader {
     for (const auto& j : w_.jobs)
       for (const auto& need : j.needs)
         if (!by_id.count(need)) {
-          problem_at(j.line, "jobs." + j.id + ".needs", "'" + need + "' is not a job of this workflow");
+          problem_at(j.line, "jobs." + j.id + ".needs",
+                     "'" + need + "' is not a job of this workflow");
           unknown = true;
         }
     if (unknown) return;
@@ -397,7 +455,8 @@ std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& d
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const auto ext = entry.path().extension();
-    if (entry.is_regular_file(ec) && (ext == ".yml" || ext == ".yaml")) files.push_back(entry.path());
+    if (entry.is_regular_file(ec) && (ext == ".yml" || ext == ".yaml"))
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -411,7 +470,8 @@ std::vector<const workflow_job*> jobs_in_needs_order(const workflow& w) {
     bool progressed = false;
     for (const auto& j : w.jobs) {
       if (placed.count(j.id)) continue;
-      if (std::all_of(j.needs.begin(), j.needs.end(), [&](const std::string& n) { return placed.count(n) > 0; })) {
+      if (std::all_of(j.needs.begin(), j.needs.end(),
+                      [&](const std::string& n) { return placed.count(n) > 0; })) {
         order.push_back(&j);
         placed.insert(j.id);
         progressed = true;

@@ -1,9 +1,8 @@
-// What survives a daemon restart for the github subsystem: per workflow, the failure a backup already
-// handled (so one failed run never triggers twice) and the last backup's outcome. Kept in
+// What survives a daemon restart for the github subsystem: per workflow, the failure a backup
+// already handled (so one failed run never triggers twice) and the last backup's outcome. Kept in
 // <state_dir>/github-backups.json, written atomically.
 #pragma once
 #include <boost/json/object.hpp>
-
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -22,9 +21,11 @@ class backup_memory {
   std::optional<boost::json::object> last_backup(const std::string& workflow) const;
 
   // Records a handled failure and its backup, and writes the file. Returns why writing failed.
-  std::optional<std::string> remember(const std::string& workflow, const std::string& key, boost::json::object backup);
+  std::optional<std::string> remember(const std::string& workflow, const std::string& key,
+                                      boost::json::object backup);
   // Records a backup that handles no failure (a person's trigger).
-  std::optional<std::string> remember_backup(const std::string& workflow, boost::json::object backup);
+  std::optional<std::string> remember_backup(const std::string& workflow,
+                                             boost::json::object backup);
 
  private:
   struct entry {

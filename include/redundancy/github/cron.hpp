@@ -1,8 +1,7 @@
 // A five-field cron expression as GitHub's `on.schedule` uses it (UTC), and the ticks it fires at.
 #pragma once
-#include <boost/system/result.hpp>
-
 #include <bitset>
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -25,11 +24,12 @@ struct cron_schedule {
   // True when the schedule fires at this minute (UTC).
   bool matches(sys_minutes t) const;
   // The ticks in (from, to], oldest first, at most `limit` of them.
-  std::vector<sys_minutes> ticks_between(sys_minutes from, sys_minutes to, std::size_t limit = 10000) const;
+  std::vector<sys_minutes> ticks_between(sys_minutes from, sys_minutes to,
+                                         std::size_t limit = 10000) const;
 };
 
-// Parses "*/15 6-18 * * MON-FRI": numbers, names (JAN, SUN), *, lists, ranges and /steps; 7 is Sunday.
-// The error names the field: "field 2 (hour): 24 is out of range 0-23".
+// Parses "*/15 6-18 * * MON-FRI": numbers, names (JAN, SUN), *, lists, ranges and /steps; 7 is
+// Sunday. The error names the field: "field 2 (hour): 24 is out of range 0-23".
 boost::system::result<cron_schedule, std::string> parse_cron(std::string_view text);
 
 }  // namespace redundancy::github

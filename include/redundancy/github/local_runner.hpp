@@ -1,14 +1,15 @@
-// The local runner: a workflow's jobs run on this machine, no Docker, as GitHub would run their steps.
+// The local runner: a workflow's jobs run on this machine, no Docker, as GitHub would run their
+// steps.
 #pragma once
-#include "redundancy/core/asio.hpp"
-#include "redundancy/core/config.hpp"
-#include "redundancy/core/health.hpp"
-#include "redundancy/github/workflow.hpp"
-
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include "redundancy/core/asio.hpp"
+#include "redundancy/core/config.hpp"
+#include "redundancy/core/health.hpp"
+#include "redundancy/github/workflow.hpp"
 
 namespace redundancy::github {
 
@@ -19,21 +20,25 @@ std::string_view to_string(run_conclusion c);
 
 struct local_run_report {
   run_conclusion conclusion{run_conclusion::failure};
-  action_result result{};              // ok unless failure; one step per workflow step
-  std::filesystem::path log_file{};    // log_dir/workflow-runs/<name>-<time>.log; empty if none was written
+  action_result result{};  // ok unless failure; one step per workflow step
+  std::filesystem::path
+      log_file{};  // log_dir/workflow-runs/<name>-<time>.log; empty if none was written
 };
 
 // Called with each chunk of output as steps finish (secrets already masked).
 using output_sink = std::function<void(std::string_view)>;
 
 // Runs a workflow: jobs in needs order, each `run` step as a script through run_process in its own
-// process group, bounded by the step's and job's timeout-minutes and github.local_execution.timeout.
-// The environment is layered workflow > job > step env plus GitHub's variables, with GITHUB_ENV,
-// GITHUB_OUTPUT and GITHUB_PATH honoured between steps. `${{ secrets.X }}` comes from this process's
-// environment variable X and is masked ("***") in logs and output. An invalid workflow never runs.
-awaitable<local_run_report> run_local(const config& c, const workflow& w, output_sink on_output = {});
+// process group, bounded by the step's and job's timeout-minutes and
+// github.local_execution.timeout. The environment is layered workflow > job > step env plus
+// GitHub's variables, with GITHUB_ENV, GITHUB_OUTPUT and GITHUB_PATH honoured between steps. `${{
+// secrets.X }}` comes from this process's environment variable X and is masked ("***") in logs and
+// output. An invalid workflow never runs.
+awaitable<local_run_report> run_local(const config& c, const workflow& w,
+                                      output_sink on_output = {});
 
-// `redundancy github run-local WORKFLOW`: finds the workflow by name, runs it, and answers the action.
+// `redundancy github run-local WORKFLOW`: finds the workflow by name, runs it, and answers the
+// action.
 awaitable<action_result> run_workflow_locally(const config& c, std::string_view workflow,
                                               std::function<void(std::string_view)> on_output);
 

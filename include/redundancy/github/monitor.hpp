@@ -2,17 +2,16 @@
 // (consecutive failures, missed schedule ticks, disabled state, inactivity) that decides whether a
 // backup is due. No I/O; the clock is a parameter.
 #pragma once
-#include "redundancy/core/health.hpp"
-#include "redundancy/github/workflow.hpp"
-
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "redundancy/core/health.hpp"
+#include "redundancy/github/workflow.hpp"
 
 namespace redundancy::github {
 
@@ -26,18 +25,19 @@ struct workflow_run {
   std::string url{};         // html_url
 };
 
-// {"workflow_runs": [...]} into runs, newest first. Errors name the path: "workflow_runs[2].id: expected
-// a number".
-boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const boost::json::value& body);
+// {"workflow_runs": [...]} into runs, newest first. Errors name the path: "workflow_runs[2].id:
+// expected a number".
+boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
+    const boost::json::value& body);
 
 // What the last round of API calls saw for one workflow.
 struct workflow_observation {
-  std::vector<workflow_run> runs{};          // newest first
-  bool page_full{false};                     // older runs exist beyond the page
-  std::string state{};                       // active, disabled_inactivity, ...; empty when unknown
-  std::optional<sys_time> workflow_created{};  // when GitHub first saw the file
-  std::string workflow_updated{};            // updated_at, to tell one disabling from the next
-  std::optional<sys_time> repository_pushed{}; // the repository's last push
+  std::vector<workflow_run> runs{};  // newest first
+  bool page_full{false};             // older runs exist beyond the page
+  std::string state{};               // active, disabled_inactivity, ...; empty when unknown
+  std::optional<sys_time> workflow_created{};   // when GitHub first saw the file
+  std::string workflow_updated{};               // updated_at, to tell one disabling from the next
+  std::optional<sys_time> repository_pushed{};  // the repository's last push
 };
 
 struct assessment_settings {
@@ -52,15 +52,17 @@ struct workflow_assessment {
   std::string reason{};
   unsigned consecutive_failures{0};  // failed runs plus missed ticks since the last success
   unsigned missed_ticks{0};
-  std::vector<sys_time> missed{};    // the missed ticks, oldest first
+  std::vector<sys_time> missed{};  // the missed ticks, oldest first
   // The newest failure (a run id "run:123", a missed tick "tick:<epoch>", or a disabling
   // "disabled:<state>:<updated_at>"): a backup happens at most once per key.
   std::string failure_key{};
-  bool backup_wanted{false};  // failures reached max_failures, or GitHub disabled a scheduled workflow
+  bool backup_wanted{
+      false};  // failures reached max_failures, or GitHub disabled a scheduled workflow
   std::vector<std::string> warnings{};
 };
 
 // Judges one valid workflow from what GitHub said.
-workflow_assessment assess(const workflow& w, const workflow_observation& o, const assessment_settings& s);
+workflow_assessment assess(const workflow& w, const workflow_observation& o,
+                           const assessment_settings& s);
 
 }  // namespace redundancy::github

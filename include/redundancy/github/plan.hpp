@@ -1,23 +1,23 @@
 // What a local run of a workflow would execute and what it would skip, decided without running it:
 // the coverage shown per workflow so nobody trusts a backup that does half the work.
 #pragma once
-#include "redundancy/core/config.hpp"
-#include "redundancy/github/workflow.hpp"
-
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
-
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "redundancy/core/config.hpp"
+#include "redundancy/github/workflow.hpp"
+
 namespace redundancy::github {
 
 enum class step_disposition {
   run,        // a `run` step the local runner executes
-  satisfied,  // a `uses` step whose effect is already there (checkout; setup-node with node on PATH)
+  satisfied,  // a `uses` step whose effect is already there (checkout; setup-node with node on
+              // PATH)
   skipped,    // cannot be done here; the reason says why
 };
 
@@ -25,14 +25,15 @@ struct step_plan {
   const workflow_job* job{nullptr};
   const workflow_step* step{nullptr};
   step_disposition disposition{step_disposition::run};
-  std::string reason{};                 // for satisfied and skipped
-  std::vector<std::string> command{};   // for run: the shell's argv with "{0}" where the script goes
+  std::string reason{};                // for satisfied and skipped
+  std::vector<std::string> command{};  // for run: the shell's argv with "{0}" where the script goes
 };
 
 struct workflow_plan {
-  std::vector<step_plan> steps{};       // in needs order, then step order
-  std::vector<std::string> skipped{};   // "build / Run actions/cache@v4: ...", one per skipped step or job
-  unsigned runnable{0};                 // run + satisfied steps
+  std::vector<step_plan> steps{};  // in needs order, then step order
+  std::vector<std::string>
+      skipped{};         // "build / Run actions/cache@v4: ...", one per skipped step or job
+  unsigned runnable{0};  // run + satisfied steps
   unsigned total{0};
 };
 
@@ -42,22 +43,24 @@ struct workflow_plan {
 boost::system::result<std::vector<std::string>, std::string> shell_command(std::string_view shell);
 
 // Finds an executable on a PATH-style list of folders; empty `path` means this process's PATH.
-std::optional<std::filesystem::path> find_on_path(std::string_view name, std::string_view path = {});
+std::optional<std::filesystem::path> find_on_path(std::string_view name,
+                                                  std::string_view path = {});
 
 // The plan of a valid workflow. Needs only the file system (is the tool on PATH?), no processes.
 workflow_plan make_plan(const workflow& w);
 
 // The workflow file for a name given by a person ("sync.yml", "sync", or a path), looked up among
 // github.workflows_dir (relative to project_dir).
-boost::system::result<std::filesystem::path, std::string> find_workflow_file(const config& c,
-                                                                             std::string_view workflow);
+boost::system::result<std::filesystem::path, std::string> find_workflow_file(
+    const config& c, std::string_view workflow);
 
 // {"runnable", "total", "skipped": [...]}: the coverage detail of a workflow.
 boost::json::object coverage_json(const workflow_plan& p);
 
-// What `redundancy github plan WORKFLOW` prints: {"workflow", "file", "valid", "problems", "coverage",
-// "jobs": [{"id", "needs", "if", "matrix", "steps": [{"name", "line", "action": "run"|"satisfied"|"skipped",
-// "reason", "shell", "if"}]}]}, or {"error"} when the workflow is not found.
+// What `redundancy github plan WORKFLOW` prints: {"workflow", "file", "valid", "problems",
+// "coverage", "jobs": [{"id", "needs", "if", "matrix", "steps": [{"name", "line", "action":
+// "run"|"satisfied"|"skipped", "reason", "shell", "if"}]}]}, or {"error"} when the workflow is not
+// found.
 boost::json::object plan_workflow(const config& c, std::string_view workflow);
 
 }  // namespace redundancy::github

@@ -1,6 +1,11 @@
-// The github subsystem: validates the project's workflows, watches their runs on GitHub, and backs a
-// failing workflow up by running it locally and re-dispatching it.
+// The github subsystem: validates the project's workflows, watches their runs on GitHub, and backs
+// a failing workflow up by running it locally and re-dispatching it.
 #pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/subsystem.hpp"
 #include "redundancy/github/api.hpp"
@@ -8,11 +13,6 @@
 #include "redundancy/github/monitor.hpp"
 #include "redundancy/github/plan.hpp"
 #include "redundancy/github/workflow.hpp"
-
-#include <functional>
-#include <map>
-#include <memory>
-#include <vector>
 
 namespace redundancy::github {
 
@@ -24,10 +24,11 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
 
   std::string_view name() const override { return "github"; }
 
-  // One target per workflow file, detail keys: valid, problems, coverage {runnable, total, skipped},
-  // last_runs [{id, status, conclusion, started_at, url}], consecutive_failures, missed_ticks,
-  // last_backup {at, mode, ok, summary} (or null), monitoring. `disabled` when there is nothing to
-  // watch; `unknown` for a workflow whose runs GitHub could not tell (unreachable, rate-limited).
+  // One target per workflow file, detail keys: valid, problems, coverage {runnable, total,
+  // skipped}, last_runs [{id, status, conclusion, started_at, url}], consecutive_failures,
+  // missed_ticks, last_backup {at, mode, ok, summary} (or null), monitoring. `disabled` when there
+  // is nothing to watch; `unknown` for a workflow whose runs GitHub could not tell (unreachable,
+  // rate-limited).
   awaitable<health> check() override;
 
   // Backs up each workflow the last check found failing (max_failures reached, or GitHub disabled a
@@ -38,8 +39,8 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   // Runs every valid workflow locally, one at a time.
   awaitable<action_result> emergency() override;
 
-  // "trigger" with {"workflow": "file.yml" (optional: all), "mode": "local" | "dispatch" (optional: the
-  // github.backup order)}.
+  // "trigger" with {"workflow": "file.yml" (optional: all), "mode": "local" | "dispatch" (optional:
+  // the github.backup order)}.
   boost::system::result<manual_work, std::string> manual(std::string_view verb,
                                                          const boost::json::object& args) override;
 
@@ -58,7 +59,8 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   awaitable<target_health> check_workflow(const std::filesystem::path& file);
   awaitable<action_result> backup(const workflow& wf, std::vector<std::string> modes);
   awaitable<action_step> dispatch(const workflow& wf);
-  awaitable<action_result> run_trigger(std::vector<workflow> targets, std::vector<std::string> modes);
+  awaitable<action_result> run_trigger(std::vector<workflow> targets,
+                                       std::vector<std::string> modes);
 
   config c_;
   backup_memory memory_;

@@ -1,4 +1,5 @@
-// A GitHub Actions workflow file parsed into typed structs, with every validation problem found in it.
+// A GitHub Actions workflow file parsed into typed structs, with every validation problem found in
+// it.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -38,8 +39,8 @@ struct workflow_job {
   std::string default_working_directory{};
   std::optional<double> timeout_minutes{};
   std::string continue_on_error{};
-  std::string uses{};    // a reusable workflow call; then there are no steps
-  string_map matrix{};   // the first combination of strategy.matrix, as strings
+  std::string uses{};   // a reusable workflow call; then there are no steps
+  string_map matrix{};  // the first combination of strategy.matrix, as strings
   std::vector<workflow_step> steps{};
   int line{0};
 };
@@ -51,15 +52,15 @@ struct workflow_input {
 
 struct workflow {
   std::filesystem::path file{};
-  std::string name{};                       // `name:`, else the file name
-  std::vector<std::string> events{};        // push, schedule, workflow_dispatch, ...
-  std::vector<std::string> schedules{};     // on.schedule[*].cron
-  std::vector<workflow_input> inputs{};     // on.workflow_dispatch.inputs with their defaults
+  std::string name{};                    // `name:`, else the file name
+  std::vector<std::string> events{};     // push, schedule, workflow_dispatch, ...
+  std::vector<std::string> schedules{};  // on.schedule[*].cron
+  std::vector<workflow_input> inputs{};  // on.workflow_dispatch.inputs with their defaults
   std::vector<std::string> repository_dispatch_types{};
   string_map env{};
   std::string default_shell{};
   std::string default_working_directory{};
-  std::vector<workflow_job> jobs{};         // in file order
+  std::vector<workflow_job> jobs{};  // in file order
   // Each problem names the file, the line and the YAML path:
   // "sync.yml:12: jobs.sync.steps[2]: a step needs 'run' or 'uses'". Empty when valid.
   std::vector<std::string> problems{};
@@ -69,8 +70,8 @@ struct workflow {
   const workflow_job* find_job(std::string_view id) const;
 };
 
-// Parses and validates YAML text; `file` names it in the messages. Never throws: a syntax error is a
-// problem with its line and column, and the rest of the workflow is then empty.
+// Parses and validates YAML text; `file` names it in the messages. Never throws: a syntax error is
+// a problem with its line and column, and the rest of the workflow is then empty.
 workflow parse_workflow(std::string_view text, const std::filesystem::path& file);
 
 // Reads and parses a file; an unreadable file is one problem.
@@ -81,8 +82,8 @@ workflow load_workflow(const std::filesystem::path& file);
 std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir,
                                                   const std::vector<std::string>& listed);
 
-// The jobs in an order that respects `needs` (file order among independent jobs). Only meaningful for a
-// valid workflow (no cycles, no unknown names).
+// The jobs in an order that respects `needs` (file order among independent jobs). Only meaningful
+// for a valid workflow (no cycles, no unknown names).
 std::vector<const workflow_job*> jobs_in_needs_order(const workflow& w);
 
 }  // namespace redundancy::github

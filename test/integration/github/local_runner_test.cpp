@@ -1,21 +1,21 @@
 // The local runner on real workflows in a temporary git repository: env layering, working
-// directories, needs order, failure() cleanup, continue-on-error, timeouts that end the whole process
-// group, partial runs, secrets masked in logs.
+// directories, needs order, failure() cleanup, continue-on-error, timeouts that end the whole
+// process group, partial runs, secrets masked in logs.
 #define BOOST_TEST_MODULE github_local_runner
-#include <boost/test/unit_test.hpp>
-
 #include "redundancy/github/local_runner.hpp"
-#include "redundancy/github/plan.hpp"
+
+#include <unistd.h>
 
 #include <boost/asio/use_future.hpp>
-
+#include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
+
+#include "redundancy/github/plan.hpp"
 
 using namespace redundancy;
 using namespace redundancy::github;
@@ -43,9 +43,10 @@ struct temp_repo {
     std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-gh-XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(tmpl.data()));
     dir = tmpl;
-    const std::string cmd = "cd '" + dir.string() +
-                            "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
-                            "--allow-empty -m init";
+    const std::string cmd =
+        "cd '" + dir.string() +
+        "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+        "--allow-empty -m init";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     std::filesystem::create_directories(dir / "sub");
     std::filesystem::create_directories(dir / "other");
@@ -58,7 +59,9 @@ struct temp_repo {
     std::filesystem::remove_all(dir, ec);
   }
 
-  void add_workflow(const std::string& name, const std::string& text) { write(dir / ".github/workflows" / name, text); }
+  void add_workflow(const std::string& name, const std::string& text) {
+    write(dir / ".github/workflows" / name, text);
+  }
 
   local_run_report run(const std::string& name, std::string* streamed = nullptr) {
     asio::io_context ioc;
@@ -76,7 +79,8 @@ struct temp_repo {
   }
 
   std::string sha() const {
-    const std::string cmd = "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
+    const std::string cmd =
+        "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     auto s = read(dir / "sha.txt");
     return s.substr(0, s.find('\n'));
@@ -85,7 +89,8 @@ struct temp_repo {
 
 std::string steps_of(const action_result& r) {
   std::string s = r.summary + "\n";
-  for (const auto& st : r.steps) s += st.name + " [" + (st.ok ? "ok" : "FAILED") + "] " + st.detail + "\n";
+  for (const auto& st : r.steps)
+    s += st.name + " [" + (st.ok ? "ok" : "FAILED") + "] " + st.detail + "\n";
   return s + r.output_tail;
 }
 
@@ -143,7 +148,8 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::success), steps_of(report.result));
   const auto sha = repo.sha();
-  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha + " " + sha +
+  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha +
+                                                 " " + sha +
                                                  "\nsecond step wf sub\nsecond-job job other []\n");
   BOOST_REQUIRE(!report.log_file.empty());
   BOOST_TEST(report.log_file.parent_path() == repo.dir / "logs/workflow-runs");
@@ -188,8 +194,10 @@ jobs:
   const auto report = repo.run("fails.yml");
   BOOST_TEST(!report.result.ok);
   BOOST_TEST((report.conclusion == run_conclusion::failure));
-  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n", steps_of(report.result));
-  BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos, report.result.summary);
+  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n",
+             steps_of(report.result));
+  BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos,
+             report.result.summary);
   BOOST_REQUIRE(report.result.steps.size() >= 2u);
   BOOST_TEST(report.result.steps[0].ok);  // tolerated by continue-on-error
   BOOST_TEST(report.result.steps[0].detail == "exit 3");
@@ -221,9 +229,12 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::partial));
   BOOST_TEST(read(repo.dir / "partial.txt") == "ran\n");
-  BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos, report.result.summary);
-  BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos, report.result.summary);
-  BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos, report.result.summary);
+  BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos,
+             report.result.summary);
+  BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos,
+             report.result.summary);
+  BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos,
+             report.result.summary);
 }
 
 BOOST_AUTO_TEST_CASE(timed_out_step_ends_its_background_children) {
@@ -272,7 +283,8 @@ jobs:
 )yaml");
   const auto report = repo.run("broken.yml");
   BOOST_TEST(!report.result.ok);
-  BOOST_TEST(report.result.summary.find("broken.yml is invalid and is never run: broken.yml:7: jobs.a.steps[1]") !=
+  BOOST_TEST(report.result.summary.find(
+                 "broken.yml is invalid and is never run: broken.yml:7: jobs.a.steps[1]") !=
                  std::string::npos,
              report.result.summary);
   BOOST_TEST(!std::filesystem::exists(repo.dir / "ran.txt"));

@@ -1,24 +1,25 @@
 // The github subsystem against a fake GitHub API (test/fixtures/github/fake_github.py) on loopback:
 // failed runs lead to a local backup and a dispatch once per failure, also across restarts; 304s;
-// rate limits, 500s, invalid JSON and silence give `unknown` and no backup; TLS with a CA of our own.
+// rate limits, 500s, invalid JSON and silence give `unknown` and no backup; TLS with a CA of our
+// own.
 #define BOOST_TEST_MODULE github_subsystem
-#include <boost/test/unit_test.hpp>
-
-#include "redundancy/core/time.hpp"
 #include "redundancy/github/subsystem.hpp"
-#include "redundancy/http/client.hpp"
-#include "test_paths.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-
+#include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "redundancy/core/time.hpp"
+#include "redundancy/http/client.hpp"
+#include "test_paths.hpp"
 
 extern char** environ;
 
@@ -59,7 +60,8 @@ struct fake_github {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> args{"python3", std::string(REDUNDANCY_SOURCE_DIR) + "/test/fixtures/github/fake_github.py"};
+    std::vector<std::string> args{
+        "python3", std::string(REDUNDANCY_SOURCE_DIR) + "/test/fixtures/github/fake_github.py"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -82,7 +84,8 @@ struct fake_github {
 
   std::string url() const { return scheme + "://" + host + ":" + std::to_string(port); }
 
-  http::http_reply control(const std::string& method, const std::string& path, std::string body = {}) {
+  http::http_reply control(const std::string& method, const std::string& path,
+                           std::string body = {}) {
     http::http_request_spec spec;
     spec.method = method;
     spec.url = url() + path;
@@ -127,12 +130,14 @@ struct fixture {
   fake_github gh;
 
   fixture() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(tmpl.data()));
     dir = tmpl;
-    const std::string cmd = "cd " + shell_quote(dir.string()) +
-                            " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
-                            "--allow-empty -m init";
+    const std::string cmd =
+        "cd " + shell_quote(dir.string()) +
+        " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+        "--allow-empty -m init";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     std::filesystem::create_directories(dir / ".github/workflows");
     std::ofstream(dir / ".github/workflows/sync.yml") << R"yaml(name: sync
@@ -154,10 +159,13 @@ jobs:
     cfg.github.timeout = std::chrono::seconds(5);
     ::setenv("REDUNDANCY_TEST_GH_TOKEN", "test-token-123", 1);
     gh.route({{"path", "/repos/acme/site"},
-              {"body", json::serialize(json::object{{"default_branch", "trunk"},
-                                                    {"pushed_at", to_rfc3339(std::chrono::system_clock::now())}})}});
-    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
-              {"body", R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
+              {"body", json::serialize(json::object{
+                           {"default_branch", "trunk"},
+                           {"pushed_at", to_rfc3339(std::chrono::system_clock::now())}})}});
+    gh.route(
+        {{"path", "/repos/acme/site/actions/workflows/sync.yml"},
+         {"body",
+          R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
     gh.route({{"method", "POST"}, {"path", dispatch_path}, {"status", 204}});
   }
   ~fixture() {
@@ -167,7 +175,8 @@ jobs:
 
   void serve_runs(json::array runs, json::object extra = {}) {
     json::object spec{{"path", runs_path},
-                      {"body", json::serialize(json::object{{"total_count", runs.size()}, {"workflow_runs", runs}})}};
+                      {"body", json::serialize(json::object{{"total_count", runs.size()},
+                                                            {"workflow_runs", runs}})}};
     for (auto& [k, v] : extra) spec[k] = v;
     gh.route(spec);
   }
@@ -197,8 +206,8 @@ const target_health& target(const health& h, const std::string& name) {
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fixture) {
-  serve_runs({run_json(103, "failure", 10), run_json(102, "failure", 20), run_json(101, "timed_out", 30),
-              run_json(100, "success", 40)});
+  serve_runs({run_json(103, "failure", 10), run_json(102, "failure", 20),
+              run_json(101, "timed_out", 30), run_json(100, "success", 40)});
   auto sub = make();
   auto h = run(sub->check());
   const auto& t = target(h, "sync.yml");
@@ -209,7 +218,8 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(t.detail.at("valid").as_bool());
   BOOST_TEST(t.detail.at("coverage").at("runnable").to_number<int>() == 1);
   BOOST_REQUIRE(t.detail.at("last_runs").as_array().size() == 4u);
-  BOOST_TEST(t.detail.at("last_runs").at(0).at("url") == "https://github.com/acme/site/actions/runs/103");
+  BOOST_TEST(t.detail.at("last_runs").at(0).at("url") ==
+             "https://github.com/acme/site/actions/runs/103");
   BOOST_TEST(t.detail.at("last_runs").at(0).at("conclusion") == "failure");
   BOOST_TEST(t.detail.at("last_backup").is_null());
 
@@ -234,9 +244,11 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(r.summary == "sync.yml backup done: local: success; dispatch: sent", r.summary);
   json::object dispatch;
   for (const auto& req : fixture::gh.requests())
-    if (req.at("method") == "POST" && req.at("path").as_string() == dispatch_path) dispatch = req.as_object();
+    if (req.at("method") == "POST" && req.at("path").as_string() == dispatch_path)
+      dispatch = req.as_object();
   BOOST_REQUIRE(!dispatch.empty());
-  BOOST_TEST(json::parse(dispatch.at("body").as_string()) == (json::value(json::object{{"ref", "trunk"}})));
+  BOOST_TEST(json::parse(dispatch.at("body").as_string()) ==
+             (json::value(json::object{{"ref", "trunk"}})));
   const auto& hd = dispatch.at("headers").as_object();
   BOOST_TEST(hd.at("authorization") == "Bearer test-token-123");
   BOOST_TEST(hd.at("content-type") == "application/json");
@@ -249,7 +261,8 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("mode") == "local+dispatch");
   BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("ok").as_bool());
   auto again = run(sub->recover(h));
-  BOOST_TEST(again.summary == "no backup due: sync.yml was already backed up for run:103", again.summary);
+  BOOST_TEST(again.summary == "no backup due: sync.yml was already backed up for run:103",
+             again.summary);
   BOOST_TEST(backups() == 1u);
   BOOST_TEST(dispatches() == 1u);
 
@@ -261,8 +274,8 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(dispatches() == 1u);
 
   // A new failed run is a new failure: one more backup.
-  serve_runs({run_json(104, "failure", 5), run_json(103, "failure", 10), run_json(102, "failure", 20),
-              run_json(101, "timed_out", 30)});
+  serve_runs({run_json(104, "failure", 5), run_json(103, "failure", 10),
+              run_json(102, "failure", 20), run_json(101, "timed_out", 30)});
   h = run(restarted->check());
   BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 4);
   run(restarted->recover(h));
@@ -270,7 +283,8 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(dispatches() == 2u);
 
   // A success resets the count.
-  serve_runs({run_json(105, "success", 1), run_json(104, "failure", 5), run_json(103, "failure", 10)});
+  serve_runs(
+      {run_json(105, "success", 1), run_json(104, "failure", 5), run_json(103, "failure", 10)});
   h = run(restarted->check());
   BOOST_TEST((h.state == status::healthy), h.summary);
   BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 0);
@@ -284,7 +298,8 @@ BOOST_FIXTURE_TEST_CASE(unchanged_answers_use_the_etag, fixture) {
   auto first = run(sub->check());
   fixture::gh.clear();
   auto second = run(sub->check());
-  BOOST_TEST((target(second, "sync.yml").state == status::degraded), target(second, "sync.yml").reason);
+  BOOST_TEST((target(second, "sync.yml").state == status::degraded),
+             target(second, "sync.yml").reason);
   BOOST_TEST(target(second, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 1);
   bool saw_304 = false;
   for (const auto& r : fixture::gh.requests()) {
@@ -297,10 +312,12 @@ BOOST_FIXTURE_TEST_CASE(unchanged_answers_use_the_etag, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(rate_limits_errors_and_silence_are_unknown_without_backup, fixture) {
   cfg.github.timeout = std::chrono::milliseconds(700);
-  const json::array failing{run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)};
-  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                         (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
-                         .count();
+  const json::array failing{run_json(3, "failure", 10), run_json(2, "failure", 20),
+                            run_json(1, "failure", 30)};
+  const auto reset =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
+          .count();
   struct variant {
     const char* name;
     json::object spec;
@@ -309,14 +326,24 @@ BOOST_FIXTURE_TEST_CASE(rate_limits_errors_and_silence_are_unknown_without_backu
   const std::vector<variant> variants{
       {"rate limit",
        {{"status", 403},
-        {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}},
+        {"headers", json::object{{"x-ratelimit-remaining", "0"},
+                                 {"x-ratelimit-reset", std::to_string(reset)}}},
         {"body", R"({"message": "API rate limit exceeded"})"}},
        "rate-limited by GitHub (403) until "},
-      {"secondary limit", {{"status", 429}, {"headers", json::object{{"retry-after", "120"}}}}, "rate-limited by GitHub (429)"},
-      {"server error", {{"status", 500}, {"body", R"({"message": "boom"})"}}, "GitHub answered 500 to GET"},
+      {"secondary limit",
+       {{"status", 429}, {"headers", json::object{{"retry-after", "120"}}}},
+       "rate-limited by GitHub (429)"},
+      {"server error",
+       {{"status", 500}, {"body", R"({"message": "boom"})"}},
+       "GitHub answered 500 to GET"},
       {"invalid json", {{"status", 200}, {"body", "{not json"}}, "GitHub answered invalid JSON"},
-      {"wrong shape", {{"status", 200}, {"body", R"({"workflow_runs": 3})"}}, "run list is not understood"},
-      {"silence", {{"status", 200}, {"delay", 3}, {"body", json::serialize(json::object{{"workflow_runs", failing}})}},
+      {"wrong shape",
+       {{"status", 200}, {"body", R"({"workflow_runs": 3})"}},
+       "run list is not understood"},
+      {"silence",
+       {{"status", 200},
+        {"delay", 3},
+        {"body", json::serialize(json::object{{"workflow_runs", failing}})}},
        "cannot reach GitHub"},
   };
   for (const auto& v : variants) {
@@ -356,7 +383,8 @@ BOOST_AUTO_TEST_CASE(nothing_to_watch_is_disabled) {
   auto sub = std::make_shared<github_subsystem>(cfg);
   auto h = run(sub->check());
   BOOST_TEST((h.state == status::disabled));
-  BOOST_TEST(h.summary.find("nothing to watch: no workflow files in") != std::string::npos, h.summary);
+  BOOST_TEST(h.summary.find("nothing to watch: no workflow files in") != std::string::npos,
+             h.summary);
   BOOST_TEST(!counts_as_unhealthy(h.state));
 }
 
@@ -369,11 +397,13 @@ BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
   BOOST_TEST(!sub->manual("trigger", json::object{{"workflow", "missing.yml"}}).has_value());
   auto invalid = sub->manual("trigger", json::object{{"workflow", "invalid-step.yml"}});
   BOOST_REQUIRE(!invalid.has_value());
-  BOOST_TEST(invalid.error().find("invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
+  BOOST_TEST(invalid.error().find(
+                 "invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
              invalid.error());
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}}).error() ==
-             "mode: expected \"local\" or \"dispatch\"");
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}).has_value());
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}})
+                 .error() == "mode: expected \"local\" or \"dispatch\"");
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}})
+                 .has_value());
   BOOST_TEST(!sub->manual("restart", json::object{}).has_value());
 }
 
@@ -384,10 +414,15 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
   const std::string d = shell_quote(dir.string());
   // A CA, a server certificate it signs for localhost, and an unrelated CA.
   const std::string cmd =
-      "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca" +
-      " 2>/dev/null && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null" +
-      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > ext && openssl x509 -req -in srv.csr -CA ca.pem" +
-      " -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null && openssl req -x509 -newkey" +
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "
+      "/CN=test-ca" +
+      " 2>/dev/null && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "
+      "/CN=localhost 2>/dev/null" +
+      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > ext && openssl x509 -req -in "
+      "srv.csr -CA ca.pem" +
+      " -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null && openssl req "
+      "-x509 -newkey" +
       " rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   {
@@ -396,15 +431,18 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
     gh.host = "localhost";
     gh.ca_file = dir / "ca.pem";
     gh.route({{"path", "/repos/acme/site"}, {"body", R"({"default_branch": "main"})"}});
-    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"}, {"body", R"({"state": "active"})"}});
+    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
+              {"body", R"({"state": "active"})"}});
     gh.route({{"path", runs_path},
-              {"body", json::serialize(json::object{{"workflow_runs", json::array{run_json(1, "success", 5)}}})}});
+              {"body", json::serialize(json::object{
+                           {"workflow_runs", json::array{run_json(1, "success", 5)}}})}});
 
     config cfg;
     cfg.project_dir = dir;
     cfg.state_dir = dir / "state";
     std::filesystem::create_directories(dir / ".github/workflows");
-    std::ofstream(dir / ".github/workflows/sync.yml") << "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
+    std::ofstream(dir / ".github/workflows/sync.yml")
+        << "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n";
     cfg.github.repository = "acme/site";
     cfg.github.api_url = gh.url();
     cfg.github.token_env = "REDUNDANCY_TEST_GH_TOKEN";
@@ -424,4 +462,20 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
+  std::ofstream(dir / ".github/workflows/broken.yml") << "on: push\njobs:\n  a:\n    runs-on: x\n";
+  std::ofstream(dir / ".github/workflows/second.yaml")
+      << "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo second >> "
+         "\"$GITHUB_WORKSPACE/backup.txt\"\n";
+  auto sub = make();
+  const auto r = run(sub->emergency());
+  BOOST_TEST(r.ok, r.summary);
+  BOOST_TEST(r.summary == "ran 2 workflows locally, 0 failed");
+  BOOST_TEST(read(dir / "backup.txt") ==
+             "second\nbackup-ran\n");  // one at a time, in file-name order
+  BOOST_REQUIRE(r.steps.size() == 3u);
+  BOOST_TEST(r.steps[0].detail == "skipped: invalid workflows are never run");
+  BOOST_TEST(dispatches() == 0u);
 }

@@ -1,8 +1,8 @@
 // The cron evaluator: parsing every field form, rejecting bad ones, and the ticks it fires at.
 #define BOOST_TEST_MODULE github_cron
-#include <boost/test/unit_test.hpp>
-
 #include "redundancy/github/cron.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace redundancy::github;
 using namespace std::chrono;
@@ -31,16 +31,16 @@ BOOST_AUTO_TEST_CASE(every_fifteen_minutes) {
 
 BOOST_AUTO_TEST_CASE(names_ranges_and_lists) {
   const auto c = must("30 6,18 * JAN-MAR mon-fri");
-  BOOST_TEST(c.matches(at(2026, 1, 5, 6, 30)));    // a Monday
+  BOOST_TEST(c.matches(at(2026, 1, 5, 6, 30)));  // a Monday
   BOOST_TEST(c.matches(at(2026, 1, 5, 18, 30)));
-  BOOST_TEST(!c.matches(at(2026, 1, 4, 6, 30)));   // a Sunday
-  BOOST_TEST(!c.matches(at(2026, 4, 6, 6, 30)));   // April
+  BOOST_TEST(!c.matches(at(2026, 1, 4, 6, 30)));  // a Sunday
+  BOOST_TEST(!c.matches(at(2026, 4, 6, 6, 30)));  // April
   BOOST_TEST(!c.matches(at(2026, 1, 5, 7, 30)));
 }
 
 BOOST_AUTO_TEST_CASE(seven_is_sunday_and_day_fields_combine_with_or) {
   BOOST_TEST(must("0 0 * * 7").matches(at(2026, 1, 4, 0, 0)));
-  const auto c = must("0 0 13 * 5");  // the 13th or any Friday
+  const auto c = must("0 0 13 * 5");             // the 13th or any Friday
   BOOST_TEST(c.matches(at(2026, 1, 13, 0, 0)));  // a Tuesday
   BOOST_TEST(c.matches(at(2026, 1, 9, 0, 0)));   // a Friday
   BOOST_TEST(!c.matches(at(2026, 1, 12, 0, 0)));
@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(daily_ticks_over_days_and_the_limit) {
   const auto c = must("0 3 * * *");
   BOOST_TEST(c.ticks_between(at(2026, 1, 1, 0, 0), at(2026, 1, 11, 0, 0)).size() == 10u);
   BOOST_TEST(c.ticks_between(at(2026, 1, 1, 0, 0), at(2026, 1, 11, 0, 0), 3).size() == 3u);
-  BOOST_TEST(must("* * * * *").ticks_between(at(2026, 1, 1, 0, 0), at(2026, 1, 2, 0, 0)).size() == 1440u);
+  BOOST_TEST(must("* * * * *").ticks_between(at(2026, 1, 1, 0, 0), at(2026, 1, 2, 0, 0)).size() ==
+             1440u);
   // February 30th never comes.
   BOOST_TEST(must("0 0 30 2 *").ticks_between(at(2026, 1, 1, 0, 0), at(2027, 1, 1, 0, 0)).empty());
 }

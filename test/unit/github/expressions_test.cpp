@@ -1,8 +1,8 @@
 // The expression subset of the local runner: substitution, conditions, status functions, refusals.
 #define BOOST_TEST_MODULE github_expressions
-#include <boost/test/unit_test.hpp>
-
 #include "redundancy/github/expressions.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace redundancy::github;
 
@@ -29,9 +29,10 @@ expression_context sample(std::set<std::string>* used = nullptr) {
 BOOST_AUTO_TEST_CASE(substitutes_contexts) {
   std::set<std::string> used;
   const auto c = sample(&used);
-  auto s = substitute("hi ${{ env.NAME }} at ${{github.sha}} ${{ inputs.mode }} node${{ matrix.node }} "
-                      "v${{ steps.prep.outputs.version }} [${{ env.MISSING }}] ${{ secrets.TOKEN }}",
-                      c);
+  auto s = substitute(
+      "hi ${{ env.NAME }} at ${{github.sha}} ${{ inputs.mode }} node${{ matrix.node }} "
+      "v${{ steps.prep.outputs.version }} [${{ env.MISSING }}] ${{ secrets.TOKEN }}",
+      c);
   BOOST_REQUIRE(s.has_value());
   BOOST_TEST(*s == "hi world at abc123 full node20 v1.2 [] s3cr3t-value");
   BOOST_TEST(used.count("s3cr3t-value") == 1u);
@@ -61,7 +62,8 @@ BOOST_AUTO_TEST_CASE(status_functions) {
   BOOST_TEST(*evaluate_condition("failure()", c));
   BOOST_TEST(*evaluate_condition("always()", c));
   BOOST_TEST(*evaluate_condition("!cancelled()", c));
-  // Without a status function success() is implied, so a true comparison does not run after a failure.
+  // Without a status function success() is implied, so a true comparison does not run after a
+  // failure.
   BOOST_TEST(!*evaluate_condition("env.NAME == 'world'", c));
   BOOST_TEST(uses_status_function("${{ failure() }}"));
   BOOST_TEST(uses_status_function("always ( )"));
@@ -70,7 +72,8 @@ BOOST_AUTO_TEST_CASE(status_functions) {
 
 BOOST_AUTO_TEST_CASE(operators_and_comparisons) {
   const auto c = sample();
-  BOOST_TEST(*evaluate_condition("env.NAME == 'WORLD'", c));  // comparisons ignore case, as on GitHub
+  BOOST_TEST(
+      *evaluate_condition("env.NAME == 'WORLD'", c));  // comparisons ignore case, as on GitHub
   BOOST_TEST(!*evaluate_condition("env.NAME != 'world'", c));
   BOOST_TEST(*evaluate_condition("github.event_name == 'push' || inputs.mode == 'full'", c));
   BOOST_TEST(!*evaluate_condition("env.EMPTY && true", c));

@@ -1,48 +1,59 @@
 // The pure assessment of a workflow from GitHub's answers: failures since the last success, missed
 // schedule ticks, disabled workflows, inactivity, and the run-list parser's errors.
 #define BOOST_TEST_MODULE github_monitor
-#include <boost/test/unit_test.hpp>
-
-#include "redundancy/core/time.hpp"
 #include "redundancy/github/monitor.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/core/time.hpp"
 
 using namespace redundancy;
 using namespace redundancy::github;
+using std::chrono::duration_cast;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using std::chrono::duration_cast;
 
 namespace {
 
 const redundancy::sys_time now = *from_rfc3339("2026-03-10T12:00:00Z");
 
-workflow_run run(std::uint64_t id, const char* conclusion, redundancy::sys_time created, const char* event = "push") {
-  return {.id = id, .event = event, .status = "completed", .conclusion = conclusion, .created_at = created,
-          .started_at = {}, .url = {}};
+workflow_run run(std::uint64_t id, const char* conclusion, redundancy::sys_time created,
+                 const char* event = "push") {
+  return {.id = id,
+          .event = event,
+          .status = "completed",
+          .conclusion = conclusion,
+          .created_at = created,
+          .started_at = {},
+          .url = {}};
 }
 
 workflow plain() {
-  return parse_workflow("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "w.yml");
+  return parse_workflow("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
+                        "w.yml");
 }
 
 workflow hourly() {
-  return parse_workflow("on:\n  schedule:\n    - cron: '0 * * * *'\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
-                        "s.yml");
+  return parse_workflow(
+      "on:\n  schedule:\n    - cron: '0 * * * *'\njobs:\n  a:\n    runs-on: x\n    steps:\n      - "
+      "run: echo\n",
+      "s.yml");
 }
 
-assessment_settings settings() { return {.max_failures = 3, .schedule_grace = hours(1), .lookback = hours(24), .now = now}; }
+assessment_settings settings() {
+  return {.max_failures = 3, .schedule_grace = hours(1), .lookback = hours(24), .now = now};
+}
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(failures_since_the_last_success_reach_the_limit) {
   workflow_observation o;
   o.state = "active";
-  o.runs = {run(5, "failure", now - hours(1)), run(4, "timed_out", now - hours(2)),
+  o.runs = {run(5, "failure", now - hours(1)),   run(4, "timed_out", now - hours(2)),
             run(3, "cancelled", now - hours(3)), run(2, "startup_failure", now - hours(4)),
-            run(1, "success", now - hours(5)), run(0, "failure", now - hours(6))};
+            run(1, "success", now - hours(5)),   run(0, "failure", now - hours(6))};
   const auto a = assess(plain(), o, settings());
   BOOST_TEST(a.consecutive_failures == 3u);
   BOOST_TEST((a.state == status::unhealthy));
@@ -71,9 +82,9 @@ BOOST_AUTO_TEST_CASE(fewer_failures_are_degraded_and_a_success_resets) {
 BOOST_AUTO_TEST_CASE(missed_schedule_ticks_count_as_failures) {
   workflow_observation o;
   o.workflow_created = now - hours(100);
-  // Hourly ticks; the last success ran for the 06:00 tick. Ticks 07:00..11:00 are past; 11:00 is still
-  // within the one-hour grace at 12:00 (a tick at exactly now - grace counts). 08:00 ran (late but in
-  // grace) and failed.
+  // Hourly ticks; the last success ran for the 06:00 tick. Ticks 07:00..11:00 are past; 11:00 is
+  // still within the one-hour grace at 12:00 (a tick at exactly now - grace counts). 08:00 ran
+  // (late but in grace) and failed.
   o.runs = {run(11, "failure", *from_rfc3339("2026-03-10T08:40:00Z"), "schedule"),
             run(10, "success", *from_rfc3339("2026-03-10T06:05:00Z"), "schedule")};
   const auto a = assess(hourly(), o, settings());
@@ -82,7 +93,9 @@ BOOST_AUTO_TEST_CASE(missed_schedule_ticks_count_as_failures) {
   BOOST_TEST((a.state == status::unhealthy));
   BOOST_REQUIRE(!a.missed.empty());
   BOOST_TEST(to_rfc3339(a.missed.front()) == "2026-03-10T07:00:00.000Z");
-  BOOST_TEST(a.failure_key == "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count()));
+  BOOST_TEST(
+      a.failure_key ==
+      "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count()));
   BOOST_TEST(a.reason.find("4 missed schedule ticks") != std::string::npos, a.reason);
 }
 
@@ -134,9 +147,11 @@ BOOST_AUTO_TEST_CASE(parse_runs_reads_github_and_names_bad_paths) {
   BOOST_TEST((*runs)[0].id == 2u);  // newest first
   BOOST_TEST((*runs)[0].conclusion.empty());
   BOOST_TEST((*runs)[1].started_at == "2026-03-10T06:00:05Z");
-  auto bad = parse_runs(boost::json::parse(R"({"workflow_runs": [{"id": 1, "status": "completed", "created_at": "yesterday"}]})"));
+  auto bad = parse_runs(boost::json::parse(
+      R"({"workflow_runs": [{"id": 1, "status": "completed", "created_at": "yesterday"}]})"));
   BOOST_REQUIRE(!bad.has_value());
-  BOOST_TEST(bad.error() == "workflow_runs[0].created_at: expected an RFC 3339 time, got 'yesterday'");
+  BOOST_TEST(bad.error() ==
+             "workflow_runs[0].created_at: expected an RFC 3339 time, got 'yesterday'");
   BOOST_TEST(parse_runs(boost::json::parse(R"({"workflow_runs": [{"id": "x"}]})")).error() ==
              "workflow_runs[0].id: expected a number");
   BOOST_TEST(parse_runs(boost::json::parse("[]")).error() == "expected an object");

@@ -1,18 +1,19 @@
-// Workflow validation: the valid fixture parses into the expected structs, each kind of invalid one is
-// reported with file, line and YAML path.
+// Workflow validation: the valid fixture parses into the expected structs, each kind of invalid one
+// is reported with file, line and YAML path.
 #define BOOST_TEST_MODULE github_workflow
-#include <boost/test/unit_test.hpp>
-
 #include "redundancy/github/workflow.hpp"
-#include "test_paths.hpp"
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
+
+#include "test_paths.hpp"
 
 using namespace redundancy::github;
 
 namespace {
 
-const std::filesystem::path fixtures = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/workflows";
+const std::filesystem::path fixtures =
+    std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/workflows";
 
 workflow load(const char* name) { return load_workflow(fixtures / name); }
 
@@ -52,7 +53,8 @@ BOOST_AUTO_TEST_CASE(valid_workflow_parses_into_structs) {
 }
 
 BOOST_AUTO_TEST_CASE(on_written_as_yaml_1_1_true_is_accepted) {
-  const auto w = parse_workflow("true: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "t.yml");
+  const auto w = parse_workflow(
+      "true: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "t.yml");
   BOOST_TEST(w.valid(), all(w));
   BOOST_TEST(w.has_event("push"));
 }
@@ -78,8 +80,10 @@ BOOST_AUTO_TEST_CASE(empty_jobs) {
 BOOST_AUTO_TEST_CASE(steps_need_exactly_one_of_run_and_uses) {
   const auto w = load("invalid-step.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
-  BOOST_TEST(has(w, "invalid-step.yml:8: jobs.sync.steps[2]: a step needs 'run' or 'uses'"), all(w));
-  BOOST_TEST(has(w, "invalid-step.yml:9: jobs.sync.steps[3]: a step has both 'run' and 'uses'"), all(w));
+  BOOST_TEST(has(w, "invalid-step.yml:8: jobs.sync.steps[2]: a step needs 'run' or 'uses'"),
+             all(w));
+  BOOST_TEST(has(w, "invalid-step.yml:9: jobs.sync.steps[3]: a step has both 'run' and 'uses'"),
+             all(w));
 }
 
 BOOST_AUTO_TEST_CASE(jobs_need_runs_on_and_steps) {
@@ -92,28 +96,38 @@ BOOST_AUTO_TEST_CASE(jobs_need_runs_on_and_steps) {
 
 BOOST_AUTO_TEST_CASE(needs_must_name_jobs) {
   const auto w = load("invalid-needs.yml");
-  BOOST_TEST(has(w, "invalid-needs.yml:3: jobs.a.needs: 'ghost' is not a job of this workflow"), all(w));
+  BOOST_TEST(has(w, "invalid-needs.yml:3: jobs.a.needs: 'ghost' is not a job of this workflow"),
+             all(w));
 }
 
 BOOST_AUTO_TEST_CASE(needs_must_not_cycle) {
   const auto w = load("invalid-cycle.yml");
   BOOST_TEST(w.problems.size() == 1u, all(w));
-  BOOST_TEST(has(w, "invalid-cycle.yml:8: jobs.b.needs: the jobs' needs form a cycle: a -> c -> b -> a"), all(w));
+  BOOST_TEST(
+      has(w, "invalid-cycle.yml:8: jobs.b.needs: the jobs' needs form a cycle: a -> c -> b -> a"),
+      all(w));
 }
 
 BOOST_AUTO_TEST_CASE(timeout_minutes_must_be_numbers) {
   const auto w = load("invalid-timeout.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
-  BOOST_TEST(has(w, "invalid-timeout.yml:5: jobs.a.timeout-minutes: must be a number of minutes, got 'soon'"), all(w));
-  BOOST_TEST(has(w, "invalid-timeout.yml:8: jobs.a.steps[0].timeout-minutes: must be a number"), all(w));
+  BOOST_TEST(
+      has(w,
+          "invalid-timeout.yml:5: jobs.a.timeout-minutes: must be a number of minutes, got 'soon'"),
+      all(w));
+  BOOST_TEST(has(w, "invalid-timeout.yml:8: jobs.a.steps[0].timeout-minutes: must be a number"),
+             all(w));
 }
 
 BOOST_AUTO_TEST_CASE(cron_needs_five_valid_fields) {
   const auto w = load("invalid-cron.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
-  BOOST_TEST(has(w, "invalid-cron.yml:3: on.schedule[0].cron: '0 24 * * *': field 2 (hour): 24 is out of range 0-23"),
+  BOOST_TEST(has(w,
+                 "invalid-cron.yml:3: on.schedule[0].cron: '0 24 * * *': field 2 (hour): 24 is out "
+                 "of range 0-23"),
              all(w));
-  BOOST_TEST(has(w, "invalid-cron.yml:4: on.schedule[1].cron: '*/5 * * *': expected 5 fields"), all(w));
+  BOOST_TEST(has(w, "invalid-cron.yml:4: on.schedule[1].cron: '*/5 * * *': expected 5 fields"),
+             all(w));
   BOOST_TEST(w.schedules == std::vector<std::string>{"0 6 * * MON-FRI"});
 }
 
