@@ -15,6 +15,10 @@ enum class severity { trace, debug, info, warning, error };
 std::optional<severity> severity_from_string(std::string_view text);
 std::string_view to_string(severity s);
 
+// The file in log_settings::dir that lines of `area` go to: "pm2.log", "github.log", "netlify.log",
+// "orchestrator.log", or "redundancy.log" for every other area.
+std::string_view log_file_name(std::string_view area);
+
 struct log_settings {
   std::filesystem::path dir{};  // empty: stderr only
   severity level{severity::info};
