@@ -623,6 +623,17 @@ awaitable<action_result> pm2_subsystem::emergency() {
   co_return result;
 }
 
+boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual(
+    std::string_view verb, const boost::json::object& args) {
+  if (verb != "restart") return subsystem::manual(verb, args);
+  const auto it = args.find("app");
+  if (it == args.end() || it->value().is_null()) return manual_work([this]() { return emergency(); });
+  if (!it->value().is_string() || it->value().as_string().empty())
+    return std::string("app: expected the name of a PM2 app");
+  std::string app(it->value().as_string());
+  return manual_work([this, app]() { return restart_app(app); });
+}
+
 awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
   action_result result;
   if (state_ == pm2_state::unchecked) co_await check();

@@ -40,6 +40,10 @@ class pm2_subsystem final : public subsystem {
   // `pm2 kill`, then every ecosystem file started, then `pm2 resurrect` for apps outside them, then a check.
   awaitable<action_result> emergency() override;
 
+  // "restart" with {"app": NAME} is restart_app(NAME); without an app, the emergency restart.
+  boost::system::result<manual_work, std::string> manual(std::string_view verb,
+                                                         const boost::json::object& args) override;
+
   // A person asked to restart one app: forgets given_up and the attempts, restarts it (or starts it from
   // its ecosystem file when PM2 does not know it), then checks.
   awaitable<action_result> restart_app(std::string name);
