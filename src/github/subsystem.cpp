@@ -56,6 +56,7 @@ std::unique_ptr<github_api>& github_subsystem::api() {
 awaitable<health> github_subsystem::check() {
   health h;
   h.checked_at = now_();
+  unreachable_.clear();
   const auto found = files();
   const auto dir = c_.project_dir / c_.github.workflows_dir;
   if (found.empty() && !c_.github.repository) {
@@ -67,6 +68,7 @@ awaitable<health> github_subsystem::check() {
   }
   if (auto& a = api()) {
     auto repo = co_await a->get("/repos/" + a->repository());
+    if (!repo.ok && !repo.rate_limited && repo.status == 0) unreachable_ = repo.error;
     if (repo.ok && repo.body.is_object()) {
       const auto& o = repo.body.get_object();
       if (const auto* b = o.if_contains("default_branch"); b && b->is_string())
@@ -75,7 +77,6 @@ awaitable<health> github_subsystem::check() {
         pushed_at_ = from_rfc3339(p->get_string());
     }
   }
-  std::map<std::string, watched> seen;
   for (const auto& file : found) {
     h.targets.push_back(co_await check_workflow(file));
   }
@@ -141,6 +142,14 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
     co_return t;
   }
   t.detail["monitoring"] = "on";
+  if (!unreachable_.empty()) {
+    // One unreachable GitHub per check: the other workflows do not wait for their own timeouts.
+    t.state = status::unknown;
+    t.reason = unreachable_;
+    w.assessment.state = status::unknown;
+    last_[name] = std::move(w);
+    co_return t;
+  }
   const std::string base = "/repos/" + a->repository() + "/actions/workflows/" + name;
   constexpr unsigned per_page = 30;
   auto runs_answer = co_await a->get(base + "/runs?per_page=" + std::to_string(per_page));
@@ -168,6 +177,8 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
         o.workflow_updated = std::string(s->get_string());
     }
   }
+  if (!runs && !runs_answer.ok && !runs_answer.rate_limited && runs_answer.status == 0)
+    unreachable_ = runs_answer.error;
   if (!runs) {
     // Not knowing is not failing: no recovery, no backup.
     t.state = status::unknown;

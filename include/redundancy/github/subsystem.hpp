@@ -68,6 +68,7 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   std::string api_token_{};
   std::string default_branch_{};
   std::optional<sys_time> pushed_at_{};
+  std::string unreachable_{};              // set during a check once GitHub could not be reached
   std::map<std::string, watched> last_{};  // by file name, from the latest check
   std::function<sys_time()> now_{[] { return std::chrono::system_clock::now(); }};
 };
