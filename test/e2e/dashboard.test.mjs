@@ -22,8 +22,9 @@ const dir = mkdtempSync(join(tmpdir(), 'redundancy-e2e-'));
 // PM2 puts unix sockets in its home: a short path keeps them under the 108-byte limit.
 const pm2Home = mkdtempSync('/tmp/rpm2-');
 const token = randomBytes(16).toString('hex');
-const env = { ...process.env, PM2_HOME: pm2Home, REDUNDANCY_TOKEN: token };
-delete env.REDUNDANCY_URL;
+// The daemon reads every REDUNDANCY_* variable as a config override: it gets none but its token.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REDUNDANCY_') && k !== 'PM2_HOME'));
+Object.assign(env, { PM2_HOME: pm2Home, REDUNDANCY_TOKEN: token });
 
 let daemon = null;       // the ChildProcess of the redundancy daemon
 let daemonExited = null; // resolves when it exits
@@ -43,6 +44,7 @@ async function until(what, fn, timeoutMs = 60000) {
       last = await fn();
       if (last) return last;
     } catch (e) {
+      if (e.fatal) throw e;
       last = e;
     }
     await sleep(250);
@@ -90,7 +92,9 @@ async function startDaemon() {
   daemonExited = new Promise((resolve) => daemon.once('exit', (code, signal) => resolve({ code, signal })));
   const addrFile = join(dir, 'state', 'http.addr');
   const addr = await until('the daemon to write http.addr', async () => {
-    if (daemon.exitCode !== null) throw new Error(`the daemon exited with ${daemon.exitCode}:\n${daemonLog()}`);
+    if (daemon.exitCode !== null) {
+      throw Object.assign(new Error(`the daemon exited with ${daemon.exitCode}:\n${daemonLog()}`), { fatal: true });
+    }
     return existsSync(addrFile) && readFileSync(addrFile, 'utf8').trim();
   }, 30000);
   baseUrl = `http://${addr}/`;
