@@ -96,7 +96,7 @@ function render() {
   replace($('banner'), banner(st, now));
   replace($('cards'), SUBSYSTEMS.map((meta) => card(meta, subs[meta.key], now)));
   const started = parseTime(daemon.started_at);
-  replace($('timelines'), [SUBSYSTEMS.map((meta) => timeline(meta, subs[meta.key], state.events, started, now)), legend()]);
+  replace($('timelines'), [SUBSYSTEMS.map((meta) => timeline(meta, subs[meta.key], state.events, started, now)), legend(started, now)]);
   replace($('targets'), SUBSYSTEMS.map((meta) => targets(meta, subs[meta.key], now)));
   replace($('events'), events(state.events, now));
   replace($('actions'), actions(state.actions, now));

@@ -1,17 +1,26 @@
-// The last 24 hours of each subsystem as an SVG band, drawn from its status_changed events.
+// The last 24 hours of each subsystem as an SVG band, drawn from its status_changed events. A daemon
+// younger than that gets a band from its start (15 min at least), so a fresh history is not a sliver.
 
 import { h, s } from './dom.js';
 import { clock, duration, localTime, parseTime, plain } from './format.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+const MIN_SPAN_MS = 15 * 60 * 1000;
 const WIDTH = 1000;
 
-// The state intervals of `subsystem` between now-24h and now, oldest first: [{state, from, to}].
+// The start of the drawn window: 24 h ago, or shortly before the daemon started when that is later.
+export function windowStart(daemonStartedAt, now) {
+  const dayAgo = now.getTime() - DAY_MS;
+  if (!daemonStartedAt || daemonStartedAt.getTime() <= dayAgo) return new Date(dayAgo);
+  const span = Math.min(DAY_MS, Math.max(MIN_SPAN_MS, (now - daemonStartedAt) * 1.05));
+  return new Date(now.getTime() - span);
+}
+
+// The state intervals of `subsystem` between `start` and now, oldest first: [{state, from, to}].
 // The daemon records the first sight of a state unless it is healthy, so the time between its start
 // and the first recorded change was healthy; before its start, or before the 24 h when older changes
 // are not loaded, the state is not known.
-export function segments(subsystem, eventList, currentStatus, daemonStartedAt, now) {
-  const start = new Date(now.getTime() - DAY_MS);
+export function segments(subsystem, eventList, currentStatus, daemonStartedAt, start, now) {
   const changes = eventList
     .filter((e) => e.subsystem === subsystem && !e.target && e.kind === 'status_changed' && e.data && typeof e.data.status === 'string')
     .map((e) => ({ at: parseTime(e.ts), state: e.data.status }))
@@ -52,10 +61,12 @@ function summary(segs) {
 
 // One <figure> for `subsystem`: the band, warning and error markers, hour labels, a text summary.
 export function timeline({ key, title }, sub, eventList, daemonStartedAt, now) {
-  const current = sub && typeof sub.status === 'string' ? sub.status : 'unknown';
-  const segs = segments(key, eventList, current, daemonStartedAt, now);
-  const start = now.getTime() - DAY_MS;
-  const x = (d) => ((d.getTime() - start) / DAY_MS) * WIDTH;
+  const current = !sub ? 'disabled' : typeof sub.status === 'string' ? sub.status : 'unknown';
+  const from = windowStart(daemonStartedAt, now);
+  const segs = segments(key, eventList, current, daemonStartedAt, from, now);
+  const start = from.getTime();
+  const span = now.getTime() - start;
+  const x = (d) => ((d.getTime() - start) / span) * WIDTH;
   const marks = eventList.filter((e) => e.subsystem === key && (e.severity === 'error' || e.severity === 'critical'))
     .map((e) => ({ e, at: parseTime(e.ts) })).filter((m) => m.at && m.at.getTime() >= start);
   const text = summary(segs);
@@ -64,16 +75,21 @@ export function timeline({ key, title }, sub, eventList, daemonStartedAt, now) {
       s('title', {}, `${seg.state}: ${localTime(seg.from)} – ${localTime(seg.to)} (${duration((seg.to - seg.from) / 1000)})`))),
     marks.map(({ e, at }) => s('rect', { x: (x(at) - 1).toFixed(2), y: 31, width: 2, height: 9, class: 'mark' },
       s('title', {}, `${localTime(at)}: ${plain(e.message)}`))));
-  const labels = [24, 18, 12, 6, 0].map((hoursAgo) => h('span', {}, hoursAgo ? clock(new Date(now.getTime() - hoursAgo * 3600 * 1000)) : 'now'));
+  const labels = [4, 3, 2, 1, 0].map((quarter) => h('span', {}, quarter ? clock(new Date(now.getTime() - (quarter * span) / 4)) : 'now'));
   return h('figure', { className: 'timeline', 'data-subsystem': key },
-    h('figcaption', {}, h('strong', {}, title), ': ', text || 'no data'),
+    h('figcaption', {}, h('strong', {}, title), ': ', sub ? text || 'no data' : 'not enabled'),
     svg, h('div', { className: 'axis', 'aria-hidden': 'true' }, labels));
 }
 
-export function legend() {
-  return h('ul', { className: 'legend' },
+// The legend, after a line saying what span the bands cover when it is not the full 24 hours.
+export function legend(daemonStartedAt, now) {
+  const from = windowStart(daemonStartedAt, now);
+  const note = now - from < DAY_MS - 1000
+    ? h('p', { className: 'muted span-note' }, `The daemon started ${duration((now - daemonStartedAt) / 1000)} ago: the bands cover the last ${duration((now - from) / 1000)}.`)
+    : null;
+  return [note, h('ul', { className: 'legend' },
     ['healthy', 'degraded', 'unhealthy', 'unknown', 'paused', 'disabled'].map((st) =>
       h('li', {}, s('svg', { viewBox: '0 0 10 10', width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { width: 10, height: 10, class: stateClass(st) })), ` ${st}`)),
     h('li', {}, s('svg', { viewBox: '0 0 10 10', width: 12, height: 12, 'aria-hidden': 'true' }, s('rect', { width: 10, height: 10, class: 't-none' })), ' no data'),
-    h('li', {}, s('svg', { viewBox: '0 0 4 10', width: 5, height: 12, 'aria-hidden': 'true' }, s('rect', { width: 4, height: 10, class: 'mark' })), ' error event'));
+    h('li', {}, s('svg', { viewBox: '0 0 4 10', width: 5, height: 12, 'aria-hidden': 'true' }, s('rect', { width: 4, height: 10, class: 'mark' })), ' error event'))];
 }
