@@ -1,0 +1,118 @@
+// The config schema as code: which key of which section is read with which check.
+#include "config_mapper.hpp"
+
+namespace redundancy::config_detail {
+namespace {
+
+void map_log(section& s, log_config& c) {
+  map_key(s, "level", c.level, one_of({"trace", "debug", "info", "warning", "error"}));
+  map_key(s, "max_file_bytes", c.max_file_bytes, whole<std::uint64_t>(1));
+  map_key(s, "max_files", c.max_files, whole<unsigned>(1));
+}
+
+void map_http(section& s, http_config& c) {
+  map_key<std::string>(s, "listen", c.listen, read_listen);
+  map_key(s, "token_file", c.token_file, nullable<std::filesystem::path>(read_path));
+  map_key(s, "allowed_hosts", c.allowed_hosts, strings);
+  map_key(s, "web_root", c.web_root, nullable<std::filesystem::path>(read_path));
+}
+
+void map_pm2(section& s, pm2_config& c) {
+  map_key<bool>(s, "enabled", c.enabled, read_bool);
+  map_key<std::vector<std::string>>(s, "command", c.command, read_command);
+  map_key(s, "home", c.home, nullable<std::filesystem::path>(read_path));
+  map_key(s, "interval", c.interval, duration());
+  map_key(s, "timeout", c.timeout, duration());
+  map_key(s, "max_restart_attempts", c.max_restart_attempts, whole<unsigned>(1));
+  map_key(s, "restart_delay", c.restart_delay, duration(true));
+  map_key<double>(s, "memory_threshold_pct", c.memory_threshold_pct, read_percent);
+  map_key<double>(s, "cpu_threshold_pct", c.cpu_threshold_pct, read_percent);
+  map_key(s, "cpu_action", c.cpu_action, one_of({"warn", "restart"}));
+  map_key(s, "daemon_memory_max", c.daemon_memory_max, whole<std::uint64_t>(1));
+  map_key(s, "daemon_restart_command", c.daemon_restart_command,
+          nullable<std::vector<std::string>>(read_command));
+  map_key(s, "log_max_bytes", c.log_max_bytes, whole<std::uint64_t>(1));
+  map_key(s, "log_keep", c.log_keep, whole<unsigned>(1));
+  map_key(s, "ecosystem_files", c.ecosystem_files, array_of<std::filesystem::path>(read_path));
+  map_key(s, "processes", c.processes, strings);
+}
+
+void map_github(section& s, github_config& c) {
+  map_key<bool>(s, "enabled", c.enabled, read_bool);
+  map_key(s, "interval", c.interval, duration());
+  map_key(s, "timeout", c.timeout, duration());
+  map_key(s, "max_failures", c.max_failures, whole<unsigned>(1));
+  map_key(s, "repository", c.repository, nullable<std::string>(read_repository));
+  map_key(s, "api_url", c.api_url, url(false));
+  map_key<std::string>(s, "token_env", c.token_env, read_env_name);
+  map_key(s, "ca_file", c.ca_file, nullable<std::filesystem::path>(read_path));
+  map_key<std::filesystem::path>(s, "workflows_dir", c.workflows_dir, read_path);
+  map_key(s, "workflows", c.workflows, strings);
+  map_key(s, "schedule_grace", c.schedule_grace, duration(true));
+  map_key(s, "backup", c.backup, array_of<std::string>(one_of({"local", "dispatch"})));
+  map_section(s, "local_execution", [&](section& sub) {
+    map_key<bool>(sub, "enabled", c.local_execution.enabled, read_bool);
+    map_key(sub, "timeout", c.local_execution.timeout, duration());
+  });
+  map_section(s, "dispatch", [&](section& sub) {
+    map_key<bool>(sub, "enabled", c.dispatch.enabled, read_bool);
+    map_key(sub, "ref", c.dispatch.ref, nullable<std::string>(read_string));
+    map_key(sub, "event_type", c.dispatch.event_type, nullable<std::string>(read_string));
+  });
+}
+
+void map_netlify(section& s, netlify_config& c) {
+  map_key<bool>(s, "enabled", c.enabled, read_bool);
+  map_key(s, "interval", c.interval, duration());
+  map_key(s, "timeout", c.timeout, duration());
+  map_key(s, "max_failures", c.max_failures, whole<unsigned>(1));
+  map_key<std::filesystem::path>(s, "functions_dir", c.functions_dir, read_path);
+  map_key<std::filesystem::path>(s, "manifest", c.manifest, read_path);
+  map_key(s, "site_url", c.site_url, nullable<std::string>(url(false)));
+  map_key<std::map<std::string, std::string>>(s, "probe_paths", c.probe_paths, read_string_map);
+  map_key(s, "local_invoke", c.local_invoke, strings);
+  map_key(s, "typescript_check", c.typescript_check,
+          nullable<std::vector<std::string>>(read_command));
+  map_key<bool>(s, "auto_deploy", c.auto_deploy, read_bool);
+  map_key(s, "deploy_timeout", c.deploy_timeout, duration());
+  map_key(s, "min_deploy_interval", c.min_deploy_interval, duration(true));
+  map_key<std::vector<std::string>>(s, "deploy_command", c.deploy_command, read_command);
+  map_key(s, "build_hook_url", c.build_hook_url, nullable<std::string>(url(true)));
+}
+
+void map_orchestrator(section& s, orchestrator_config& c) {
+  map_key(s, "interval", c.interval, duration());
+  map_key(s, "report_interval", c.report_interval, duration());
+  map_key<bool>(s, "auto_recovery", c.auto_recovery, read_bool);
+  map_key(s, "max_recovery_attempts", c.max_recovery_attempts, whole<unsigned>(1));
+  // One per subsystem at most: the count of unhealthy subsystems that starts emergency mode.
+  map_key(s, "emergency_threshold", c.emergency_threshold, whole<unsigned>(1, 3));
+  map_key(s, "attempt_reset", c.attempt_reset, duration());
+  map_key(s, "retention", c.retention, duration());
+}
+
+void map_notify(section& s, notify_config& c) {
+  map_key(s, "webhooks", c.webhooks, array_of<std::string>(url(true)));
+  map_key(s, "repeat_every", c.repeat_every, duration());
+}
+
+}  // namespace
+
+void map_config(const json::object& root, const override_origins& origins, config& c,
+                error_list& errors) {
+  mapper m{origins, errors};
+  section s{m, root, ""};
+  map_key<std::filesystem::path>(s, "project_dir", c.project_dir, read_path);
+  map_key<std::filesystem::path>(s, "state_dir", c.state_dir, read_path);
+  map_key<std::filesystem::path>(s, "log_dir", c.log_dir, read_path);
+  map_section(s, "log", [&](section& sub) { map_log(sub, c.log); });
+  map_section(s, "http", [&](section& sub) { map_http(sub, c.http); });
+  map_section(s, "pm2", [&](section& sub) { map_pm2(sub, c.pm2); });
+  map_section(s, "github", [&](section& sub) { map_github(sub, c.github); });
+  map_section(s, "netlify", [&](section& sub) { map_netlify(sub, c.netlify); });
+  map_section(s, "orchestrator", [&](section& sub) { map_orchestrator(sub, c.orchestrator); });
+  map_section(s, "notify", [&](section& sub) { map_notify(sub, c.notify); });
+  s.finish();
+}
+
+}  // namespace redundancy::config_detail
