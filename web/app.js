@@ -109,6 +109,7 @@ function renderTracked(now) {
   const items = [...state.tracked.entries()].sort((a, b) => b[1].order - a[1].order).slice(0, 5);
   replace($('progress'), items.map(([id, t]) => {
     if (t.error) return h('li', { className: 'refused', role: 'alert', 'data-outcome': 'refused' }, badge('failed', 'refused'), ' ', h('strong', {}, t.label), ': ', t.error);
+    if (t.note) return h('li', { 'data-outcome': 'unknown' }, badge('unknown', 'no progress'), ' ', h('strong', {}, t.label), ': ', t.note);
     const a = t.record || { id, state: 'queued' };
     const done = TERMINAL.has(a.state);
     return h('li', { 'data-action-id': id, 'data-state': a.state, 'data-outcome': done ? a.state : 'pending' },
@@ -121,16 +122,30 @@ function renderTracked(now) {
 let order = 0;
 
 async function follow(id, label) {
-  state.tracked.set(id, { label, record: null, order: ++order });
+  const entry = { label, record: null, order: ++order };
+  state.tracked.set(id, entry);
   renderTracked(new Date());
+  if (!(Number(id) > 0)) {
+    // The daemon could not record it (its history is unavailable): it runs, but has no progress to ask for.
+    entry.note = `accepted as action ${id}, which the daemon could not record: watch its card for the outcome.`;
+    renderTracked(new Date());
+    return;
+  }
+  let missing = 0;
   for (;;) {
     try {
       const a = await get(`/api/actions/${encodeURIComponent(id)}`);
-      state.tracked.get(id).record = a;
+      entry.record = a;
       renderTracked(new Date());
       if (TERMINAL.has(a.state)) break;
-    } catch {
-      // Unreachable or not recorded yet: keep asking; the connection banner says what is wrong.
+    } catch (e) {
+      // Unreachable: keep asking, the connection banner says what is wrong. Unknown to the daemon
+      // several times over (it restarted with another history): stop and say so.
+      if (!(e instanceof Unreachable) && ++missing >= 5) {
+        entry.note = `the daemon no longer knows action #${id}: ${e.message}`;
+        renderTracked(new Date());
+        break;
+      }
     }
     await new Promise((r) => setTimeout(r, ACTION_POLL_MS));
   }
@@ -243,7 +258,7 @@ async function onAction(spec) {
   await send(p.label, p.path, payload);
 }
 
-document.addEventListener('click', (ev) => {
+document.addEventListener('click', async (ev) => {
   const button = ev.target.closest('button[data-act]');
   if (!button) return;
   let spec;
@@ -252,7 +267,13 @@ document.addEventListener('click', (ev) => {
   } catch {
     return;
   }
-  onAction(spec);
+  const focusKey = button.dataset.focus;
+  await onAction(spec);
+  // A refresh may have replaced the button while the dialog was open: give the focus back to its successor.
+  if (focusKey && (document.activeElement === document.body || !document.activeElement)) {
+    const again = document.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
+    if (again) again.focus();
+  }
 });
 
 // Relative ages stay right between refreshes, and a hidden tab catches up when shown again.
