@@ -2,8 +2,6 @@
 // <build>/npm): the cards show what /api/status says, a stopped app shows down and comes back
 // online through "Restart" with the token typed into the prompt, a wrong token is refused visibly,
 // and a stopped daemon makes the page say it is unreachable. Screenshots go to <build>/e2e/.
-// While PM2 is not installed in <build>/npm or the daemon has no pm2 subsystem, the PM2 steps are
-// reported as skipped (E2E_REQUIRE_PM2=1 makes that a failure); everything else still runs.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +31,6 @@ let daemonExited = null; // resolves when it exits
 let baseUrl = '';
 let browser = null;
 let page = null;
-let pm2Missing = existsSync(pm2Bin) ? '' : `pm2 is not installed at ${pm2Bin} (tools/bootstrap installs it)`;
 
 function pm2(...args) {
   return run(pm2Bin, args, { env, cwd: join(dir, 'project'), timeout: 60000 });
@@ -125,8 +122,9 @@ async function stopPm2() {
 
 before(async () => {
   assert.ok(existsSync(binary), `the daemon binary ${binary} is missing`);
+  assert.ok(existsSync(pm2Bin), `${pm2Bin} is missing: tools/bootstrap installs the npm packages into ${join(buildDir, 'npm')}`);
   writeFixture();
-  if (!pm2Missing) await pm2('start', 'ecosystem.config.cjs');
+  await pm2('start', 'ecosystem.config.cjs');
   await startDaemon();
   browser = await openBrowser();
   page = browser.page;
@@ -157,7 +155,7 @@ test('the page loads without console errors and its cards show what the API repo
   await page.goto(baseUrl);
   await page.locator('#overall-status').waitFor();
   const status = await api('/api/status');
-  if (!status.subsystems.pm2 && !pm2Missing) pm2Missing = 'the daemon reports no pm2 subsystem (not wired in make_subsystems yet)';
+  assert.ok(status.subsystems.pm2, `the daemon reports no pm2 subsystem:\n${daemonLog()}`);
   for (const key of ['pm2', 'github', 'netlify']) {
     const card = page.locator(`.card[data-subsystem="${key}"]`);
     const sub = status.subsystems[key];
@@ -168,16 +166,11 @@ test('the page loads without console errors and its cards show what the API repo
       assert.match(await card.innerText(), /not enabled/);
     }
   }
-  if (!pm2Missing) await appRow('healthy');
+  await appRow('healthy');
   assert.deepEqual(browser.consoleErrors, []);
 });
 
-test('a stopped app shows down, and Restart with the token brings it back online', async (t) => {
-  if (pm2Missing) {
-    assert.ok(!process.env.E2E_REQUIRE_PM2, pm2Missing);
-    t.skip(pm2Missing);
-    return;
-  }
+test('a stopped app shows down, and Restart with the token brings it back online', async () => {
   await pm2('stop', APP);
   const down = await appRow('unhealthy');
   assert.match(await down.locator('td[data-label="Health"]').innerText(), /unhealthy/);
