@@ -259,6 +259,9 @@ boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool 
   boost::json::array targets;
   for (const auto& t : h.targets) {
     boost::json::object row = t.detail;
+    // The row's status is our verdict; a status of the domain's own (PM2's "online") stays visible
+    // under its own name.
+    if (auto own = row.find("status"); own != row.end()) row[name + "_status"] = own->value();
     row["name"] = t.name;
     row["status"] = to_string(t.state);
     row["reason"] = t.reason;
