@@ -1,6 +1,8 @@
 // The command line parser: builds the CLI11 app and dispatches to the command handlers.
 #include "redundancy/cli/cli.hpp"
 
+#include "redundancy/cli/client_commands.hpp"
+
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/daemon.hpp"
 
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   // `redundancy run --config F` reads as naturally as `redundancy --config F run`.
   for (auto* sub : {run, config_check})
     sub->add_option("--config", g.config_file, "config file");
+  client_commands client(app, g.config_file);
 
   try {
     app.parse(argc, argv);
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
     std::cerr << "config ok: " << c->source << "\n";
     return exit_code::ok;
   }
+  if (auto code = client.run_parsed()) return *code;
   return exit_code::usage;
 }
 

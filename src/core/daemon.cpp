@@ -143,6 +143,7 @@ class daemon {
     asio::co_spawn(io_, server_.run(), asio::detached);
 
     asio::co_spawn(io_, handle_signals(), asio::detached);
+    asio::co_spawn(io_, reap_orphans_now_and_then(), asio::detached);
     io_.run();
 
     terminate_all_children(child_grace);
@@ -164,6 +165,18 @@ class daemon {
       RLOG("redundancy", info) << "received " << (number == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping";
       co_await shut_down();
       co_return;
+    }
+  }
+
+  // We are a subreaper: tools' orphans (a daemonising pm2, `sh -c 'a &'`) become our children, and
+  // nothing else would ever wait for them.
+  awaitable<void> reap_orphans_now_and_then() {
+    asio::steady_timer timer(io_);
+    for (;;) {
+      timer.expires_after(5s);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      reap_orphans();
     }
   }
 

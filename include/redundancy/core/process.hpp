@@ -17,7 +17,7 @@ struct process_spec {
   std::filesystem::path cwd{};      // empty: the daemon's working directory
   std::map<std::string, std::string> env{};  // added to (or replacing) the daemon's environment
   std::vector<std::string> unset_env{};      // removed from it; NOTIFY_SOCKET and WATCHDOG_* always are
-  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // zero or less: no time limit
   std::size_t output_cap{1024 * 1024};  // per stream; the rest is read and dropped
   std::chrono::milliseconds kill_grace{std::chrono::seconds(2)};  // SIGTERM to SIGKILL on timeout
 };
@@ -31,6 +31,8 @@ struct process_result {
   bool timed_out{false};
   bool truncated{false};  // stdout or stderr went over output_cap
   std::string error{};    // could not start: "pm2: not found on PATH"; empty when it ran
+  int pid{0};             // the child's pid, which is also its process group id; 0 if it never started
+  std::chrono::milliseconds timeout{};  // the spec's timeout, for describe()
 
   bool started() const { return error.empty(); }
   bool ok() const { return started() && !timed_out && term_signal == 0 && exit_code == 0; }
@@ -38,9 +40,12 @@ struct process_result {
   std::string describe() const;
 };
 
-// Runs the child in its own process group. On timeout, or when the awaiting coroutine is cancelled,
-// the whole group gets SIGTERM, then SIGKILL after kill_grace, and the child is reaped before this
-// returns. Never throws for a child's failure; a missing executable is a result with `error` set.
+// Runs the child in its own process group, with stdin on /dev/null and only fds 0-2 open. Output is
+// read until both streams reach EOF and the child is reaped. On timeout, or when the awaiting
+// coroutine is cancelled, the whole group gets SIGTERM, then SIGKILL after kill_grace, and the child
+// is reaped before this returns (on cancellation it then rethrows operation_aborted). Members of the
+// group still running after a normal exit are left alone. Never throws for a child's failure; a
+// missing executable is a result with `error` set.
 awaitable<process_result> run_process(process_spec spec);
 
 // Ends every child process group still running (SIGTERM, a grace of up to `grace`, SIGKILL) and reaps
@@ -49,5 +54,11 @@ void terminate_all_children(std::chrono::milliseconds grace);
 
 // How many children run_process has started that are not yet reaped.
 std::size_t running_children();
+
+// Reaps exited children that run_process did not start itself: descendants re-parented to this
+// process when it is a child subreaper (prctl(PR_SET_CHILD_SUBREAPER), set by the daemon) and
+// left behind by a finished run. Never touches a child a run is still waiting for. Scans /proc, so
+// call it now and then (e.g. on a timer), not in a tight loop. Returns how many it reaped.
+std::size_t reap_orphans();
 
 }  // namespace redundancy
