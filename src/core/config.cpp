@@ -1,13 +1,13 @@
-// Loading the config: finding the file, parsing its JSON, applying overrides, mapping, resolving paths.
-#include "config_internal.hpp"
-
-#include <boost/json/stream_parser.hpp>
-
+// Loading the config: finding the file, parsing its JSON, applying overrides, mapping, resolving
+// paths.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/json/stream_parser.hpp>
 #include <cerrno>
 #include <system_error>
+
+#include "config_internal.hpp"
 
 namespace redundancy {
 namespace {
@@ -16,7 +16,8 @@ namespace json = boost::json;
 using config_detail::error_list;
 namespace sys = boost::system;
 
-// An error for any result<T, std::string>: T = std::string or path makes the plain conversion ambiguous.
+// An error for any result<T, std::string>: T = std::string or path makes the plain conversion
+// ambiguous.
 struct failure {
   std::string message;
   template <class T>
@@ -30,7 +31,8 @@ constexpr std::string_view defaults_source = "built-in defaults";
 // Larger than any sane config: a guard against pointing --config at /dev/zero or a log file.
 constexpr std::size_t max_file_size = 4 * 1024 * 1024;
 
-// "source: message", built by appending: g++ 12 warns falsely (-Warray-bounds) on chained operator+.
+// "source: message", built by appending: g++ 12 warns falsely (-Warray-bounds) on chained
+// operator+.
 std::string prefixed(std::string_view source, std::string_view message) {
   std::string out;
   out.reserve(source.size() + 2 + message.size());
@@ -60,11 +62,13 @@ boost::system::result<json::value, std::string> parse_json(std::string_view text
   options.allow_trailing_commas = true;
   json::stream_parser parser({}, options);
   json::error_code ec;
-  // write_some stops at the end of the document or at the error, so its count is the error's offset.
+  // write_some stops at the end of the document or at the error, so its count is the error's
+  // offset.
   const std::size_t used = parser.write_some(text.data(), text.size(), ec);
   if (ec) return failure{"invalid JSON at " + position(text, used) + ": " + ec.message()};
   if (parser.done() && used < text.size())
-    return failure{"invalid JSON at " + position(text, used) + ": unexpected text after the document"};
+    return failure{"invalid JSON at " + position(text, used) +
+                   ": unexpected text after the document"};
   parser.finish(ec);
   if (ec) return failure{"invalid JSON at " + position(text, text.size()) + ": " + ec.message()};
   return parser.release();
@@ -73,7 +77,8 @@ boost::system::result<json::value, std::string> parse_json(std::string_view text
 // p made absolute against base and lexically normal, without a trailing separator.
 std::filesystem::path resolve(const std::filesystem::path& p, const std::filesystem::path& base) {
   auto out = (p.is_absolute() ? p : base / p).lexically_normal();
-  if (!out.has_filename() && out.has_parent_path() && out != out.root_path()) out = out.parent_path();
+  if (!out.has_filename() && out.has_parent_path() && out != out.root_path())
+    out = out.parent_path();
   return out;
 }
 
@@ -98,16 +103,19 @@ void resolve_paths(config& c, const std::filesystem::path& base) {
 
 std::string join(std::string_view source, const error_list& errors) {
   std::string out;
-  for (const auto& error : errors) out.append(out.empty() ? "" : "\n").append(prefixed(source, error));
+  for (const auto& error : errors)
+    out.append(out.empty() ? "" : "\n").append(prefixed(source, error));
   return out;
 }
 
 // parse_config with the folder that a relative project_dir is relative to.
 boost::system::result<config, std::string> parse_at(std::string_view text, std::string_view source,
-                                                    const std::filesystem::path& base, const env_lookup& env) {
+                                                    const std::filesystem::path& base,
+                                                    const env_lookup& env) {
   auto document = parse_json(text);
   if (!document) return failure{prefixed(source, document.error())};
-  if (!document->is_object()) return failure{prefixed(source, "expected a JSON object at the top level")};
+  if (!document->is_object())
+    return failure{prefixed(source, "expected a JSON object at the top level")};
 
   json::object& root = document->get_object();
   error_list errors;
@@ -155,7 +163,8 @@ boost::system::result<std::string, std::string> read_file(const std::filesystem:
 }
 
 // Reads and parses file; source names it in messages as the user gave it.
-boost::system::result<config, std::string> load_file(const std::filesystem::path& file, const env_lookup& env) {
+boost::system::result<config, std::string> load_file(const std::filesystem::path& file,
+                                                     const env_lookup& env) {
   const std::string source = file.string();
   auto text = read_file(file);
   if (!text) return failure{prefixed(source, "cannot read the config file: " + text.error())};
@@ -167,21 +176,24 @@ boost::system::result<config, std::string> load_file(const std::filesystem::path
 
 }  // namespace
 
-boost::system::result<config, std::string> parse_config(std::string_view text, std::string_view source,
+boost::system::result<config, std::string> parse_config(std::string_view text,
+                                                        std::string_view source,
                                                         const env_lookup& env) {
   auto cwd = current_dir();
   if (!cwd) return failure{prefixed(source, cwd.error())};
-  const auto base = source == defaults_source ? *cwd : resolve(std::filesystem::path(source), *cwd).parent_path();
+  const auto base =
+      source == defaults_source ? *cwd : resolve(std::filesystem::path(source), *cwd).parent_path();
   return parse_at(text, source, base, env);
 }
 
-boost::system::result<config, std::string> load_config(const std::optional<std::filesystem::path>& explicit_file,
-                                                       const env_lookup& env) {
+boost::system::result<config, std::string> load_config(
+    const std::optional<std::filesystem::path>& explicit_file, const env_lookup& env) {
   if (explicit_file) return load_file(*explicit_file, env);
   // A file named by $REDUNDANCY_CONFIG was asked for as much as --config: missing is an error too.
   if (const auto it = env.find("REDUNDANCY_CONFIG"); it != env.end() && !it->second.empty())
     return load_file(it->second, env);
-  for (const std::filesystem::path candidate : {"redundancy.json", "/etc/redundancy/redundancy.json"}) {
+  for (const std::filesystem::path candidate :
+       {"redundancy.json", "/etc/redundancy/redundancy.json"}) {
     std::error_code ec;
     if (std::filesystem::exists(candidate, ec)) return load_file(candidate, env);
   }

@@ -1,13 +1,13 @@
-// Environment overrides: REDUNDANCY_<SECTION>__<KEY>=value set on the JSON tree before it is mapped.
-#include "config_internal.hpp"
-
-#include <boost/json/parse.hpp>
-
+// Environment overrides: REDUNDANCY_<SECTION>__<KEY>=value set on the JSON tree before it is
+// mapped.
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <boost/json/parse.hpp>
 #include <cctype>
+
+#include "config_internal.hpp"
 
 namespace redundancy {
 namespace config_detail {
@@ -18,7 +18,8 @@ namespace json = boost::json;
 constexpr std::string_view prefix = "REDUNDANCY_";
 
 // Variables with the prefix that are not config keys: the config file itself and the CLI client's.
-constexpr std::array<std::string_view, 3> not_overrides{"REDUNDANCY_CONFIG", "REDUNDANCY_URL", "REDUNDANCY_TOKEN"};
+constexpr std::array<std::string_view, 3> not_overrides{"REDUNDANCY_CONFIG", "REDUNDANCY_URL",
+                                                        "REDUNDANCY_TOKEN"};
 
 // "GITHUB__LOCAL_EXECUTION__TIMEOUT" -> {"github", "local_execution", "timeout"}; an empty segment
 // ("PM2____X", a trailing "__") makes the list empty.
@@ -36,7 +37,8 @@ std::vector<std::string> key_segments(std::string_view rest) {
   }
 }
 
-// The value as JSON when it parses as JSON (numbers, booleans, null, arrays, objects), else as a string.
+// The value as JSON when it parses as JSON (numbers, booleans, null, arrays, objects), else as a
+// string.
 json::value override_value(const std::string& text) {
   json::error_code ec;
   json::value parsed = json::parse(text, ec);
@@ -46,14 +48,16 @@ json::value override_value(const std::string& text) {
 
 }  // namespace
 
-override_origins apply_env_overrides(json::object& root, const env_lookup& env, error_list& errors) {
+override_origins apply_env_overrides(json::object& root, const env_lookup& env,
+                                     error_list& errors) {
   // The schema is the built-in defaults' tree: it has every key (nullable ones as null).
   const json::object schema = to_json(config{}, false);
   override_origins origins;
   // env is ordered, so a whole section (REDUNDANCY_PM2) is set before its keys (REDUNDANCY_PM2__X).
   for (const auto& [name, text] : env) {
     if (!name.starts_with(prefix)) continue;
-    if (std::find(not_overrides.begin(), not_overrides.end(), name) != not_overrides.end()) continue;
+    if (std::find(not_overrides.begin(), not_overrides.end(), name) != not_overrides.end())
+      continue;
 
     const auto segments = key_segments(std::string_view(name).substr(prefix.size()));
     std::string path;
@@ -65,14 +69,16 @@ override_origins apply_env_overrides(json::object& root, const env_lookup& env, 
       if (!entry) {
         known = false;
       } else if (i + 1 < segments.size()) {
-        // Only sections have keys below them; probe_paths' own keys are not fixed, so not addressable.
+        // Only sections have keys below them; probe_paths' own keys are not fixed, so not
+        // addressable.
         schema_level = entry->if_object();
         known = schema_level != nullptr && !entry->get_object().empty();
       }
     }
     if (!known) {
-      errors.push_back(name + ": no config key " + (path.empty() ? "named by it" : "\"" + path + "\"") +
-                       " (overrides are REDUNDANCY_<SECTION>__<KEY>, like REDUNDANCY_PM2__INTERVAL)");
+      errors.push_back(
+          name + ": no config key " + (path.empty() ? "named by it" : "\"" + path + "\"") +
+          " (overrides are REDUNDANCY_<SECTION>__<KEY>, like REDUNDANCY_PM2__INTERVAL)");
       continue;
     }
 

@@ -1,8 +1,9 @@
-// The effective config as JSON in the input schema, with secrets redacted for `config check` and logs.
+// The effective config as JSON in the input schema, with secrets redacted for `config check` and
+// logs.
+#include <array>
+
 #include "config_internal.hpp"
 #include "redundancy/core/duration.hpp"
-
-#include <array>
 
 namespace redundancy {
 namespace config_detail {
@@ -13,11 +14,12 @@ namespace json = boost::json;
 constexpr std::string_view redacted = "<redacted>";
 
 // Prefixes of GitHub and Netlify tokens: such a string is a secret wherever it appears.
-constexpr std::array<std::string_view, 7> token_prefixes{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-                                                         "nfp_"};
+constexpr std::array<std::string_view, 7> token_prefixes{"ghp_", "gho_",        "ghu_", "ghs_",
+                                                         "ghr_", "github_pat_", "nfp_"};
 
 // Words that make a flag or a query parameter carry a secret (--auth X, --token=X, ?key=X).
-constexpr std::array<std::string_view, 5> secret_words{"token", "auth", "secret", "password", "key"};
+constexpr std::array<std::string_view, 5> secret_words{"token", "auth", "secret", "password",
+                                                       "key"};
 
 bool names_secret(std::string_view name) {
   for (auto word : secret_words)
@@ -25,8 +27,8 @@ bool names_secret(std::string_view name) {
   return false;
 }
 
-// One string with its token-like parts replaced: a whole token, a URL's user:password, and the values
-// of secret-named query parameters and --flag=value forms.
+// One string with its token-like parts replaced: a whole token, a URL's user:password, and the
+// values of secret-named query parameters and --flag=value forms.
 std::string redact_text(std::string_view s) {
   for (auto token_prefix : token_prefixes)
     if (s.starts_with(token_prefix)) return std::string(redacted);
@@ -40,14 +42,16 @@ std::string redact_text(std::string_view s) {
     const auto host_start = scheme + 3;
     const auto authority_end = out.find_first_of("/?#", host_start);
     const auto at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
-    if (at != std::string::npos && at >= host_start) out.replace(host_start, at - host_start, redacted);
+    if (at != std::string::npos && at >= host_start)
+      out.replace(host_start, at - host_start, redacted);
   }
   if (auto query = out.find('?'); query != std::string::npos) {
     std::size_t pos = query + 1;
     while (pos < out.size()) {
       const auto end = std::min(out.find_first_of("&#", pos), out.size());
       const auto equals = out.find('=', pos);
-      if (equals != std::string::npos && equals < end && names_secret(out.substr(pos, equals - pos))) {
+      if (equals != std::string::npos && equals < end &&
+          names_secret(out.substr(pos, equals - pos))) {
         out.replace(equals + 1, end - equals - 1, redacted);
         pos = equals + 1 + redacted.size() + 1;
       } else {
@@ -58,7 +62,9 @@ std::string redact_text(std::string_view s) {
   return out;
 }
 
-json::value text(std::string_view s, bool redact) { return redact ? json::value(redact_text(s)) : json::value(s); }
+json::value text(std::string_view s, bool redact) {
+  return redact ? json::value(redact_text(s)) : json::value(s);
+}
 
 json::value secret(const std::optional<std::string>& s, bool redact) {
   if (!s) return nullptr;
@@ -86,7 +92,8 @@ json::array command(const std::vector<std::string>& argv, bool redact) {
   bool after_secret_flag = false;
   for (const auto& item : argv) {
     out.push_back(redact && after_secret_flag ? json::value(redacted) : text(item, redact));
-    after_secret_flag = item.starts_with("--") && item.find('=') == std::string::npos && names_secret(item);
+    after_secret_flag =
+        item.starts_with("--") && item.find('=') == std::string::npos && names_secret(item);
   }
   return out;
 }
@@ -94,12 +101,16 @@ json::array command(const std::vector<std::string>& argv, bool redact) {
 }  // namespace
 
 json::object to_json(const config& c, bool redact) {
-  const auto opt_path = [](const std::optional<std::filesystem::path>& p) { return nullable(p, path); };
+  const auto opt_path = [](const std::optional<std::filesystem::path>& p) {
+    return nullable(p, path);
+  };
   const auto opt_text = [redact](const std::optional<std::string>& s) {
     return nullable(s, [redact](const std::string& v) { return text(v, redact); });
   };
   const auto opt_command = [redact](const std::optional<std::vector<std::string>>& argv) {
-    return nullable(argv, [redact](const std::vector<std::string>& v) { return json::value(command(v, redact)); });
+    return nullable(argv, [redact](const std::vector<std::string>& v) {
+      return json::value(command(v, redact));
+    });
   };
 
   json::array ecosystem_files;
@@ -107,13 +118,17 @@ json::object to_json(const config& c, bool redact) {
   json::object probe_paths;
   for (const auto& [name, probe] : c.netlify.probe_paths) probe_paths[name] = text(probe, redact);
   json::array webhooks;
-  for (const auto& hook : c.notify.webhooks) webhooks.push_back(redact ? json::value(redacted) : json::value(hook));
+  for (const auto& hook : c.notify.webhooks)
+    webhooks.push_back(redact ? json::value(redacted) : json::value(hook));
 
   return json::object{
       {"project_dir", path(c.project_dir)},
       {"state_dir", path(c.state_dir)},
       {"log_dir", path(c.log_dir)},
-      {"log", {{"level", c.log.level}, {"max_file_bytes", c.log.max_file_bytes}, {"max_files", c.log.max_files}}},
+      {"log",
+       {{"level", c.log.level},
+        {"max_file_bytes", c.log.max_file_bytes},
+        {"max_files", c.log.max_files}}},
       {"http",
        {{"listen", c.http.listen},
         {"token_file", opt_path(c.http.token_file)},
@@ -150,7 +165,8 @@ json::object to_json(const config& c, bool redact) {
         {"schedule_grace", duration(c.github.schedule_grace)},
         {"backup", strings(c.github.backup, false)},
         {"local_execution",
-         {{"enabled", c.github.local_execution.enabled}, {"timeout", duration(c.github.local_execution.timeout)}}},
+         {{"enabled", c.github.local_execution.enabled},
+          {"timeout", duration(c.github.local_execution.timeout)}}},
         {"dispatch",
          {{"enabled", c.github.dispatch.enabled},
           {"ref", opt_text(c.github.dispatch.ref)},
@@ -179,7 +195,8 @@ json::object to_json(const config& c, bool redact) {
         {"emergency_threshold", c.orchestrator.emergency_threshold},
         {"attempt_reset", duration(c.orchestrator.attempt_reset)},
         {"retention", duration(c.orchestrator.retention)}}},
-      {"notify", {{"webhooks", std::move(webhooks)}, {"repeat_every", duration(c.notify.repeat_every)}}},
+      {"notify",
+       {{"webhooks", std::move(webhooks)}, {"repeat_every", duration(c.notify.repeat_every)}}},
   };
 }
 

@@ -57,7 +57,8 @@ std::optional<milliseconds> parse_duration(std::string_view text) {
   const auto unit = unit_millis(text.substr(i));
   if (!unit) return std::nullopt;
 
-  // 18 significant fraction digits are far below a millisecond for every unit; more cannot be exact.
+  // 18 significant fraction digits are far below a millisecond for every unit; more cannot be
+  // exact.
   if (fraction.size() > 18) return std::nullopt;
   u128 numerator = 0;
   u128 denominator = 1;
@@ -65,7 +66,8 @@ std::optional<milliseconds> parse_duration(std::string_view text) {
     numerator = numerator * 10 + static_cast<unsigned>(c - '0');
     denominator *= 10;
   }
-  // A fraction that is not a whole number of milliseconds ("1.5ms") is rejected rather than rounded.
+  // A fraction that is not a whole number of milliseconds ("1.5ms") is rejected rather than
+  // rounded.
   const u128 fraction_ms = numerator * static_cast<u128>(*unit);
   if (fraction_ms % denominator != 0) return std::nullopt;
 

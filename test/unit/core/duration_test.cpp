@@ -1,8 +1,8 @@
 // Tests of parse_duration and format_duration.
 #define BOOST_TEST_MODULE duration
-#include <boost/test/unit_test.hpp>
-
 #include "redundancy/core/duration.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace std::chrono_literals;
 using redundancy::format_duration;
@@ -39,8 +39,9 @@ BOOST_AUTO_TEST_CASE(parses_decimals_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(rejects_malformed_text) {
-  for (const char* bad : {"", "s", "30", "-5s", "+5s", "5 s", " 5s", "5s ", "5sec", "5S", "5x", "1.s", ".5s", "1..5s",
-                          "1.5.2s", "fast", "5m5s", "0x10s", "1e3s", "NaNs", "∞s"})
+  for (const char* bad :
+       {"",    "s",   "30",    "-5s",    "+5s",  "5 s",  " 5s",   "5s ",  "5sec", "5S", "5x",
+        "1.s", ".5s", "1..5s", "1.5.2s", "fast", "5m5s", "0x10s", "1e3s", "NaNs", "∞s"})
     BOOST_TEST(!parse_duration(bad), "accepted \"" << bad << "\"");
 }
 
