@@ -99,10 +99,10 @@ class api {
 
   response status(const request&, const route_params&) {
     auto body = c_.policy.status_json();
-    body["daemon"] = {{"version", REDUNDANCY_VERSION},
-                      {"pid", ::getpid()},
-                      {"started_at", to_rfc3339(c_.started_at)},
-                      {"rss_bytes", resident_bytes()}};
+    body["daemon"] = boost::json::object{{"version", REDUNDANCY_VERSION},
+                                         {"pid", ::getpid()},
+                                         {"started_at", to_rfc3339(c_.started_at)},
+                                         {"rss_bytes", resident_bytes()}};
     return json_response(200, body);
   }
 

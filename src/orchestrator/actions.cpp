@@ -130,7 +130,7 @@ awaitable<void> action_runner::acquire(const std::string& subsystem) {
   // Wait in line: release() hands the lane over by cancelling this timer.
   asio::steady_timer turn(executor_, asio::steady_timer::time_point::max());
   l.waiting.push_back(&turn);
-  auto [ec] = co_await turn.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await turn.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by cancel(): the lane is ours
   auto state = co_await asio::this_coro::cancellation_state;
   if (state.cancelled() != asio::cancellation_type::none) {
     std::erase(l.waiting, &turn);

@@ -1,6 +1,7 @@
 // The JSON API and /metrics of DESIGN.md, as routes on the HTTP router.
 #pragma once
 #include "redundancy/core/config.hpp"
+#include "redundancy/core/health.hpp"
 #include "redundancy/http/router.hpp"
 
 namespace redundancy {

@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(checks_at_once_then_every_interval) {
   const auto* state = s.state("probe");
   BOOST_REQUIRE(state);
   BOOST_TEST(state->checked);
-  BOOST_TEST(state->last.state == status::healthy);
+  BOOST_TEST((state->last.state == status::healthy));
   BOOST_TEST(state->consecutive_failures == 0u);
   BOOST_TEST(state->checks == static_cast<std::uint64_t>(p->calls));
 }
@@ -121,8 +121,8 @@ BOOST_AUTO_TEST_CASE(a_hung_check_times_out_and_never_delays_another) {
   const auto* state = s.state("hung");
   BOOST_REQUIRE(state);
   BOOST_TEST(state->checked);
-  BOOST_TEST(state->last_outcome == check_outcome::timeout);
-  BOOST_TEST(state->last.state == status::unknown);
+  BOOST_TEST((state->last_outcome == check_outcome::timeout));
+  BOOST_TEST((state->last.state == status::unknown));
   BOOST_TEST(state->last.summary.find("timed out") != std::string::npos);
   BOOST_TEST(state->consecutive_failures == 1u);
   // The timed-out check was cancelled, not left running.
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(failures_are_counted_until_a_check_passes) {
   run_for(io, s, 70ms);
   BOOST_REQUIRE(seen.size() >= 3u);
   for (std::size_t i = 0; i < seen.size(); ++i) BOOST_TEST(seen[i] == i + 1);
-  BOOST_TEST(s.state("bad")->last_outcome == check_outcome::failed);
+  BOOST_TEST((s.state("bad")->last_outcome == check_outcome::failed));
 }
 
 BOOST_AUTO_TEST_CASE(stop_cancels_a_running_check) {

@@ -1,0 +1,98 @@
+// The PM2 subsystem: watches the apps the project expects (pm2.processes plus every app of the
+// ecosystem files), restarts what failed within bounded attempts, brings the PM2 daemon back.
+#pragma once
+#include "redundancy/core/config.hpp"
+#include "redundancy/core/process.hpp"
+#include "redundancy/core/subsystem.hpp"
+#include "redundancy/pm2/ecosystem.hpp"
+#include "redundancy/pm2/jlist.hpp"
+#include "redundancy/pm2/restart_fsm.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace redundancy::pm2 {
+
+// What the last check could tell about PM2 itself.
+enum class pm2_state { unchecked, ok, daemon_down, not_answering, not_installed, bad_output };
+
+std::string_view to_string(pm2_state s);
+
+class pm2_subsystem final : public subsystem {
+ public:
+  // Uses config.pm2, and config.project_dir / config.state_dir for relative paths and generated files.
+  explicit pm2_subsystem(const config& cfg);
+
+  std::string_view name() const override { return "pm2"; }
+
+  // Probes the daemon without spawning one, runs `pm2 jlist`, and judges every app (expected or not).
+  // Targets are the apps (detail.kind "app") and ecosystem files that failed to load (kind "ecosystem_file").
+  awaitable<health> check() override;
+
+  // Daemon down: pm2.daemon_restart_command, else `pm2 resurrect` when a dump exists, else every ecosystem
+  // file; then the apps that are still down. Each down app: what its restart_fsm decides. Then oversized logs.
+  awaitable<action_result> recover(const health& last) override;
+
+  // `pm2 kill`, then every ecosystem file started, then `pm2 resurrect` for apps outside them, then a check.
+  awaitable<action_result> emergency() override;
+
+  // "restart" with {"app": NAME} is restart_app(NAME); without an app, the emergency restart.
+  boost::system::result<manual_work, std::string> manual(std::string_view verb,
+                                                         const boost::json::object& args) override;
+
+  // A person asked to restart one app: forgets given_up and the attempts, restarts it (or starts it from
+  // its ecosystem file when PM2 does not know it), then checks.
+  awaitable<action_result> restart_app(std::string name);
+
+  // Rotates (copy and truncate, keeping pm2.log_keep files) the logs of expected apps over pm2.log_max_bytes,
+  // unless a pm2-logrotate module runs. Uses the list of the last check.
+  awaitable<action_result> rotate_logs();
+
+  // The last check's result (state unknown before the first).
+  const health& snapshot() const { return last_; }
+  pm2_state state() const { return state_; }
+  const std::filesystem::path& pm2_home() const { return pm2_home_; }
+
+ private:
+  struct expected_app {
+    std::optional<std::filesystem::path> file{};  // the ecosystem file defining it, if any
+    restart_fsm fsm;
+  };
+  struct daemon_probe {
+    bool running{false};    // pid alive or socket accepting
+    bool answering{false};  // rpc.sock accepted a connection
+    int pid{0};
+  };
+
+  awaitable<daemon_probe> probe_daemon();
+  awaitable<process_result> run_pm2(std::vector<std::string> args);
+  awaitable<bool> run_step(action_result& result, std::string name, std::vector<std::string> argv, bool pm2);
+  awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
+                                  std::optional<std::string> only);
+  awaitable<void> recover_apps(action_result& result);
+  awaitable<void> recover_daemon(action_result& result);
+  expected_app& expected(const std::string& name);
+  std::vector<std::filesystem::path> ecosystem_paths() const;
+  restart_settings fsm_settings() const;
+  std::optional<std::filesystem::path> file_of(const std::string& name) const;
+  bool dump_has_apps() const;
+
+  pm2_config pm2_;
+  std::filesystem::path project_dir_;
+  std::filesystem::path state_dir_;
+  std::filesystem::path pm2_home_;
+  ecosystem_cache ecosystems_;
+  std::vector<ecosystem_file> files_{};
+  std::map<std::string, expected_app> expected_{};
+  std::vector<app_entry> list_{};  // the last jlist
+  std::vector<std::filesystem::path> oversized_logs_{};
+  pm2_state state_{pm2_state::unchecked};
+  health last_{};
+  std::mt19937_64 random_;
+};
+
+}  // namespace redundancy::pm2

@@ -1,0 +1,682 @@
+// The PM2 subsystem: check (daemon probe, jlist, judgement per app), recovery, emergency, log rotation.
+#include "redundancy/pm2/pm2_subsystem.hpp"
+
+#include "redundancy/core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace redundancy::pm2 {
+namespace {
+
+constexpr std::size_t tail_bytes = 4096;
+constexpr std::size_t jlist_cap = 16 * 1024 * 1024;
+
+std::string mib(std::uint64_t bytes) {
+  std::ostringstream s;
+  s.precision(1);
+  s << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+std::string read_small_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string s;
+  std::getline(in, s, '\0');
+  return s;
+}
+
+bool pid_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+int read_pid(const std::filesystem::path& file) {
+  auto text = read_small_file(file);
+  try {
+    return text.empty() ? 0 : std::stoi(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+std::uint64_t total_ram() {
+  auto pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size) : 0;
+}
+
+std::optional<std::uint64_t> rss_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (!(in >> size >> resident)) return std::nullopt;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
+}
+
+void append_tail(std::string& tail, std::string_view text) {
+  tail.append(text);
+  if (tail.size() > tail_bytes) tail.erase(0, tail.size() - tail_bytes);
+}
+
+std::string last_line_of(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  auto nl = text.rfind('\n');
+  std::string line(nl == std::string_view::npos ? text : text.substr(nl + 1));
+  if (line.size() > 300) line.resize(300);
+  return line;
+}
+
+// The status of an app from its instances: online only when every instance is; otherwise the worst.
+app_status combined_status(const std::vector<const app_entry*>& instances) {
+  constexpr std::array<app_status, 6> worst_first{app_status::errored, app_status::stopped,
+                                                  app_status::stopping, app_status::other,
+                                                  app_status::waiting_restart, app_status::launching};
+  for (auto s : worst_first)
+    for (auto* i : instances)
+      if (i->status == s) return s;
+  for (auto* i : instances)
+    if (i->status != app_status::online) return i->status;
+  return app_status::online;
+}
+
+status target_status(app_state s) {
+  switch (s) {
+    case app_state::healthy: return status::healthy;
+    case app_state::starting:
+    case app_state::cpu_warning: return status::degraded;
+    case app_state::down:
+    case app_state::overloaded:
+    case app_state::given_up: return status::unhealthy;
+  }
+  return status::unhealthy;
+}
+
+// Measures of one app (all instances) for the target's detail.
+struct measures {
+  int pid{0};
+  double cpu{0};
+  std::uint64_t memory{0};
+  std::uint64_t restarts{0};
+  std::int64_t uptime{0};
+  double memory_pct{0};  // the highest instance, against its max_memory_restart or the RAM
+  double cpu_max{0};
+  std::string status_text{"absent"};
+};
+
+measures measure(const std::vector<const app_entry*>& instances, std::uint64_t ram) {
+  measures m;
+  bool first = true;
+  auto now = std::chrono::system_clock::now();
+  for (auto* i : instances) {
+    if (m.pid == 0) m.pid = i->pid;
+    m.cpu += i->cpu_percent;
+    m.cpu_max = std::max(m.cpu_max, i->cpu_percent);
+    m.memory += i->memory_bytes;
+    m.restarts += i->restart_time;
+    auto up = i->uptime(now).count();
+    m.uptime = first ? up : std::min(m.uptime, up);
+    first = false;
+    auto limit = i->max_memory_restart.value_or(ram);
+    if (limit > 0)
+      m.memory_pct = std::max(m.memory_pct, 100.0 * static_cast<double>(i->memory_bytes) / static_cast<double>(limit));
+  }
+  if (!instances.empty()) m.status_text = std::string(to_string(combined_status(instances)));
+  if (!instances.empty() && combined_status(instances) == app_status::other) m.status_text = instances.front()->status_text;
+  return m;
+}
+
+boost::json::object app_detail(const measures& m, bool expected, const std::optional<std::filesystem::path>& file) {
+  boost::json::object d;
+  d["kind"] = "app";
+  d["status"] = m.status_text;
+  d["pid"] = m.pid;
+  d["cpu_percent"] = m.cpu;
+  d["memory_bytes"] = m.memory;
+  d["memory_percent"] = std::round(m.memory_pct * 10) / 10;
+  d["restarts"] = m.restarts;
+  d["uptime_seconds"] = m.uptime;
+  d["expected"] = expected;
+  d["ecosystem_file"] = file ? boost::json::value(file->string()) : boost::json::value(nullptr);
+  return d;
+}
+
+// The generated JSON ecosystem for `file`: a name PM2 treats as config, unique per source path.
+std::filesystem::path generated_path(const std::filesystem::path& state_dir, const std::filesystem::path& file) {
+  std::ostringstream name;
+  name << file.filename().string() << '.' << std::hex << (std::hash<std::string>{}(file.string()) & 0xffffffu)
+       << ".json";
+  return state_dir / "pm2" / name.str();
+}
+
+void rotate_one(const std::filesystem::path& log, unsigned keep, std::error_code& ec) {
+  namespace fs = std::filesystem;
+  auto numbered = [&](unsigned k) { return fs::path(log.string() + "." + std::to_string(k)); };
+  fs::remove(numbered(keep), ec);
+  for (unsigned k = keep; k > 1; --k)
+    if (fs::exists(numbered(k - 1))) fs::rename(numbered(k - 1), numbered(k), ec);
+  if (keep > 0) fs::copy_file(log, numbered(1), fs::copy_options::overwrite_existing, ec);
+  if (ec) return;
+  // PM2 appends (O_APPEND), so truncating in place is safe while it writes.
+  fs::resize_file(log, 0, ec);
+}
+
+}  // namespace
+
+std::string_view to_string(pm2_state s) {
+  switch (s) {
+    case pm2_state::unchecked: return "unchecked";
+    case pm2_state::ok: return "ok";
+    case pm2_state::daemon_down: return "daemon_down";
+    case pm2_state::not_answering: return "not_answering";
+    case pm2_state::not_installed: return "not_installed";
+    case pm2_state::bad_output: return "bad_output";
+  }
+  return "unchecked";
+}
+
+pm2_subsystem::pm2_subsystem(const config& cfg)
+    : pm2_(cfg.pm2),
+      project_dir_(std::filesystem::absolute(cfg.project_dir)),
+      state_dir_(cfg.state_dir.is_absolute() ? cfg.state_dir : project_dir_ / cfg.state_dir),
+      ecosystems_(cfg.pm2.timeout),
+      random_(std::random_device{}()) {
+  if (pm2_.home) {
+    pm2_home_ = pm2_.home->is_absolute() ? *pm2_.home : project_dir_ / *pm2_.home;
+  } else if (const char* env = std::getenv("PM2_HOME"); env && *env) {
+    pm2_home_ = env;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    pm2_home_ = std::filesystem::path(home) / ".pm2";
+  } else {
+    pm2_home_ = "/etc/.pm2";
+  }
+  if (pm2_.command.empty()) pm2_.command = {"pm2"};
+  last_.summary = "not checked yet";
+}
+
+restart_settings pm2_subsystem::fsm_settings() const {
+  return {.max_attempts = pm2_.max_restart_attempts,
+          .base_delay = pm2_.restart_delay,
+          .max_delay = std::chrono::minutes{5},
+          .attempt_window = std::chrono::hours{1},
+          .stopped_grace = pm2_.interval,
+          .streak_needed = 3,
+          .cpu_restart = pm2_.cpu_action == "restart",
+          .jitter_fraction = 0.1};
+}
+
+pm2_subsystem::expected_app& pm2_subsystem::expected(const std::string& name) {
+  auto it = expected_.find(name);
+  if (it == expected_.end()) {
+    auto draw = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); };
+    it = expected_.emplace(name, expected_app{.file = std::nullopt, .fsm = restart_fsm(fsm_settings(), draw)}).first;
+  }
+  return it->second;
+}
+
+std::vector<std::filesystem::path> pm2_subsystem::ecosystem_paths() const {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& f : pm2_.ecosystem_files) paths.push_back(f.is_absolute() ? f : project_dir_ / f);
+  return paths;
+}
+
+std::optional<std::filesystem::path> pm2_subsystem::file_of(const std::string& name) const {
+  auto it = expected_.find(name);
+  return it == expected_.end() ? std::nullopt : it->second.file;
+}
+
+bool pm2_subsystem::dump_has_apps() const {
+  auto text = read_small_file(pm2_home_ / "dump.pm2");
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(text, ec);
+  return !ec && doc.is_array() && !doc.get_array().empty();
+}
+
+awaitable<pm2_subsystem::daemon_probe> pm2_subsystem::probe_daemon() {
+  daemon_probe probe;
+  probe.pid = read_pid(pm2_home_ / "pm2.pid");
+  probe.running = pid_alive(probe.pid);
+  // Connecting to rpc.sock never spawns a daemon, unlike any `pm2` command.
+  auto ex = co_await asio::this_coro::executor;
+  asio::local::stream_protocol::socket socket(ex);
+  asio::steady_timer timer(ex, std::chrono::seconds(2));
+  try {
+    asio::local::stream_protocol::endpoint endpoint((pm2_home_ / "rpc.sock").string());
+    auto outcome = co_await (socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable)) ||
+                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (outcome.index() == 0 && !std::get<0>(std::get<0>(outcome))) probe.answering = true;
+  } catch (const boost::system::system_error& e) {
+    // A PM2_HOME too long for sun_path: only the pid tells.
+    RLOG("pm2", warning) << "cannot probe " << (pm2_home_ / "rpc.sock").string() << ": " << e.what();
+  }
+  if (probe.answering) probe.running = true;
+  co_return probe;
+}
+
+awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args) {
+  process_spec spec;
+  spec.argv = pm2_.command;
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.cwd = project_dir_;
+  spec.env["PM2_SILENT"] = "true";
+  spec.env["PM2_HOME"] = pm2_home_.string();
+  spec.timeout = pm2_.timeout;
+  spec.output_cap = jlist_cap;
+  co_return co_await run_process(std::move(spec));
+}
+
+awaitable<bool> pm2_subsystem::run_step(action_result& result, std::string name, std::vector<std::string> argv,
+                                        bool pm2) {
+  process_result r;
+  if (pm2) {
+    r = co_await run_pm2(std::move(argv));
+  } else {
+    process_spec spec;
+    spec.argv = std::move(argv);
+    spec.cwd = project_dir_;
+    spec.env["PM2_HOME"] = pm2_home_.string();
+    spec.timeout = pm2_.timeout;
+    r = co_await run_process(std::move(spec));
+  }
+  std::string detail = r.describe();
+  if (!r.ok()) {
+    auto why = last_line_of(r.err.empty() ? r.out : r.err);
+    if (!why.empty()) detail += ": " + why;
+  }
+  append_tail(result.output_tail, "$ " + name + "\n");
+  append_tail(result.output_tail, r.out.substr(r.out.size() > tail_bytes ? r.out.size() - tail_bytes : 0));
+  append_tail(result.output_tail, r.err.substr(r.err.size() > tail_bytes ? r.err.size() - tail_bytes : 0));
+  RLOG("pm2", info) << name << ": " << detail;
+  result.steps.push_back({.name = std::move(name), .ok = r.ok(), .detail = std::move(detail)});
+  co_return r.ok();
+}
+
+awaitable<bool> pm2_subsystem::start_from_file(action_result& result, const std::filesystem::path& file,
+                                               std::optional<std::string> only) {
+  std::filesystem::path config_file = file;
+  if (!pm2_treats_as_config(file)) {
+    // PM2 would run this file as a script: hand it an equivalent JSON ecosystem instead.
+    config_file = generated_path(state_dir_, file);
+    auto error = co_await write_json_ecosystem(file, config_file, pm2_.timeout);
+    if (!error.empty()) {
+      result.steps.push_back({.name = "convert " + file.filename().string(), .ok = false, .detail = error});
+      co_return false;
+    }
+  }
+  std::vector<std::string> args{"start", config_file.string()};
+  std::string name = "pm2 start " + file.filename().string();
+  if (only) {
+    args.push_back("--only");
+    args.push_back(*only);
+    name += " --only " + *only;
+  }
+  co_return co_await run_step(result, std::move(name), std::move(args), true);
+}
+
+awaitable<health> pm2_subsystem::check() {
+  health h;
+  std::vector<std::string> problems, warnings;
+  auto now = fsm_clock::now();
+
+  // The expected set: pm2.processes, then every app of every ecosystem file (which one defines it).
+  files_ = co_await ecosystems_.refresh(ecosystem_paths());
+  std::map<std::string, std::optional<std::filesystem::path>> wanted;
+  for (const auto& p : pm2_.processes) wanted[p] = std::nullopt;
+  for (const auto& f : files_) {
+    if (!f.mtime) {
+      warnings.push_back(f.error);
+      continue;
+    }
+    if (!f.error.empty()) {
+      problems.push_back(f.error);
+      boost::json::object d{{"kind", "ecosystem_file"}, {"path", f.path.string()}};
+      h.targets.push_back({.name = f.path.filename().string(), .state = status::unhealthy, .reason = f.error,
+                           .detail = std::move(d)});
+      // Its apps stay expected as last known (the cache keeps nothing for a failed file, the map does).
+      for (const auto& [name, app] : expected_)
+        if (app.file == f.path) wanted[name] = f.path;
+      continue;
+    }
+    for (const auto& app : f.apps) wanted[app.name] = f.path;
+  }
+  for (auto it = expected_.begin(); it != expected_.end();)
+    it = wanted.count(it->first) ? std::next(it) : expected_.erase(it);
+  for (const auto& [name, file] : wanted) expected(name).file = file;
+
+  // PM2 itself, without letting a `pm2` call spawn an empty daemon.
+  auto probe = co_await probe_daemon();
+  list_.clear();
+  if (!probe.running) {
+    state_ = pm2_state::daemon_down;
+    problems.insert(problems.begin(), "PM2 daemon is not running (PM2_HOME " + pm2_home_.string() + ")");
+  } else {
+    std::vector<std::string> jlist_args{"jlist"};
+    auto r = co_await run_pm2(std::move(jlist_args));
+    if (!r.started()) {
+      state_ = pm2_state::not_installed;
+      problems.insert(problems.begin(), "pm2 is not installed: " + r.error);
+    } else if (r.timed_out) {
+      state_ = pm2_state::not_answering;
+      problems.insert(problems.begin(), "PM2 daemon is not answering: pm2 jlist " + r.describe());
+    } else if (!r.ok()) {
+      state_ = probe.answering ? pm2_state::bad_output : pm2_state::not_answering;
+      auto why = last_line_of(r.err);
+      problems.insert(problems.begin(), "pm2 jlist failed: " + r.describe() + (why.empty() ? "" : ": " + why));
+    } else if (r.truncated) {
+      state_ = pm2_state::bad_output;
+      problems.insert(problems.begin(), "pm2 jlist printed more than " + mib(jlist_cap) + "; output ignored");
+    } else if (auto parsed = parse_jlist(r.out); !parsed) {
+      state_ = pm2_state::bad_output;
+      problems.insert(problems.begin(), "pm2 jlist output unreadable: " + parsed.error());
+    } else {
+      state_ = probe.answering ? pm2_state::ok : pm2_state::not_answering;
+      list_ = std::move(*parsed);
+      if (!probe.answering) problems.insert(problems.begin(), "PM2 daemon's rpc.sock refuses connections");
+    }
+  }
+
+  // Every app: the expected ones judged and remembered, the others listed and measured only.
+  const auto ram = total_ram();
+  bool logrotate = false;
+  std::map<std::string, std::vector<const app_entry*>> by_name;
+  for (const auto& e : list_) {
+    by_name[e.name].push_back(&e);
+    if (e.name == "pm2-logrotate" && e.status == app_status::online) logrotate = true;
+  }
+  oversized_logs_.clear();
+  bool any_unhealthy = false, any_degraded = false;
+  for (auto& [name, app] : expected_) {
+    auto found = by_name.find(name);
+    std::vector<const app_entry*> instances = found == by_name.end() ? std::vector<const app_entry*>{} : found->second;
+    auto m = measure(instances, ram);
+    target_health t{.name = name, .state = status::unknown, .reason = {}, .detail = app_detail(m, true, app.file)};
+    if (state_ == pm2_state::ok) {
+      observation seen{.listed = !instances.empty(),
+                       .status = instances.empty() ? app_status::other : combined_status(instances),
+                       .memory_over = m.memory_pct >= pm2_.memory_threshold_pct,
+                       .cpu_over = m.cpu_max >= pm2_.cpu_threshold_pct};
+      auto s = app.fsm.observe(seen, now);
+      t.state = target_status(s);
+      t.reason = app.fsm.reason();
+      t.detail["state"] = to_string(s);
+      if (t.state == status::unhealthy) problems.push_back(name + ": " + t.reason);
+      if (t.state == status::degraded) warnings.push_back(name + ": " + t.reason);
+      for (auto* i : instances)
+        for (const auto* path : {&i->out_log_path, &i->err_log_path}) {
+          std::error_code ec;
+          auto size = path->empty() ? 0 : std::filesystem::file_size(*path, ec);
+          if (!ec && size > pm2_.log_max_bytes && !logrotate) {
+            oversized_logs_.emplace_back(*path);
+            warnings.push_back(name + ": log " + *path + " is " + mib(size) + " (over " + mib(pm2_.log_max_bytes) + ")");
+          }
+        }
+    } else {
+      t.state = state_ == pm2_state::bad_output ? status::unknown : status::unhealthy;
+      t.reason = "PM2 is not usable (" + std::string(to_string(state_)) + ")";
+    }
+    t.detail["attempts_left"] = app.fsm.attempts_left(now);
+    t.detail["given_up"] = app.fsm.given_up();
+    any_unhealthy |= t.state == status::unhealthy;
+    any_degraded |= t.state == status::degraded;
+    h.targets.push_back(std::move(t));
+  }
+  for (const auto& [name, instances] : by_name) {
+    if (expected_.count(name)) continue;
+    auto m = measure(instances, ram);
+    target_health t{.name = name, .state = status::healthy, .reason = {}, .detail = app_detail(m, false, std::nullopt)};
+    if (combined_status(instances) != app_status::online) {
+      // Not ours to judge: shown, never counted, never touched.
+      t.state = status::disabled;
+      t.reason = "not expected (not in pm2.processes or an ecosystem file): " + m.status_text + ", left alone";
+    }
+    h.targets.push_back(std::move(t));
+  }
+
+  // The quieter dangers: what a reboot would lose, and the daemon's own leaks.
+  if (state_ == pm2_state::ok && !expected_.empty()) {
+    auto dump = pm2_home_ / "dump.pm2";
+    std::error_code ec;
+    auto size = std::filesystem::file_size(dump, ec);
+    if (ec) {
+      warnings.push_back("dump.pm2 missing: after a reboot `pm2 resurrect` brings nothing back (run `pm2 save`)");
+    } else if (size == 0) {
+      warnings.push_back("dump.pm2 is empty: after a reboot no app comes back (run `pm2 save`)");
+    } else {
+      std::set<std::string> saved;
+      boost::system::error_code jec;
+      auto doc = boost::json::parse(read_small_file(dump), jec);
+      if (!jec && doc.is_array())
+        for (const auto& v : doc.get_array())
+          if (v.is_object())
+            if (auto n = v.get_object().if_contains("name"); n && n->is_string()) saved.insert(std::string(n->get_string()));
+      std::string missing;
+      for (const auto& [name, app] : expected_)
+        if (!saved.count(name)) missing += (missing.empty() ? "" : ", ") + name;
+      if (jec || !doc.is_array())
+        warnings.push_back("dump.pm2 is not readable: after a reboot no app comes back (run `pm2 save`)");
+      else if (!missing.empty())
+        warnings.push_back("dump.pm2 lacks " + missing + ": after a reboot they will not come back (run `pm2 save`)");
+    }
+  }
+  if (probe.running && probe.pid > 0)
+    if (auto rss = rss_of(probe.pid); rss && *rss > pm2_.daemon_memory_max)
+      warnings.push_back("PM2 daemon uses " + mib(*rss) + " (over " + mib(pm2_.daemon_memory_max) + ")");
+
+  // The overall state, worst first.
+  bool files_failed = std::any_of(files_.begin(), files_.end(), [](const auto& f) { return f.mtime && !f.error.empty(); });
+  if (state_ == pm2_state::bad_output && !files_failed)
+    h.state = status::unknown;
+  else if (state_ != pm2_state::ok && state_ != pm2_state::bad_output)
+    h.state = status::unhealthy;
+  else if (any_unhealthy || files_failed)
+    h.state = status::unhealthy;
+  else if (expected_.empty() && warnings.empty())
+    h.state = status::disabled;
+  else if (any_degraded || !warnings.empty())
+    h.state = status::degraded;
+  else
+    h.state = status::healthy;
+
+  std::vector<std::string> all = problems;
+  all.insert(all.end(), warnings.begin(), warnings.end());
+  if (h.state == status::disabled) {
+    h.summary = "no PM2 app expected: pm2.processes is empty and no ecosystem file defines an app";
+  } else if (all.empty()) {
+    unsigned online = 0;
+    for (const auto& t : h.targets)
+      if (t.detail.contains("expected") && t.detail.at("expected").as_bool() && t.state == status::healthy) ++online;
+    h.summary = std::to_string(online) + " of " + std::to_string(expected_.size()) + " expected apps online";
+  } else {
+    for (const auto& line : all) h.summary += (h.summary.empty() ? "" : "; ") + line;
+  }
+  h.checked_at = std::chrono::system_clock::now();
+  last_ = h;
+  co_return h;
+}
+
+awaitable<void> pm2_subsystem::recover_daemon(action_result& result) {
+  if (pm2_.daemon_restart_command && !pm2_.daemon_restart_command->empty()) {
+    auto argv = *pm2_.daemon_restart_command;
+    std::string name;
+    for (const auto& a : argv) name += (name.empty() ? "" : " ") + a;
+    co_await run_step(result, std::move(name), std::move(argv), false);
+  } else if (dump_has_apps()) {
+    std::vector<std::string> args{"resurrect"};
+    co_await run_step(result, "pm2 resurrect", std::move(args), true);
+  } else {
+    for (const auto& f : files_)
+      if (f.error.empty()) co_await start_from_file(result, f.path, std::nullopt);
+  }
+}
+
+awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
+  auto now = fsm_clock::now();
+  std::vector<std::string> names;
+  for (const auto& [name, app] : expected_) names.push_back(name);
+  for (const auto& name : names) {
+    auto it = expected_.find(name);
+    if (it == expected_.end()) continue;
+    auto action = it->second.fsm.next_action(now);
+    auto file = it->second.file;
+    switch (action.kind) {
+      case action_kind::none:
+        break;
+      case action_kind::warn:
+        RLOG("pm2", warning) << name << ": " << action.reason;
+        result.steps.push_back({.name = "warn " + name, .ok = true, .detail = action.reason});
+        break;
+      case action_kind::give_up:
+        RLOG("pm2", error) << name << ": " << action.reason;
+        result.steps.push_back({.name = "give up " + name, .ok = false, .detail = action.reason});
+        break;
+      case action_kind::restart: {
+        std::vector<std::string> args{"restart", name};
+        bool ok = co_await run_step(result, "pm2 restart " + name, std::move(args), true);
+        // PM2 forgot it between the check and now: start it from its file instead.
+        if (!ok && file) co_await start_from_file(result, *file, name);
+        break;
+      }
+      case action_kind::start_from_ecosystem:
+        if (file)
+          co_await start_from_file(result, *file, name);
+        else
+          result.steps.push_back({.name = "start " + name, .ok = false,
+                                  .detail = name + " is not known to PM2 and no ecosystem file defines it"});
+        break;
+    }
+  }
+}
+
+awaitable<action_result> pm2_subsystem::recover(const health& last) {
+  action_result result;
+  if (state_ == pm2_state::unchecked || last.checked_at > last_.checked_at) co_await check();
+  switch (state_) {
+    case pm2_state::unchecked:
+    case pm2_state::not_installed:
+    case pm2_state::bad_output:
+      result.summary = "nothing to do while " + last_.summary;
+      co_return result;
+    case pm2_state::not_answering:
+      if (!pm2_.daemon_restart_command) {
+        result.summary = "PM2 daemon not answering and no pm2.daemon_restart_command: use the emergency restart";
+        co_return result;
+      }
+      co_await recover_daemon(result);
+      co_await check();
+      break;
+    case pm2_state::daemon_down:
+      co_await recover_daemon(result);
+      // Then the expected apps: whatever the daemon did not bring back is started below.
+      co_await check();
+      break;
+    case pm2_state::ok:
+      break;
+  }
+  if (state_ == pm2_state::ok) co_await recover_apps(result);
+  if (!oversized_logs_.empty()) {
+    auto rotated = co_await rotate_logs();
+    result.steps.insert(result.steps.end(), rotated.steps.begin(), rotated.steps.end());
+  }
+  result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; });
+  if (result.steps.empty()) {
+    result.summary = state_ == pm2_state::ok ? "nothing to do now" : "PM2 still unusable: " + last_.summary;
+    result.ok = state_ == pm2_state::ok;
+  } else {
+    unsigned failed = 0;
+    for (const auto& s : result.steps) failed += s.ok ? 0 : 1;
+    result.summary = std::to_string(result.steps.size()) + " steps, " + std::to_string(failed) + " failed";
+  }
+  co_return result;
+}
+
+awaitable<action_result> pm2_subsystem::emergency() {
+  action_result result;
+  files_ = co_await ecosystems_.refresh(ecosystem_paths());
+  auto probe = co_await probe_daemon();
+  if (probe.running) {
+    std::vector<std::string> args{"kill"};
+    co_await run_step(result, "pm2 kill", std::move(args), true);
+    // pm2 kill returns before the daemon is gone; give it a moment so the next start gets a fresh one.
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i < 50 && pid_alive(probe.pid); ++i) {
+      asio::steady_timer t(ex, std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }
+  for (const auto& f : files_)
+    if (f.error.empty() && f.mtime) co_await start_from_file(result, f.path, std::nullopt);
+  // Apps outside the ecosystem files come back from the dump (resurrect skips names already running).
+  if (dump_has_apps()) {
+    std::vector<std::string> args{"resurrect"};
+    co_await run_step(result, "pm2 resurrect", std::move(args), true);
+  }
+  auto h = co_await check();
+  result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; }) &&
+              h.state != status::unhealthy && !result.steps.empty();
+  result.summary = "emergency restart: " + h.summary;
+  co_return result;
+}
+
+boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual(
+    std::string_view verb, const boost::json::object& args) {
+  if (verb != "restart") return subsystem::manual(verb, args);
+  const auto it = args.find("app");
+  if (it == args.end() || it->value().is_null()) return manual_work([this]() { return emergency(); });
+  if (!it->value().is_string() || it->value().as_string().empty())
+    return std::string("app: expected the name of a PM2 app");
+  std::string app(it->value().as_string());
+  return manual_work([this, app]() { return restart_app(app); });
+}
+
+awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
+  action_result result;
+  if (state_ == pm2_state::unchecked) co_await check();
+  bool listed = std::any_of(list_.begin(), list_.end(), [&](const auto& e) { return e.name == name; });
+  auto file = file_of(name);
+  if (!listed && !expected_.count(name)) {
+    result.summary = "unknown app " + name + ": neither expected nor known to PM2";
+    co_return result;
+  }
+  if (auto it = expected_.find(name); it != expected_.end()) it->second.fsm.manual_restart();
+  auto probe = co_await probe_daemon();
+  if (!probe.running) {
+    result.summary = "PM2 daemon is not running: use the emergency restart";
+    co_return result;
+  }
+  if (listed) {
+    std::vector<std::string> args{"restart", name};
+    bool ok = co_await run_step(result, "pm2 restart " + name, std::move(args), true);
+    if (!ok && file) co_await start_from_file(result, *file, name);
+  } else if (file) {
+    co_await start_from_file(result, *file, name);
+  } else {
+    result.steps.push_back({.name = "start " + name, .ok = false,
+                            .detail = name + " is not known to PM2 and no ecosystem file defines it"});
+  }
+  co_await check();
+  result.ok = !result.steps.empty() && result.steps.back().ok;
+  result.summary = (result.ok ? "restarted " : "could not restart ") + name;
+  co_return result;
+}
+
+awaitable<action_result> pm2_subsystem::rotate_logs() {
+  action_result result;
+  for (const auto& log : oversized_logs_) {
+    std::error_code ec;
+    rotate_one(log, pm2_.log_keep, ec);
+    result.steps.push_back({.name = "rotate " + log.filename().string(), .ok = !ec,
+                            .detail = ec ? ec.message() : "kept " + std::to_string(pm2_.log_keep) + " files"});
+  }
+  oversized_logs_.clear();
+  result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; });
+  result.summary = std::to_string(result.steps.size()) + " logs rotated";
+  co_return result;
+}
+
+}  // namespace redundancy::pm2
