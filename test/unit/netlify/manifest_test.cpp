@@ -111,7 +111,9 @@ BOOST_AUTO_TEST_CASE(content_change_is_stale) {
   temp_project p;
   p.function("hello.js", netlify_test::v1_ok);
   BOOST_REQUIRE(regenerate_manifest(p.root(), p.functions(), p.root() / manifest_rel, at(1)).written);
-  p.function("hello.js", std::string{netlify_test::v1_ok} + "\n// edited\n");
+  std::string edited{netlify_test::v1_ok};
+  edited.append("\n// edited\n");
+  p.function("hello.js", edited);
   BOOST_TEST(mentions(problems_of(p), "hello: changed since the manifest was written"));
 }
 

@@ -73,3 +73,21 @@ auto must(R&& r) {
 }
 
 }  // namespace netlify_test
+
+#include "redundancy/core/asio.hpp"
+
+#include <functional>
+#include <future>
+
+namespace netlify_test {
+
+// Runs one coroutine to completion on a fresh io_context and returns its value.
+template <typename T>
+T run(std::function<redundancy::awaitable<T>()> make) {
+  boost::asio::io_context ioc;
+  auto f = boost::asio::co_spawn(ioc, make(), boost::asio::use_future);
+  ioc.run();
+  return f.get();
+}
+
+}  // namespace netlify_test
