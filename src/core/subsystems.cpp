@@ -1,6 +1,7 @@
 // The one place that knows every subsystem type: each enabled section of the config becomes one.
 #include "redundancy/core/subsystems.hpp"
 
+#include "redundancy/netlify/netlify_subsystem.hpp"
 #include "redundancy/pm2/pm2_subsystem.hpp"
 
 namespace redundancy {
@@ -20,6 +21,8 @@ std::vector<scheduled_subsystem> make_subsystems(const config& c) {
   std::vector<scheduled_subsystem> made;
   if (c.pm2.enabled)
     made.push_back({std::make_shared<pm2::pm2_subsystem>(c), schedule(c.pm2.interval, c.pm2.timeout)});
+  if (c.netlify.enabled)
+    made.push_back({std::make_shared<netlify::netlify_subsystem>(c), schedule(c.netlify.interval, c.netlify.timeout)});
   return made;
 }
 
