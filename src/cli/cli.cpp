@@ -1,8 +1,8 @@
 // The command line parser: builds the CLI11 app and dispatches to the command handlers.
 #include "redundancy/cli/cli.hpp"
 
+#include "redundancy/cli/check_once.hpp"
 #include "redundancy/cli/client_commands.hpp"
-
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/daemon.hpp"
 
@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   for (auto* sub : {run, config_check})
     sub->add_option("--config", g.config_file, "config file");
   client_commands client(app, g.config_file);
+  bool once = false, once_json = false;
+  std::string once_subsystem;
+  client.check_command()->add_flag("--once", once, "run the checks here, without a daemon, and print them");
 
   try {
     app.parse(argc, argv);
@@ -102,6 +105,14 @@ int main(int argc, char** argv) {
     std::cout << "\n";
     std::cerr << "config ok: " << c->source << "\n";
     return exit_code::ok;
+  }
+  if (once && client.check_command()->parsed()) {
+    auto c = load_or_report(g);
+    if (!c) return exit_code::usage;
+    const auto* positional = client.check_command()->get_option("subsystem");
+    if (positional->count() > 0) once_subsystem = positional->as<std::string>();
+    once_json = client.check_command()->get_option("--json")->count() > 0;
+    return check_once(*c, once_subsystem, once_json);
   }
   if (auto code = client.run_parsed()) return *code;
   return exit_code::usage;

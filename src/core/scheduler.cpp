@@ -169,14 +169,15 @@ awaitable<void> scheduler::run_one_check(subsystem_state& s) {
       outcome = check_outcome::timeout;
       result = could_not_tell(s.last, "check timed out after " + format_duration(s.schedule.timeout));
     }
-  } catch (const boost::system::system_error& e) {
-    s.running = false;
-    if (e.code() == asio::error::operation_aborted) throw;  // the scheduler is stopping
-    outcome = check_outcome::error;
-    result = could_not_tell(s.last, std::string("check failed: ") + e.what());
   } catch (const std::exception& e) {
     outcome = check_outcome::error;
     result = could_not_tell(s.last, std::string("check failed: ") + e.what());
+  }
+  // A check cut short by stop() is not a result: both racers were cancelled, and what they threw
+  // (operation_aborted, or asio's multiple_exceptions) says nothing about the subsystem.
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    s.running = false;
+    throw boost::system::system_error(asio::error::operation_aborted);
   }
   s.running = false;
   if (result.checked_at == sys_time{}) result.checked_at = std::chrono::system_clock::now();

@@ -2,6 +2,7 @@
 #include "redundancy/core/subsystems.hpp"
 
 #include "redundancy/github/subsystem.hpp"
+#include "redundancy/netlify/netlify_subsystem.hpp"
 #include "redundancy/pm2/pm2_subsystem.hpp"
 
 namespace redundancy {
@@ -23,6 +24,8 @@ std::vector<scheduled_subsystem> make_subsystems(const config& c) {
     made.push_back({std::make_shared<pm2::pm2_subsystem>(c), schedule(c.pm2.interval, c.pm2.timeout)});
   if (c.github.enabled)
     made.push_back({std::make_shared<github::github_subsystem>(c), schedule(c.github.interval, c.github.timeout)});
+  if (c.netlify.enabled)
+    made.push_back({std::make_shared<netlify::netlify_subsystem>(c), schedule(c.netlify.interval, c.netlify.timeout)});
   return made;
 }
 

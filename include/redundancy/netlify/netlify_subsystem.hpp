@@ -1,0 +1,70 @@
+// The netlify subsystem: checks every function, keeps the manifest current, installs dependencies, deploys.
+#pragma once
+#include "redundancy/core/config.hpp"
+#include "redundancy/core/subsystem.hpp"
+#include "redundancy/netlify/deploy.hpp"
+#include "redundancy/netlify/invoke.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace redundancy::netlify {
+
+// Status of the subsystem, debounced as the monit habit asks:
+//   healthy   -> degraded   (a check finds a failing function or a stale manifest: 1 .. max_failures-1 in a row)
+//   degraded  -> unhealthy  (max_failures consecutive failing checks: the orchestrator then calls recover)
+//   any       -> healthy    (a check with nothing failing resets the count)
+//   any       -> disabled   (the functions folder does not exist: nothing to watch)
+// recover() and emergency() reset the count, so the next recovery needs max_failures new failing checks.
+class netlify_subsystem final : public subsystem, public std::enable_shared_from_this<netlify_subsystem> {
+ public:
+  // Keeps what it needs of the config; relative paths resolve against project_dir.
+  explicit netlify_subsystem(const config& c);
+
+  std::string_view name() const override { return "netlify"; }
+
+  // Targets: one per function (detail: kind "function", format, path, hash, checks {present, syntax,
+  // dependencies, invoke, probe} each {ok, state, reason}, last_invocation {status, at, ok, error}),
+  // then "manifest" (kind "manifest": path, problems) and "deploy" (kind "deploy": last_deploy).
+  awaitable<health> check() override;
+
+  // After max_failures failing checks: regenerate the manifest, install dependencies where they are the
+  // problem (npm ci, or npm install without a lock file), then with auto_deploy deploy (gated: never
+  // with a syntax error, at most one per min_deploy_interval).
+  awaitable<action_result> recover(const health& last) override;
+
+  // Regenerate and deploy whatever the failure count (the same gates apply).
+  awaitable<action_result> emergency() override;
+
+  // "regenerate" (no arguments) and "deploy" ({"force": true} skips the min_deploy_interval wait, not
+  // the syntax gate).
+  boost::system::result<manual_work, std::string> manual(std::string_view verb,
+                                                         const boost::json::object& args) override;
+
+  const std::filesystem::path& manifest_file() const { return manifest_; }
+  const std::filesystem::path& deploy_record_file() const { return deploy_file_; }
+  unsigned consecutive_failures() const { return consecutive_failures_; }
+  // The last deploy attempt, from memory or the state folder.
+  std::optional<deploy_record> last_deploy();
+
+ private:
+  struct step_log;
+  awaitable<action_result> repair(bool install_dependencies, bool deploy, bool force_deploy, std::string what);
+  awaitable<std::vector<std::string>> syntax_failures(const std::vector<function_entry>& functions);
+
+  netlify_config settings_;
+  std::filesystem::path project_dir_;
+  std::filesystem::path functions_dir_;
+  std::filesystem::path manifest_;
+  std::filesystem::path harness_;
+  std::filesystem::path deploy_file_;
+  unsigned consecutive_failures_{0};
+  std::map<std::string, invocation> last_invocations_;
+  std::optional<deploy_record> last_deploy_;
+  bool deploy_loaded_{false};
+};
+
+}  // namespace redundancy::netlify
