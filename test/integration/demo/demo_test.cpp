@@ -30,6 +30,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Pids of processes whose environment holds PM2_HOME=`home`: PM2's daemon and every app it started.
+std::vector<int> pids_with_pm2_home(const fs::path& home) {
+  const std::string wanted = "PM2_HOME=" + home.string();
+  std::vector<int> found;
+  for (const auto& p : all_procs()) {
+    const auto env = read_text("/proc/" + std::to_string(p.pid) + "/environ");
+    std::size_t start = 0;
+    while (start < env.size()) {
+      const auto end = env.find('\0', start);
+      if (env.compare(start, (end == std::string::npos ? env.size() : end) - start, wanted) == 0) {
+        found.push_back(p.pid);
+        break;
+      }
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  return found;
+}
+
 // `tools/run --no-build` in its own process group, as a shell would start it in a terminal.
 class demo_run {
  public:
@@ -72,6 +92,7 @@ class demo_run {
     }
     for (const int pid : {pid_in(dir_ / "demo/daemon.pid"), pid_in(dir_ / "demo/pm2-home/pm2.pid")})
       if (pid > 0 && pid_exists(pid)) ::kill(pid, SIGKILL);
+    for (const int pid : pids_with_pm2_home(dir_ / "demo/pm2-home")) ::kill(pid, SIGKILL);
   }
 
   pid_t pid() const { return pid_; }
@@ -109,26 +130,6 @@ class demo_run {
   pid_t pid_{-1};
   bool reaped_{false};
 };
-
-// Pids of processes whose environment holds PM2_HOME=`home`: PM2's daemon and every app it started.
-std::vector<int> pids_with_pm2_home(const fs::path& home) {
-  const std::string wanted = "PM2_HOME=" + home.string();
-  std::vector<int> found;
-  for (const auto& p : all_procs()) {
-    const auto env = read_text("/proc/" + std::to_string(p.pid) + "/environ");
-    std::size_t start = 0;
-    while (start < env.size()) {
-      const auto end = env.find('\0', start);
-      if (env.compare(start, (end == std::string::npos ? env.size() : end) - start, wanted) == 0) {
-        found.push_back(p.pid);
-        break;
-      }
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  }
-  return found;
-}
 
 // The events of the pm2 subsystem, oldest first.
 std::vector<boost::json::object> pm2_events(const std::string& address) {
