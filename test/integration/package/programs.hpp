@@ -85,18 +85,23 @@ class child {
 
   // Its exit code (-1 after a signal) once it has ended within `limit`, else nullopt (still running).
   std::optional<int> wait(std::chrono::milliseconds limit) {
-    for (const auto deadline = std::chrono::steady_clock::now() + limit; !status_;) {
+    for (const auto deadline = std::chrono::steady_clock::now() + limit; !ended_;) {
       int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      else if (std::chrono::steady_clock::now() >= deadline) break;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        ended_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      } else if (std::chrono::steady_clock::now() >= deadline) {
+        break;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
     }
-    return status_;
+    return ended_ ? std::optional<int>(exit_code_) : std::nullopt;
   }
 
   // Ends it: SIGTERM, up to `grace` to exit, then SIGKILL to its group (while the pid is still ours).
   void stop(std::chrono::milliseconds grace) {
-    if (status_) return;
+    if (ended_) return;
     ::kill(pid_, SIGTERM);
     if (wait(grace)) return;
     ::kill(-pid_, SIGKILL);
@@ -105,7 +110,8 @@ class child {
 
  private:
   pid_t pid_{-1};
-  std::optional<int> status_{};
+  bool ended_{false};  // (not an optional: g++ 12 -O2 warns maybe-uninitialized on one)
+  int exit_code_{-1};
 };
 
 // Runs a command to completion (its whole group killed after `limit`) and returns its exit code and output.
