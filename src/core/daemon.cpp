@@ -47,12 +47,21 @@ log_settings log_settings_for(const config& c) {
   };
 }
 
-std::filesystem::path web_root_for(const config& c) {
+// The dashboard: the config's http.web_root; else share/redundancy/web beside the running binary
+// (<prefix>/bin/redundancy -> <prefix>/share/redundancy/web, so any install prefix works); else, only for
+// the binary of a build tree (its folder holds CMakeCache.txt), the source tree's web/; else none.
+std::optional<std::filesystem::path> web_root_for(const config& c) {
   if (c.http.web_root) return *c.http.web_root;
-  const std::filesystem::path installed = "/usr/share/redundancy/web";
   std::error_code ec;
-  if (std::filesystem::exists(installed / "index.html", ec)) return installed;
-  return REDUNDANCY_SOURCE_WEB_ROOT;
+  const auto binary_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    const auto installed = binary_dir.parent_path() / "share" / "redundancy" / "web";
+    if (std::filesystem::exists(installed / "index.html", ec)) return installed;
+    if (std::filesystem::exists(binary_dir / "CMakeCache.txt", ec)) return REDUNDANCY_SOURCE_WEB_ROOT;
+  }
+  RLOG("http", warning) << "no dashboard: no share/redundancy/web beside " << binary_dir.string()
+                        << " and http.web_root is not set";
+  return std::nullopt;
 }
 
 std::string token_for(const config& c) {
