@@ -5,7 +5,8 @@
 //
 // The PM2 subsystem is the failing one: no PM2 daemon in its PM2_HOME (unhealthy), a dump.pm2 so its
 // emergency runs `pm2 resurrect`, and a fake `pm2` that records its calls and, while a `hang` file
-// exists, sleeps in `resurrect` with its pid in a file so the test can end it.
+// exists, sleeps in `resurrect` (its 60 s timeout is longer than the test needs) with its pid in a file
+// so the test can end it.
 #define BOOST_TEST_MODULE orchestrator_daemon
 #include <boost/test/unit_test.hpp>
 
@@ -66,7 +67,7 @@ struct project {
       "state_dir": "state", "log_dir": "logs",
       "http": { "listen": "127.0.0.1:0" },
       "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "200ms",
-               "timeout": "5s", "command": [")" + fake.string() + R"("] },
+               "timeout": "60s", "command": [")" + fake.string() + R"("] },
       "orchestrator": )" + orchestrator_json + R"(,
       "github": { "enabled": false }, "netlify": { "enabled": false }
     })");
@@ -99,14 +100,16 @@ struct project {
 
   std::vector<json::object> emergency_actions() {
     std::vector<json::object> out;
-    for (const auto& a : get("/api/actions?subsystem=orchestrator").at("actions").as_array())
+    const auto body = get("/api/actions?subsystem=orchestrator");  // kept: the loop reads into it
+    for (const auto& a : body.at("actions").as_array())
       if (a.at("kind").as_string() == "emergency") out.push_back(a.as_object());
     return out;
   }
 
   bool has_event(const std::string& kind, std::size_t at_least = 1) {
     std::size_t n = 0;
-    for (const auto& e : get("/api/events?limit=1000").at("events").as_array())
+    const auto body = get("/api/events?limit=1000");
+    for (const auto& e : body.at("events").as_array())
       if (e.at("kind").as_string() == kind) ++n;
     return n >= at_least;
   }

@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_
   BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 emergency") == 1; }));
   const auto during = r.policy->health_json();
   BOOST_TEST(during.at("status").as_string() == "emergency");
-  BOOST_TEST(during.at("emergency").at("attempts").as_int64() == 1);
+  BOOST_TEST(during.at("emergency").at("attempts").to_number<std::int64_t>() == 1);
   BOOST_TEST(during.at("emergency").at("running_action").is_int64());
   r.pm2->hold = false;
   BOOST_REQUIRE(r.run_until([&] { return !r.events_of_kind("emergency_ended").empty(); }));
@@ -397,7 +397,7 @@ BOOST_AUTO_TEST_CASE(a_history_that_refuses_writes_is_loud_and_events_wait_in_me
   BOOST_TEST(health.at("status").as_string() == "degraded");
   BOOST_TEST(!health.at("history").at("ok").as_bool());
   BOOST_TEST(health.at("history").at("error").as_string().find("redundancy.db") != json::string::npos);
-  BOOST_TEST(health.at("history").at("unsaved_events").as_int64() >= 1);
+  BOOST_TEST(health.at("history").at("unsaved_events").to_number<std::int64_t>() >= 1);
   const auto kept = r.events_of_kind("paused");
   BOOST_TEST_REQUIRE(kept.size() == 1u);
   BOOST_TEST(kept[0].id < 0);  // not in the file yet
@@ -406,7 +406,7 @@ BOOST_AUTO_TEST_CASE(a_history_that_refuses_writes_is_loud_and_events_wait_in_me
 
   r.history->set_query_only_for_testing(false);
   BOOST_REQUIRE(r.run_until([&] { return r.policy->history_ok(); }));
-  BOOST_REQUIRE(r.run_until([&] { return r.policy->health_json().at("history").at("unsaved_events").as_int64() == 0; }));
+  BOOST_REQUIRE(r.run_until([&] { return r.policy->health_json().at("history").at("unsaved_events").to_number<std::int64_t>() == 0; }));
   const auto saved = r.events_of_kind("paused");
   BOOST_TEST_REQUIRE(saved.size() == 1u);
   BOOST_TEST(saved[0].id > 0);
@@ -470,7 +470,7 @@ BOOST_AUTO_TEST_CASE(the_report_file_is_json_with_availability_from_a_known_hist
   BOOST_TEST(report.at("daemon").at("rss_bytes").as_double() > 0.0);
   BOOST_TEST(report.at("daemon").at("uptime_seconds").as_double() >= 0.0);
   BOOST_TEST(report.at("daemon").at("cpu_seconds").is_double());
-  BOOST_TEST(report.at("emergency").at("attempts").as_int64() == 0);
+  BOOST_TEST(report.at("emergency").at("attempts").to_number<std::int64_t>() == 0);
   // The last 24 h of events: the seeded changes of -12 h and -6 h and this life's start, not the older ones.
   std::size_t seeded = 0;
   for (const auto& e : report.at("events").as_array())
