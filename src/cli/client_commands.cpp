@@ -167,6 +167,18 @@ void print_emergency(std::ostream& os, const json::value& v, bool colour) {
   const bool on = active && active->is_bool() && active->as_bool();
   os << "emergency: " << coloured(on ? "active" : "inactive", colour) << " (attempts " << cell(*e, "attempts") << "/"
      << cell(*e, "max_attempts") << ")\n";
+  if (const auto* message = find(*e, "message"); message && message->is_string())
+    os << "  " << coloured("given up", colour) << ": " << cell(*e, "message") << "\n";
+}
+
+// The history's error state (a file that cannot be opened or written), shown only when there is one.
+void print_history(std::ostream& os, const json::value& v, bool colour) {
+  const auto* h = find(v, "history");
+  if (!h) return;
+  const auto* ok = find(*h, "ok");
+  if (!ok || !ok->is_bool() || ok->as_bool()) return;
+  os << "history: " << coloured("error", colour) << ": " << cell(*h, "error") << " (" << cell(*h, "unsaved_events")
+     << " events kept in memory)\n";
 }
 
 // GET /api/health and GET /api/status as tables: the overall line, one row per subsystem, then
@@ -191,6 +203,7 @@ void print_overview(std::ostream& os, const json::value& v, bool detailed, bool 
     for (const auto& [name, s] : subsystems) print_targets(os, name, *s, colour);
   os << "\n";
   print_emergency(os, v, colour);
+  print_history(os, v, colour);
   if (const auto* d = find(v, "daemon"))
     os << "daemon: version " << cell(*d, "version") << ", pid " << cell(*d, "pid") << ", started "
        << cell(*d, "started_at") << ", rss " << cell(*d, "rss_bytes") << " bytes\n";

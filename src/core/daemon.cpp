@@ -116,6 +116,7 @@ class daemon {
                              .history = history_,
                              .numbers = metrics_,
                              .started_at = std::chrono::system_clock::now()});
+    if (history_problem_) policy_.set_history_problem(*history_problem_);
   }
 
   int run() {

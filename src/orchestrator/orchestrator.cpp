@@ -7,14 +7,13 @@
 #include "redundancy/core/time.hpp"
 #include "redundancy/http/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
+#include "redundancy/orchestrator/report.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <unistd.h>
-
-#include <ctime>
+#include <algorithm>
 
 namespace redundancy {
 namespace {
@@ -26,13 +25,24 @@ boost::json::value time_or_null(std::optional<sys_time> t) {
   return boost::json::value(to_rfc3339(*t));
 }
 
-std::string today_utc(sys_time now) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+// Events kept in memory while the store refuses writes; beyond this the oldest are dropped.
+constexpr std::size_t unsaved_limit = 10000;
+
+std::string subsystem_of(const std::string& target) { return target.substr(0, target.find('/')); }
+std::string target_of(const std::string& target) {
+  const auto slash = target.find('/');
+  return slash == std::string::npos ? std::string{} : target.substr(slash + 1);
+}
+
+// Workflow files in the folder: the GitHub emergency runs each of them locally, one after another.
+std::size_t workflow_files(const std::filesystem::path& folder) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const auto ext = entry.path().extension();
+    if (ext == ".yml" || ext == ".yaml") ++n;
+  }
+  return n;
 }
 
 }  // namespace
@@ -62,18 +72,32 @@ void orchestrator::start() {
       emergency_.attempts = 0;
     }
   }
+  for (const auto& p : store_.pauses()) pauses_[p.target] = {.until = p.until, .reason = p.reason};
   metrics_.set_emergency(false, emergency_.attempts);
+  // Availability counts the time between two lives of the daemon as unknown, from this event on.
+  note_event("orchestrator", "", "daemon_started", "info",
+             "redundancy started; emergency attempts so far: " + std::to_string(emergency_.attempts) + " of " +
+                 std::to_string(max_attempts()),
+             {{"emergency_attempts", emergency_.attempts}, {"pauses", pauses_.size()}});
+  expire_pauses();
   scheduler_.on_checked([this](const subsystem_state& s) { on_checked(s); });
   actions_.on_finished = [this](const action_record& a) {
     metrics_.count_recovery(a.subsystem, a.kind, a.state == action_state::succeeded ? "ok" : "failed");
-    event(a.subsystem, a.target, "action_finished", a.state == action_state::succeeded ? "info" : "warning",
-          a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
+    note_event(a.subsystem, a.target, "action_finished", a.state == action_state::succeeded ? "info" : "warning",
+               a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
     if (a.kind == "emergency") evaluate_emergency();
   };
   asio::co_spawn(scheduler_.executor(), run_timers(), asio::detached);
 }
 
 void orchestrator::apply(const config& settings) { settings_ = settings; }
+
+void orchestrator::set_history_problem(std::string problem) {
+  history_problem_ = std::move(problem);
+  note_history_state();
+}
+
+bool orchestrator::history_ok() const { return !history_problem_ && !store_.write_error(); }
 
 overall_status orchestrator::overall() const {
   if (emergency_.phase != emergency_phase::normal) return overall_status::emergency;
@@ -84,6 +108,8 @@ overall_status orchestrator::overall() const {
     if (counts_as_unhealthy(h.state)) return overall_status::unhealthy;
     if (h.state == status::degraded || h.state == status::unknown) degraded = true;
   }
+  // A history that cannot be written is the daemon's own problem: it still watches and repairs.
+  if (!history_ok()) degraded = true;
   return degraded ? overall_status::degraded : overall_status::healthy;
 }
 
@@ -99,11 +125,14 @@ health orchestrator::effective_health(const subsystem_state& s) const {
 void orchestrator::on_checked(const subsystem_state& s) {
   metrics_.observe_check(s.target->name(), to_string(s.last_outcome),
                          std::chrono::duration<double>(s.last_duration));
+  expire_pauses();
   const auto h = effective_health(s);
   metrics_.update_subsystem(s.target->name(), h);
   record_transitions(s);
-  maybe_recover(s);
+  // Emergency first: when this check tips the project over the threshold, the emergency recovery
+  // runs instead of a per-subsystem one.
   evaluate_emergency();
+  maybe_recover(s);
 }
 
 void orchestrator::record_transitions(const subsystem_state& s) {
@@ -115,13 +144,13 @@ void orchestrator::record_transitions(const subsystem_state& s) {
     if (it != since_.end() && it->second.first == state) return;
     const bool first = it == since_.end();
     since_[key] = {state, now};
-    // The first sight of a healthy target is not news; anything else is.
-    if (first && state == status::healthy) return;
+    // The first sight of a healthy target is not news, but availability needs to know it.
+    const bool news = !(first && state == status::healthy);
     const std::string severity = state == status::unhealthy ? "error" : state == status::healthy ? "info" : "warning";
-    event(name, target, "status_changed", severity,
-          (target.empty() ? name : name + "/" + target) + " is " + std::string(to_string(state)) +
-              (reason.empty() ? "" : ": " + reason),
-          {{"status", to_string(state)}});
+    note_event(name, target, news ? "status_changed" : "status_observed", severity,
+               (target.empty() ? name : name + "/" + target) + " is " + std::string(to_string(state)) +
+                   (reason.empty() ? "" : ": " + reason),
+               {{"status", to_string(state)}});
   };
   note(name, "", h.state, h.summary);
   for (const auto& t : h.targets) note(name + "/" + t.name, t.name, t.state, t.reason);
@@ -131,10 +160,17 @@ void orchestrator::maybe_recover(const subsystem_state& s) {
   const std::string name{s.target->name()};
   if (!settings_.orchestrator.auto_recovery) return;
   if (s.last.state != status::unhealthy || paused(name)) return;
-  if (emergency_.phase == emergency_phase::recovering) return;  // the emergency is already on it
+  // Recovering: the emergency is on it. Given up: automatic repair stopped, a person decides.
+  if (emergency_.phase != emergency_phase::normal) return;
   if (actions_.active(name)) return;
-  auto target = s.target;
   health last = effective_health(s);
+  // Every unhealthy target paused: nothing left that this recovery may touch.
+  const bool any_paused = std::any_of(last.targets.begin(), last.targets.end(),
+                                      [](const target_health& t) { return t.state == status::paused; });
+  const bool any_unhealthy = std::any_of(last.targets.begin(), last.targets.end(),
+                                         [](const target_health& t) { return t.state == status::unhealthy; });
+  if (any_paused && !any_unhealthy) return;
+  auto target = s.target;
   actions_.submit({.kind = "recover",
                    .subsystem = name,
                    .target = "",
@@ -154,57 +190,93 @@ void orchestrator::evaluate_emergency() {
                                std::chrono::system_clock::now());
   if (emergency_.attempts != before) store_.set_counter(emergency_attempts_key, std::to_string(emergency_.attempts));
   metrics_.set_emergency(emergency_.phase != emergency_phase::normal, emergency_.attempts);
+  if (before > 0 && emergency_.attempts == 0)
+    note_event("orchestrator", "", "emergency_attempts_reset", "info",
+               "healthy for " + format_duration(settings_.orchestrator.attempt_reset) +
+                   ": emergency attempts reset (were " + std::to_string(before) + ")",
+               {{"attempts_before", before}});
   switch (decision) {
     case emergency_decision::none: break;
     case emergency_decision::start_recovery:
-      event("orchestrator", "", "emergency_started", "critical",
-            std::to_string(unhealthy) + " subsystems unhealthy: emergency recovery attempt " +
-                std::to_string(emergency_.attempts) + " of " + std::to_string(max_attempts()));
+      note_event("orchestrator", "", "emergency_started", "critical",
+                 std::to_string(unhealthy) + " subsystems unhealthy: emergency recovery attempt " +
+                     std::to_string(emergency_.attempts) + " of " + std::to_string(max_attempts()),
+                 {{"attempt", emergency_.attempts}, {"unhealthy_subsystems", unhealthy}});
       request_emergency("auto");
       break;
     case emergency_decision::give_up:
-      event("orchestrator", "", "emergency_given_up", "critical",
-            "emergency recovery failed " + std::to_string(emergency_.attempts) +
-                " times; no more automatic attempts until a person acts (POST /api/emergency)");
+      note_event("orchestrator", "", "emergency_given_up", "critical",
+                 "emergency recovery failed " + std::to_string(emergency_.attempts) +
+                     " times; no more automatic attempts until a person acts (POST /api/emergency)",
+                 {{"attempts", emergency_.attempts}, {"unhealthy_subsystems", unhealthy}});
       break;
     case emergency_decision::left:
-      event("orchestrator", "", "emergency_ended", "info", "emergency over: fewer than " +
-                                                              std::to_string(settings_.orchestrator.emergency_threshold) +
-                                                              " subsystems unhealthy");
+      note_event("orchestrator", "", "emergency_ended", "info",
+                 "emergency over: fewer than " + std::to_string(settings_.orchestrator.emergency_threshold) +
+                     " subsystems unhealthy",
+                 {{"attempts", emergency_.attempts}});
       break;
   }
+}
+
+std::chrono::milliseconds orchestrator::emergency_step_limit(std::string_view subsystem) const {
+  using namespace std::chrono_literals;
+  const auto& c = settings_;
+  // Each bound covers the commands the step runs one after another, each with its own timeout.
+  if (subsystem == "pm2")  // probe, kill and its wait, a start per ecosystem file, resurrect, a check
+    return 10s + c.pm2.timeout * static_cast<long>(c.pm2.ecosystem_files.size() + 3);
+  if (subsystem == "github")  // every workflow run locally in turn
+    return c.github.timeout +
+           c.github.local_execution.timeout *
+               static_cast<long>(std::max<std::size_t>(1, workflow_files(c.github.workflows_dir)));
+  if (subsystem == "netlify")  // regeneration and its checks, then the deploy
+    return c.netlify.deploy_timeout + c.netlify.timeout * 3;
+  return c.orchestrator.interval * 10;
 }
 
 orchestrator::submitted orchestrator::request_emergency(std::string requested_by) {
   if (auto running = actions_.active("orchestrator", "emergency")) return {*running, true};
   if (requested_by != "auto") {
     // A person asking resets a given-up emergency: they are the one it was waiting for.
-    if (emergency_.phase == emergency_phase::given_up) emergency_.attempts = 0;
+    if (emergency_.phase == emergency_phase::given_up) {
+      emergency_.attempts = 0;
+      store_.set_counter(emergency_attempts_key, "0");
+    }
     emergency_.phase = emergency_phase::recovering;
   }
   std::vector<std::shared_ptr<subsystem>> order;
   for (const std::string name : {"pm2", "github", "netlify"})
     if (const auto* s = scheduler_.state(name)) order.push_back(s->target);
-  auto& runner = actions_;
   const auto id = actions_.submit(
       {.kind = "emergency",
        .subsystem = "orchestrator",
        .target = "",
        .requested_by = std::move(requested_by),
        .lane = {},
-       .work = [order, &runner]() -> awaitable<action_result> {
+       .work = [this, order]() -> awaitable<action_result> {
          action_result all{.ok = true, .summary = {}, .steps = {}, .output_tail = {}};
          for (const auto& target : order) {
            // Arguments built before the co_await: g++ 12 destroys temporaries inside a co_await
            // expression twice.
            std::string lane{target->name()};
-           std::function<awaitable<action_result>()> work = [target]() { return target->emergency(); };
-           auto step = co_await runner.exclusive(std::move(lane), std::move(work));
+           const auto limit = emergency_step_limit(lane);
+           std::function<awaitable<action_result>()> work = [target, limit]() -> awaitable<action_result> {
+             auto executor = co_await asio::this_coro::executor;
+             asio::steady_timer deadline(executor, limit);
+             auto raced = co_await (target->emergency() || deadline.async_wait(asio::use_awaitable));
+             if (raced.index() == 0) co_return std::get<0>(std::move(raced));
+             action_result late;
+             late.summary = "timed out after " + format_duration(limit);
+             co_return late;
+           };
+           auto step = co_await actions_.exclusive(std::move(lane), std::move(work));
            all.ok = all.ok && step.ok;
            all.steps.push_back({.name = std::string(target->name()) + " emergency", .ok = step.ok, .detail = step.summary});
            for (auto& inner : step.steps) all.steps.push_back(std::move(inner));
            all.output_tail += step.output_tail;
          }
+         // The verdict on this attempt comes from fresh checks, not from what was seen before it.
+         co_await recheck_all();
          all.summary = order.empty() ? "nothing to recover" : all.ok ? "every subsystem's emergency step succeeded"
                                                                      : "some emergency steps failed";
          co_return all;
@@ -212,25 +284,61 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
   return {id, false};
 }
 
+awaitable<void> orchestrator::recheck_all() {
+  std::map<std::string, std::uint64_t, std::less<>> before;
+  // A check already running started before the recovery ended: wait for the one after it.
+  for (const auto& [name, s] : scheduler_.states()) before[name] = s.checks + (s.running ? 1 : 0);
+  scheduler_.check_now("");
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer tick(executor);
+  for (;;) {
+    bool done = true;
+    for (const auto& [name, count] : before)
+      if (const auto* s = scheduler_.state(name); s && s->checks <= count) done = false;
+    if (done) co_return;
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+}
+
 std::optional<std::string> orchestrator::pause(const std::string& target, std::chrono::milliseconds how_long,
                                                std::string reason) {
-  const auto slash = target.find('/');
-  const auto subsystem = target.substr(0, slash);
+  const auto subsystem = subsystem_of(target);
   if (!scheduler_.state(subsystem)) return "unknown subsystem '" + subsystem + "'";
   if (how_long <= std::chrono::milliseconds::zero()) return "'for' must be a positive duration";
-  pauses_[target] = {std::chrono::system_clock::now() + how_long, reason};
-  event(subsystem, slash == std::string::npos ? "" : target.substr(slash + 1), "paused", "warning",
-        target + " paused for " + format_duration(how_long) + (reason.empty() ? "" : ": " + reason));
+  const auto until = std::chrono::system_clock::now() + how_long;
+  pauses_[target] = {.until = until, .reason = reason};
+  // Kept in memory when the store refuses it; the history error state says so.
+  store_.set_pause(target, until, reason);
+  note_event(subsystem, target_of(target), "paused", "warning",
+             target + " paused for " + format_duration(how_long) + (reason.empty() ? "" : ": " + reason),
+             {{"until", to_rfc3339(until)}, {"reason", reason}});
   return std::nullopt;
 }
 
 std::optional<std::string> orchestrator::resume(const std::string& target) {
-  if (pauses_.erase(target) == 0) return "'" + target + "' is not paused";
-  const auto slash = target.find('/');
-  event(target.substr(0, slash), slash == std::string::npos ? "" : target.substr(slash + 1), "resumed", "info",
-        target + " resumed");
-  scheduler_.check_now(target.substr(0, slash));
+  if (!paused(target)) return "'" + target + "' is not paused";
+  pauses_.erase(target);
+  store_.erase_pause(target);
+  note_event(subsystem_of(target), target_of(target), "resumed", "info", target + " resumed",
+             {{"expired", false}});
+  scheduler_.check_now(subsystem_of(target));
   return std::nullopt;
+}
+
+void orchestrator::expire_pauses() {
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::pair<std::string, pause_entry>> ended;
+  for (const auto& [target, p] : pauses_)
+    if (p.until <= now) ended.emplace_back(target, p);
+  for (const auto& [target, p] : ended) {
+    pauses_.erase(target);
+    store_.erase_pause(target);
+    note_event(subsystem_of(target), target_of(target), "resumed", "info",
+               target + " pause ended at " + to_rfc3339(p.until) + (p.reason.empty() ? "" : " (" + p.reason + ")"),
+               {{"expired", true}, {"until", to_rfc3339(p.until)}});
+    scheduler_.check_now(subsystem_of(target));
+  }
 }
 
 std::optional<pause_entry> orchestrator::paused(const std::string& target) const {
@@ -243,6 +351,20 @@ std::optional<sys_time> orchestrator::since(const std::string& target) const {
   auto it = since_.find(target);
   if (it == since_.end()) return std::nullopt;
   return it->second.second;
+}
+
+std::vector<event> orchestrator::events(const event_query& q) const {
+  auto out = store_.events(q);
+  if (unsaved_.empty()) return out;
+  for (const auto& e : unsaved_) {
+    if (q.since && e.ts < *q.since) continue;
+    if (q.subsystem && e.subsystem != *q.subsystem) continue;
+    if (q.after_id && e.id <= *q.after_id) continue;
+    out.push_back(e);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const event& a, const event& b) { return a.ts > b.ts; });
+  if (out.size() > q.limit) out.resize(q.limit);
+  return out;
 }
 
 boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool with_targets) const {
@@ -278,6 +400,19 @@ boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool 
   return o;
 }
 
+boost::json::object orchestrator::history_json() const {
+  boost::json::value error = nullptr;
+  if (history_problem_)
+    error = boost::json::value(*history_problem_);
+  else if (store_.write_error())
+    error = boost::json::value(*store_.write_error());
+  return {{"ok", history_ok()},
+          {"file", store_.file().string()},
+          {"in_memory", history_problem_.has_value()},
+          {"error", std::move(error)},
+          {"unsaved_events", unsaved_.size()}};
+}
+
 boost::json::object orchestrator::health_json() const {
   boost::json::object subsystems;
   sys_time latest{};
@@ -285,15 +420,26 @@ boost::json::object orchestrator::health_json() const {
     subsystems[name] = subsystem_json(s, false);
     if (s.checked && s.last.checked_at > latest) latest = s.last.checked_at;
   }
+  const bool given_up = emergency_.phase == emergency_phase::given_up;
+  boost::json::object emergency{{"active", emergency_.phase != emergency_phase::normal},
+                                {"phase", to_string(emergency_.phase)},
+                                {"attempts", emergency_.attempts},
+                                {"max_attempts", max_attempts()},
+                                {"given_up", given_up},
+                                {"running_action", nullptr}};
+  if (auto running = actions_.active("orchestrator", "emergency")) emergency["running_action"] = *running;
+  if (given_up)
+    emergency["message"] = "gave up after " + std::to_string(emergency_.attempts) +
+                           " emergency recoveries; waiting for a person (POST /api/emergency or `redundancy emergency`)";
+  boost::json::array pauses;
+  for (const auto& [target, p] : pauses_)
+    if (paused(target)) pauses.push_back({{"target", target}, {"until", to_rfc3339(p.until)}, {"reason", p.reason}});
   return {{"status", to_string(overall())},
           {"checked_at", time_or_null(latest)},
           {"subsystems", std::move(subsystems)},
-          {"emergency",
-           {{"active", emergency_.phase != emergency_phase::normal},
-            {"phase", to_string(emergency_.phase)},
-            {"attempts", emergency_.attempts},
-            {"max_attempts", max_attempts()},
-            {"given_up", emergency_.phase == emergency_phase::given_up}}}};
+          {"emergency", std::move(emergency)},
+          {"pauses", std::move(pauses)},
+          {"history", history_json()}};
 }
 
 boost::json::object orchestrator::status_json() const {
@@ -304,60 +450,109 @@ boost::json::object orchestrator::status_json() const {
 }
 
 boost::json::object orchestrator::report_json() const {
+  using namespace std::chrono_literals;
   const auto now = std::chrono::system_clock::now();
-  auto o = status_json();
-  o["generated_at"] = to_rfc3339(now);
-  o["period"] = {{"from", to_rfc3339(now - std::chrono::hours(24))}, {"to", to_rfc3339(now)}};
-  boost::json::array events;
-  for (const auto& e : store_.events({.since = now - std::chrono::hours(24), .limit = 200, .subsystem = {}, .after_id = {}}))
-    events.push_back(to_json(e));
-  o["events"] = std::move(events);
-  boost::json::array actions;
-  for (const auto& a : store_.actions(100)) {
-    if (a.created_at < now - std::chrono::hours(24)) continue;
-    actions.push_back(to_json(a));
+  report_inputs in;
+  in.status = status_json();
+  in.last_day = events({.since = now - 24h, .limit = 1000, .subsystem = {}, .after_id = {}});
+  in.history = store_.status_history(now - 7 * 24h);
+  for (auto& a : store_.actions(200))
+    if (a.created_at >= now - 24h) in.last_day_actions.push_back(std::move(a));
+  in.daemon = read_daemon_figures(started_at_);
+  in.now = now;
+  return build_report(std::move(in));
+}
+
+bool orchestrator::write_report() {
+  const auto now = std::chrono::system_clock::now();
+  if (auto error = write_report_file(settings_.log_dir, report_json(), now, now - settings_.orchestrator.retention)) {
+    RLOG("orchestrator", warning) << "cannot write the health report: " << *error;
+    return false;
   }
-  o["actions"] = std::move(actions);
-  return o;
+  return true;
 }
 
 awaitable<void> orchestrator::run_timers() {
+  using namespace std::chrono_literals;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto next_report = std::chrono::steady_clock::now() + settings_.orchestrator.report_interval;
+  // The first report and the first pruning come one interval after the start, then on their own
+  // periods.
+  auto next_report = std::chrono::steady_clock::now();
+  auto next_prune = std::chrono::steady_clock::now();
   for (;;) {
     timer.expires_after(settings_.orchestrator.interval);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
+    flush_unsaved();
+    // A failed write of anything (a counter, a pause) is retried here so the error state ends as
+    // soon as the file is writable again.
+    if (store_.write_error() && unsaved_.empty())
+      store_.set_counter("history.probed_at", to_rfc3339(std::chrono::system_clock::now()));
+    note_history_state();
+    expire_pauses();
     evaluate_emergency();
-    if (std::chrono::steady_clock::now() >= next_report) {
-      next_report = std::chrono::steady_clock::now() + settings_.orchestrator.report_interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_report) {
+      next_report = now + settings_.orchestrator.report_interval;
       write_report();
-      store_.prune(std::chrono::system_clock::now() - settings_.orchestrator.retention);
+    }
+    if (now >= next_prune) {
+      next_prune = now + 24h;
+      const auto removed = store_.prune(std::chrono::system_clock::now() - settings_.orchestrator.retention);
+      RLOG("orchestrator", info) << "retention " << format_duration(settings_.orchestrator.retention) << ": pruned "
+                                 << removed << " rows";
     }
   }
 }
 
-void orchestrator::write_report() {
-  const auto now = std::chrono::system_clock::now();
-  const auto file = settings_.log_dir / ("health-report-" + today_utc(now) + ".json");
-  if (auto error = write_file_atomically(file, boost::json::serialize(report_json()) + "\n"))
-    RLOG("orchestrator", warning) << "cannot write health report " << file.string() << ": " << *error;
+void orchestrator::flush_unsaved() {
+  while (!unsaved_.empty()) {
+    auto e = unsaved_.front();
+    e.id = 0;
+    if (!store_.add_event(std::move(e))) break;
+    unsaved_.pop_front();
+  }
 }
 
-void orchestrator::event(std::string subsystem, std::string target, std::string kind, std::string severity,
-                         std::string message, boost::json::object data) {
-  const auto level = severity == "critical" || severity == "error" ? severity::error
-                     : severity == "warning"                       ? severity::warning
-                                                                   : severity::info;
+void orchestrator::note_history_state() {
+  const bool ok = history_ok();
+  if (ok == history_ok_) return;
+  history_ok_ = ok;
+  if (ok) {
+    RLOG("orchestrator", info) << "history " << store_.file().string() << " is writable again";
+    // What could not be stored meanwhile: the pauses and the attempt count as they are now.
+    for (const auto& [target, p] : pauses_) store_.set_pause(target, p.until, p.reason);
+    store_.set_counter(emergency_attempts_key, std::to_string(emergency_.attempts));
+  } else
+    RLOG("orchestrator", error) << "HISTORY UNAVAILABLE, events kept in memory only: "
+                                << history_problem_.value_or(store_.write_error().value_or("unknown error"));
+}
+
+void orchestrator::note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
+                              std::string message, boost::json::object data) {
+  const auto level = kind == "status_observed"                     ? severity::debug
+                     : severity == "critical" || severity == "error" ? severity::error
+                     : severity == "warning"                         ? severity::warning
+                                                                     : severity::info;
   RLOG_AT(subsystem, level) << message;
-  store_.add_event({.id = 0,
-                    .ts = std::chrono::system_clock::now(),
-                    .subsystem = std::move(subsystem),
-                    .target = std::move(target),
-                    .kind = std::move(kind),
-                    .severity = std::move(severity),
-                    .message = std::move(message),
-                    .data = std::move(data)});
+  event e{.id = 0,
+          .ts = std::chrono::system_clock::now(),
+          .subsystem = std::move(subsystem),
+          .target = std::move(target),
+          .kind = std::move(kind),
+          .severity = std::move(severity),
+          .message = std::move(message),
+          .data = std::move(data)};
+  // Older unsaved events go first, so the file keeps them in order.
+  flush_unsaved();
+  if (unsaved_.empty() && store_.add_event(e)) {
+    note_history_state();
+    return;
+  }
+  e.id = --unsaved_ids_;
+  unsaved_.push_back(std::move(e));
+  if (unsaved_.size() > unsaved_limit) unsaved_.pop_front();
+  note_history_state();
 }
 
 }  // namespace redundancy

@@ -23,7 +23,7 @@ namespace {
 // migrations[v] takes a database from user_version v to v + 1, in one transaction. Only ever
 // append. Times are RFC 3339 UTC text with milliseconds (fixed width, so they compare in time
 // order), JSON columns are text.
-constexpr std::array<std::string_view, 1> migrations{{
+constexpr std::array<std::string_view, 2> migrations{{
     R"sql(
 CREATE TABLE events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,6 +68,13 @@ CREATE TABLE outbox (
   last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_by_due ON outbox (next_attempt_at);
+)sql",
+    R"sql(
+CREATE TABLE pauses (
+  target TEXT PRIMARY KEY,
+  until TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
 )sql",
 }};
 constexpr int schema_version = static_cast<int>(migrations.size());
@@ -415,7 +422,11 @@ std::size_t store::prune(sys_time older_than) {
   std::int64_t removed = 0;
   const bool ok = write("prune", [&] {
     const auto cutoff = to_rfc3339(older_than);
-    auto events = db_->prepare("DELETE FROM events WHERE ts < ?1");
+    // The latest status event of each target stays: availability needs to know the state a
+    // target has been in since, however long ago it last changed.
+    auto events = db_->prepare(
+        "DELETE FROM events WHERE ts < ?1 AND id NOT IN (SELECT MAX(id) FROM events WHERE kind IN "
+        "('status_changed', 'status_observed', 'daemon_started') GROUP BY subsystem, target)");
     events.bind(1, cutoff).run();
     removed += db_->changes();
     // Queued and running actions stay whatever their age: they are still someone's business.
@@ -430,6 +441,52 @@ std::size_t store::prune(sys_time older_than) {
     removed += db_->changes();
   });
   return ok ? static_cast<std::size_t>(removed) : 0;
+}
+
+std::vector<event> store::status_history(sys_time since) const {
+  std::vector<event> out;
+  const bool ok = read("status_history", [&] {
+    // The latest status event of each key before `since` (the state a window starts in), then
+    // every status event since, oldest first.
+    auto st = db_->prepare(
+        "SELECT id, ts, subsystem, target, kind, severity, message, data FROM events "
+        "WHERE kind IN ('status_changed', 'status_observed', 'daemon_started') AND (ts >= ?1 OR id IN "
+        "(SELECT MAX(id) FROM events WHERE ts < ?1 AND kind IN "
+        "('status_changed', 'status_observed', 'daemon_started') GROUP BY subsystem, target)) "
+        "ORDER BY ts, id");
+    st.bind(1, to_rfc3339(since));
+    while (st.step()) out.push_back(event_row(st));
+  });
+  if (!ok) out.clear();
+  return out;
+}
+
+bool store::set_pause(std::string_view target, sys_time until, std::string_view reason) {
+  return write("set_pause", [&] {
+    auto st = db_->prepare(
+        "INSERT INTO pauses (target, until, reason) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (target) DO UPDATE SET until = excluded.until, reason = excluded.reason");
+    st.bind(1, target).bind(2, to_rfc3339(until)).bind(3, reason);
+    st.run();
+  });
+}
+
+bool store::erase_pause(std::string_view target) {
+  return write("erase_pause", [&] {
+    auto st = db_->prepare("DELETE FROM pauses WHERE target = ?1");
+    st.bind(1, target).run();
+  });
+}
+
+std::vector<stored_pause> store::pauses() const {
+  std::vector<stored_pause> out;
+  const bool ok = read("pauses", [&] {
+    auto st = db_->prepare("SELECT target, until, reason FROM pauses ORDER BY target");
+    while (st.step())
+      out.push_back(stored_pause{.target = st.text(0), .until = time_column(st, 1), .reason = st.text(2)});
+  });
+  if (!ok) out.clear();
+  return out;
 }
 
 std::optional<std::string> store::get_counter(std::string_view key) const {

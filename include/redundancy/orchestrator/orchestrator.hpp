@@ -5,9 +5,11 @@
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/orchestrator/emergency_fsm.hpp"
+#include "redundancy/orchestrator/store.hpp"
 
 #include <boost/json/object.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,7 +19,6 @@ namespace redundancy {
 
 class action_runner;
 class metrics;
-class store;
 
 // Overall status as /api/health shows it.
 enum class overall_status { starting, healthy, degraded, unhealthy, emergency };
@@ -35,9 +36,16 @@ class orchestrator {
   orchestrator(const orchestrator&) = delete;
   orchestrator& operator=(const orchestrator&) = delete;
 
-  // Hooks into the scheduler and the action runner; restores durable state (emergency attempts).
+  // Hooks into the scheduler and the action runner; restores durable state (emergency attempts,
+  // pauses, ending those that expired while the daemon was down) and records daemon_started.
   void start();
   void apply(const config& settings);  // after a reload
+
+  // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
+  // in /api/health and /api/status until the daemon is restarted with a usable file.
+  void set_history_problem(std::string problem);
+  // Whether the history is being written; false after an open problem or while writes fail.
+  bool history_ok() const;
 
   overall_status overall() const;
   const emergency_state& emergency() const { return emergency_; }
@@ -57,6 +65,14 @@ class orchestrator {
   std::optional<std::string> resume(const std::string& target);
   std::optional<pause_entry> paused(const std::string& target) const;
 
+  // Events newest first as the store has them, plus the ones it could not take (kept in memory
+  // while writes fail, written once it works again).
+  std::vector<event> events(const event_query& q) const;
+
+  // Ends pauses whose time is up (event "resumed" with data.expired, a re-check). Run on every
+  // check and every orchestrator interval.
+  void expire_pauses();
+
   // When the target ("pm2" or "pm2/api") entered its current status.
   std::optional<sys_time> since(const std::string& target) const;
 
@@ -67,6 +83,8 @@ class orchestrator {
   boost::json::object status_json() const;
   // The health report: also written to log_dir/health-report-YYYY-MM-DD.json every report_interval.
   boost::json::object report_json() const;
+  // Writes today's report file and removes those older than the retention; false (logged) on failure.
+  bool write_report();
 
  private:
   void on_checked(const subsystem_state& s);
@@ -74,10 +92,14 @@ class orchestrator {
   void maybe_recover(const subsystem_state& s);
   void evaluate_emergency();
   awaitable<void> run_timers();
-  void write_report();
+  awaitable<void> recheck_all();
   health effective_health(const subsystem_state& s) const;
-  void event(std::string subsystem, std::string target, std::string kind, std::string severity,
-             std::string message, boost::json::object data = {});
+  void note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
+                  std::string message, boost::json::object data = {});
+  void flush_unsaved();
+  void note_history_state();
+  boost::json::object history_json() const;
+  std::chrono::milliseconds emergency_step_limit(std::string_view subsystem) const;
 
   config settings_;
   scheduler& scheduler_;
@@ -87,6 +109,11 @@ class orchestrator {
   emergency_state emergency_{};
   std::map<std::string, pause_entry> pauses_;
   std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
+  std::optional<std::string> history_problem_;                // the file could not be opened
+  std::deque<event> unsaved_;                                 // events the store refused, oldest first
+  std::int64_t unsaved_ids_{0};                               // negative ids for those
+  bool history_ok_{true};                                     // as last logged
+  sys_time started_at_{std::chrono::system_clock::now()};
   bool started_{false};
 };
 

@@ -71,6 +71,13 @@ struct outbox_item {
   std::string last_error{};
 };
 
+// A maintenance pause as stored: a subsystem ("pm2") or one target ("pm2/api") until a time.
+struct stored_pause {
+  std::string target{};
+  sys_time until{};
+  std::string reason{};
+};
+
 // The API's shapes (DESIGN.md): unset times are null.
 boost::json::object to_json(const event& e);
 boost::json::object to_json(const action_record& a);
@@ -112,9 +119,21 @@ class store {
   // interrupted, finished now. Returns how many (0 on failure, which is logged).
   std::size_t mark_unfinished_interrupted(sys_time now = std::chrono::system_clock::now());
 
-  // Retention: removes events older than `older_than`, finished actions that finished before it,
-  // and outbox items created before it. Returns the rows removed.
+  // Retention: removes events older than `older_than` (except the latest status event of each
+  // subsystem and target, which availability still needs), finished actions that finished before
+  // it, and outbox items created before it. Returns the rows removed.
   std::size_t prune(sys_time older_than);
+
+  // The status events (kinds status_changed, status_observed, daemon_started) from `since` on, plus
+  // the latest one of each subsystem and target before it, oldest first: what availability is
+  // computed from.
+  std::vector<event> status_history(sys_time since) const;
+
+  // Maintenance pauses, one per target; set_pause replaces an existing one. pauses(): every stored
+  // pause, expired ones included (the orchestrator ends those with an event).
+  bool set_pause(std::string_view target, sys_time until, std::string_view reason);
+  bool erase_pause(std::string_view target);
+  std::vector<stored_pause> pauses() const;
 
   // Small durable key-value state: emergency attempts, per-target attempt counts, last deploy time.
   // get_counter: nullopt when the key is missing or the read failed (logged).

@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(open_creates_folders_wal_and_schema_version) {
   }
   BOOST_TEST(fs::exists(dir.db()));
   raw_db raw(dir.db());
-  BOOST_TEST(raw.scalar("PRAGMA user_version") == "1");
+  BOOST_TEST(raw.scalar("PRAGMA user_version") == "2");
   BOOST_TEST(raw.scalar("PRAGMA journal_mode") == "wal");
   // Opening again migrates nothing and keeps the data.
   auto s = open_store(dir.db());
@@ -520,4 +520,51 @@ BOOST_AUTO_TEST_CASE(a_locked_database_fails_the_write_and_recovers) {
   BOOST_REQUIRE(other.exec("COMMIT") == SQLITE_OK);
   BOOST_TEST(s.set_counter("k", "v"));
   BOOST_TEST((s.get_counter("k") == std::optional<std::string>{"v"}));
+}
+
+BOOST_AUTO_TEST_CASE(pauses_are_durable_and_replaced_per_target) {
+  temp_dir dir;
+  {
+    auto s = open_store(dir.db());
+    BOOST_TEST(s.set_pause("pm2", t0 + 1h, "maintenance"));
+    BOOST_TEST(s.set_pause("pm2/api", t0 + 2h, ""));
+    BOOST_TEST(s.set_pause("pm2", t0 + 3h, "longer"));  // replaces the first
+  }
+  auto s = open_store(dir.db());
+  auto pauses = s.pauses();
+  BOOST_TEST_REQUIRE(pauses.size() == 2u);
+  BOOST_TEST(pauses[0].target == "pm2");
+  BOOST_TEST((pauses[0].until == t0 + 3h));
+  BOOST_TEST(pauses[0].reason == "longer");
+  BOOST_TEST(pauses[1].target == "pm2/api");
+  BOOST_TEST(s.erase_pause("pm2"));
+  BOOST_TEST(s.pauses().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(status_history_starts_with_each_keys_state_before_the_window) {
+  temp_dir dir;
+  auto s = open_store(dir.db());
+  auto status_event = [](std::string target, sys_time ts, std::string state) {
+    return event{.id = 0, .ts = ts, .subsystem = "pm2", .target = std::move(target), .kind = "status_changed",
+                 .severity = "info", .message = state, .data = {{"status", state}}};
+  };
+  s.add_event(status_event("api", t0 - 10h, "unhealthy"));
+  s.add_event(status_event("api", t0 - 9h, "healthy"));  // the state api starts the window in
+  s.add_event(status_event("worker", t0 - 8h, "healthy"));
+  s.add_event(make_event("pm2", t0 - 7h, "not a status event"));
+  s.add_event(status_event("api", t0 + 1h, "unhealthy"));
+  const auto history = s.status_history(t0);
+  BOOST_TEST_REQUIRE(history.size() == 3u);
+  BOOST_TEST(history[0].message == "healthy");
+  BOOST_TEST(history[0].target == "api");
+  BOOST_TEST(history[1].target == "worker");
+  BOOST_TEST(history[2].message == "unhealthy");
+
+  // Retention keeps each key's latest status event, however old (worker's): availability still
+  // needs it. api's old ones go, its latest is recent.
+  BOOST_TEST(s.prune(t0) == 3u);
+  const auto kept = s.status_history(t0 - 100h);
+  BOOST_TEST_REQUIRE(kept.size() == 2u);
+  BOOST_TEST(kept[0].target == "worker");
+  BOOST_TEST((kept[1].ts == t0 + 1h));
 }
