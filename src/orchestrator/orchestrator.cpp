@@ -18,6 +18,14 @@
 namespace redundancy {
 namespace {
 
+// What is wrong, as text that changes when anything about the problem changes.
+std::string problem_of(const health& h) {
+  std::string text = std::string(to_string(h.state)) + ": " + h.summary;
+  for (const auto& t : h.targets)
+    if (t.state != status::healthy) text += "\n" + t.name + " " + std::string(to_string(t.state)) + ": " + t.reason;
+  return text;
+}
+
 constexpr std::string_view emergency_attempts_key = "emergency.attempts";
 
 boost::json::value time_or_null(std::optional<sys_time> t) {
@@ -86,6 +94,14 @@ void orchestrator::start() {
     note_event(a.subsystem, a.target, "action_finished", a.state == action_state::succeeded ? "info" : "warning",
                a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
     if (a.kind == "emergency") evaluate_emergency();
+    if (a.kind == "recover" && a.requested_by == "auto") {
+      // A recovery that succeeded without a single step had nothing to try: asking again after the
+      // re-check would loop as fast as checks run, so wait until the problem changes.
+      if (a.state == action_state::succeeded && a.steps.empty())
+        nothing_to_do_for_[a.subsystem] = recovering_for_[a.subsystem];
+      else
+        nothing_to_do_for_.erase(a.subsystem);
+    }
   };
   asio::co_spawn(scheduler_.executor(), run_timers(), asio::detached);
 }
@@ -170,6 +186,15 @@ void orchestrator::maybe_recover(const subsystem_state& s) {
   const bool any_unhealthy = std::any_of(last.targets.begin(), last.targets.end(),
                                          [](const target_health& t) { return t.state == status::unhealthy; });
   if (any_paused && !any_unhealthy) return;
+  const auto problem = problem_of(last);
+  if (auto it = nothing_to_do_for_.find(name); it != nothing_to_do_for_.end() && it->second == problem) return;
+  // The re-check after a recovery comes at once; another automatic attempt waits for the subsystem's
+  // own rhythm, so a problem that no recovery fixes costs one attempt per check interval, not a loop.
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = last_recovery_at_.find(name); it != last_recovery_at_.end() && now - it->second < s.schedule.interval / 2)
+    return;
+  last_recovery_at_[name] = now;
+  recovering_for_[name] = problem;
   auto target = s.target;
   actions_.submit({.kind = "recover",
                    .subsystem = name,

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <deque>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -109,6 +110,11 @@ class orchestrator {
   emergency_state emergency_{};
   std::map<std::string, pause_entry> pauses_;
   std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
+  // Automatic recovery: per subsystem, the problem the running or last recovery was given, and the
+  // problem a recovery already found nothing to do about (it is not retried until the problem changes).
+  std::map<std::string, std::string> recovering_for_;
+  std::map<std::string, std::string> nothing_to_do_for_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_recovery_at_;
   std::optional<std::string> history_problem_;                // the file could not be opened
   std::deque<event> unsaved_;                                 // events the store refused, oldest first
   std::int64_t unsaved_ids_{0};                               // negative ids for those
