@@ -54,7 +54,7 @@ class fake_subsystem : public subsystem {
     health h;
     h.state = state;
     h.summary = name_ + " is " + std::string(to_string(state));
-    h.targets.push_back({.name = "t1", .state = state, .reason = state == status::healthy ? "" : "broken",
+    h.targets.push_back({.name = "t1", .state = state, .reason = state == status::healthy ? "" : reason,
                          .detail = {}});
     h.checked_at = std::chrono::system_clock::now();
     co_return h;
@@ -62,7 +62,9 @@ class fake_subsystem : public subsystem {
 
   awaitable<action_result> recover(const health&) override {
     journal_.push_back(name_ + " recover");
-    co_return action_result{.ok = true, .summary = "recovered", .steps = {}, .output_tail = {}};
+    if (recover_finds_nothing_to_do) co_return action_result{.ok = true, .summary = "nothing to do", .steps = {}, .output_tail = {}};
+    co_return action_result{.ok = true, .summary = "recovered", .steps = {{.name = "restart t1", .ok = true, .detail = ""}},
+                            .output_tail = {}};
   }
 
   awaitable<action_result> emergency() override {
@@ -81,6 +83,8 @@ class fake_subsystem : public subsystem {
 
   status state{status::healthy};
   bool heals_in_emergency{false};
+  bool recover_finds_nothing_to_do{false};
+  std::string reason{"broken"};
   bool hold{false};
   unsigned checks{0};
 
@@ -176,6 +180,19 @@ BOOST_AUTO_TEST_CASE(one_unhealthy_subsystem_is_recovered_on_its_own_without_an_
   BOOST_TEST(r.policy->health_json().at("status").as_string() == "unhealthy");
   BOOST_TEST(r.policy->emergency().attempts == 0u);
   BOOST_TEST(r.events_of_kind("emergency_started").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_problem_changes) {
+  temp_dir dir;
+  rig r(dir.path);
+  r.pm2->state = status::unhealthy;
+  r.pm2->recover_finds_nothing_to_do = true;
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 1; }));
+  r.run_checks(20);
+  BOOST_TEST(r.count("pm2 recover") == 1u);
+  r.pm2->reason = "broken differently";  // a different problem is worth another try
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
 }
 
 BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_step_in_order) {
