@@ -15,8 +15,11 @@
 #include "redundancy/orchestrator/actions.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/store.hpp"
+#include "redundancy/systemd/notify.hpp"
+#include "redundancy/systemd/status_line.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <sys/prctl.h>
@@ -117,6 +120,8 @@ class daemon {
                              .numbers = metrics_,
                              .started_at = std::chrono::system_clock::now()});
     if (history_problem_) policy_.set_history_problem(*history_problem_);
+    if (notifier_.enabled())
+      policy_.on_evaluated = [this] { notifier_.status(systemd::status_line(policy_.health_json())); };
   }
 
   int run() {
@@ -145,12 +150,15 @@ class daemon {
     if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
       RLOG("http", warning) << "cannot write http.addr: " << *error;
 
+    asio::co_spawn(io_, server_.run(), asio::detached);
+    // Queued behind the server's start and ahead of the first checks: the loop's first act once the
+    // port accepts, so systemd hears READY before any STATUS.
+    asio::post(io_, [this, address] { notifier_.ready("starting: listening on http://" + address + "/"); });
     for (auto& made : make_subsystems(config_)) scheduler_.add(std::move(made.target), made.schedule);
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     policy_.start();
     scheduler_.start();
-    asio::co_spawn(io_, server_.run(), asio::detached);
 
     asio::co_spawn(io_, handle_signals(), asio::detached);
     asio::co_spawn(io_, reap_orphans_now_and_then(), asio::detached);
@@ -169,10 +177,13 @@ class daemon {
       auto [ec, number] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       if (number == SIGHUP) {
-        reload();
+        notifier_.reloading();
+        const auto refused = reload();
+        notifier_.ready(refused ? "reload refused, running config kept: " + *refused : std::string{});
         continue;
       }
       RLOG("redundancy", info) << "received " << (number == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping";
+      notifier_.stopping();
       co_await shut_down();
       co_return;
     }
@@ -204,11 +215,12 @@ class daemon {
     io_.stop();
   }
 
-  void reload() {
+  // Returns why a reload was refused, if it was.
+  std::optional<std::string> reload() {
     auto loaded = load_config(options_.config_file, current_environment());
     if (!loaded) {
       RLOG("redundancy", error) << "reload refused, keeping the running config: " << loaded.error();
-      return;
+      return loaded.error();
     }
     config next = std::move(*loaded);
     init_logging(log_settings_for(next));
@@ -219,6 +231,7 @@ class daemon {
     server_.set_allowed_hosts(next.http.allowed_hosts);
     RLOG("redundancy", info) << "config reloaded from " << next.source;
     config_ = std::move(next);
+    return std::nullopt;
   }
 
   asio::io_context io_{1};
@@ -232,6 +245,7 @@ class daemon {
   orchestrator policy_;
   http::router routes_;
   http::server server_;
+  systemd::notifier notifier_{io_.get_executor(), current_environment(), ::getpid()};
 };
 
 }  // namespace

@@ -149,6 +149,7 @@ void orchestrator::on_checked(const subsystem_state& s) {
   // runs instead of a per-subsystem one.
   evaluate_emergency();
   maybe_recover(s);
+  if (on_evaluated) on_evaluated();
 }
 
 void orchestrator::record_transitions(const subsystem_state& s) {

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <deque>
+#include <functional>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -41,6 +42,10 @@ class orchestrator {
   // pauses, ending those that expired while the daemon was down) and records daemon_started.
   void start();
   void apply(const config& settings);  // after a reload
+
+  // Called after every check result has been taken in (overall status, events, recovery decided):
+  // the daemon tells systemd the new status line from here.
+  std::function<void()> on_evaluated;
 
   // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
   // in /api/health and /api/status until the daemon is restarted with a usable file.
