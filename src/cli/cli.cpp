@@ -3,6 +3,7 @@
 
 #include "redundancy/cli/check_once.hpp"
 #include "redundancy/cli/client_commands.hpp"
+#include "redundancy/cli/github_local.hpp"
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/daemon.hpp"
 
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
   for (auto* sub : {run, config_check})
     sub->add_option("--config", g.config_file, "config file");
   client_commands client(app, g.config_file);
+  github_local_commands github_local(app, g.config_file);
   bool once = false, once_json = false;
   std::string once_subsystem;
   client.check_command()->add_flag("--once", once, "run the checks here, without a daemon, and print them");
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
     once_json = client.check_command()->get_option("--json")->count() > 0;
     return check_once(*c, once_subsystem, once_json);
   }
+  if (auto code = github_local.run_parsed()) return *code;
   if (auto code = client.run_parsed()) return *code;
   return exit_code::usage;
 }

@@ -189,6 +189,26 @@ awaitable<process_result> run_process(process_spec spec) {
   co_return result;
 }
 
+awaitable<bool> end_process_group(int pgid, std::chrono::milliseconds grace) {
+  process_detail::reap_group_zombies(pgid);
+  if (pgid <= 0 || !process_detail::group_has_live_members(pgid)) co_return false;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  ::kill(-pgid, SIGTERM);
+  const auto deadline = steady::now() + grace;
+  while (steady::now() < deadline && process_detail::group_has_live_members(pgid)) {
+    process_detail::reap_group_zombies(pgid);
+    co_await sleep_for(timer, poll_step);
+  }
+  if (process_detail::group_has_live_members(pgid)) ::kill(-pgid, SIGKILL);
+  const auto kill_deadline = steady::now() + after_kill_limit;
+  while (process_detail::group_has_live_members(pgid) && steady::now() < kill_deadline) {
+    process_detail::reap_group_zombies(pgid);
+    co_await sleep_for(timer, poll_step);
+  }
+  process_detail::reap_group_zombies(pgid);
+  co_return true;
+}
+
 std::string process_result::describe() const {
   if (!started()) return error;
   std::string text;

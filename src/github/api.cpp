@@ -61,7 +61,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   const auto now = std::chrono::system_clock::now();
   if (blocked_until_ && now < *blocked_until_) {
     answer.rate_limited = true;
-    answer.error = "rate-limited by GitHub until " + to_rfc3339(*blocked_until_);
+    answer.error = blocked_why_ + " until " + to_rfc3339(*blocked_until_);
     co_return answer;
   }
   blocked_until_.reset();
@@ -113,10 +113,32 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
     else
       blocked_until_ = now + std::chrono::seconds(60);
     answer.rate_limited = true;
+    blocked_why_ = "rate-limited by GitHub";
     answer.error = "rate-limited by GitHub (" + std::to_string(reply.status) + ") until " +
                    to_rfc3339(*blocked_until_);
     RLOG("github", warning) << answer.error;
     co_return answer;
+  }
+
+  // A 5xx with retry-after: GitHub says when to come back; asking sooner only adds load.
+  if (reply.status >= 500 && retry_after) {
+    blocked_until_ = now + std::chrono::seconds(*retry_after);
+    blocked_why_ = "GitHub asked to retry later (" + std::to_string(reply.status) + ")";
+    answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " +
+                   path + ", retry after " + to_rfc3339(*blocked_until_);
+    RLOG("github", warning) << answer.error;
+    co_return answer;
+  }
+  // The last request of the window: this answer is good, the next ones would be refused, so none
+  // are made until x-ratelimit-reset.
+  if (remaining == 0) {
+    if (auto reset = header_number(reply.headers, "x-ratelimit-reset"))
+      blocked_until_ = std::chrono::system_clock::time_point(std::chrono::seconds(*reset));
+    else
+      blocked_until_ = now + std::chrono::seconds(60);
+    blocked_why_ = "rate-limited by GitHub (x-ratelimit-remaining: 0)";
+    RLOG("github", warning) << "GitHub's rate limit is used up until "
+                            << to_rfc3339(*blocked_until_);
   }
 
   if (conditional && reply.status == 304) {

@@ -9,7 +9,9 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <cstdio>
 #include <sstream>
+#include <variant>
 
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
@@ -145,6 +147,7 @@ class run_session {
     report.result.summary = summary;
     report.result.steps = steps_;
     report.result.output_tail = tail_;
+    report.summary_file = summary_path_;
     co_return report;
   }
 
@@ -203,6 +206,9 @@ class run_session {
       return std::string(v);
     };
     base_.used_secrets = &secrets_;
+    // The API token is a secret whether or not a step asks for it.
+    if (const char* token = std::getenv(c_.github.token_env.c_str()); token && *token)
+      secrets_.insert(token);
   }
 
   void record(const std::string& name, bool ok, const std::string& detail) {
@@ -308,7 +314,7 @@ class run_session {
       }
       if (sp->disposition == step_disposition::satisfied) {
         emit("-- " + name + ": " + sp->reason + "\n");
-        record(name, true, "satisfied: " + sp->reason);
+        record(name, true, "success: satisfied: " + sp->reason);
         mark_outcome(ctx, step, "success");
         continue;
       }
@@ -335,16 +341,20 @@ class run_session {
       if (!ok && tolerated) emit("-- " + name + ": failed, continuing (continue-on-error)\n");
       if (!ok && !tolerated) {
         failed = true;
-        if (first_failure_.empty()) first_failure_ = name + " (" + steps_.back().detail + ")";
+        if (first_failure_.empty()) first_failure_ = name + " (" + last_describe_ + ")";
       }
       if (!ok && !tolerated) steps_.back().ok = false;
-      if (!ok && tolerated) steps_.back().ok = true;
+      if (!ok && tolerated) {
+        steps_.back().ok = true;
+        steps_.back().detail += " (continue-on-error)";
+      }
     }
     bool job_tolerated = false;
     if (failed && !job.continue_on_error.empty()) {
       auto coe = evaluate_condition("always() && (" + job.continue_on_error + ")", ctx);
       job_tolerated = coe && *coe;
     }
+    co_await end_job_processes(job);
     job_results_[job.id] = failed ? "failure" : "success";
     if (failed && !job_tolerated) any_failure_ = true;
     emit("== job " + job.id + ": " + job_results_[job.id] + "\n");
@@ -355,7 +365,7 @@ class run_session {
     any_failure_ = true;
     if (first_failure_.empty()) first_failure_ = name + " (" + why + ")";
     emit("-- " + name + ": " + why + "\n");
-    record(name, false, why);
+    record(name, false, "failure: " + why);
   }
 
   static void mark_outcome(expression_context& ctx, const workflow_step& step,
@@ -432,22 +442,29 @@ class run_session {
           std::min(timeout, milliseconds(static_cast<long long>(*step.timeout_minutes * 60000)));
     if (timeout <= milliseconds(0)) {
       emit("-- " + name + ": no time left\n");
-      record(name, false, "not started: the job's or the run's time is used up");
+      last_describe_ = "not started: the job's or the run's time is used up";
+      record(name, false, "failure: " + last_describe_);
       co_return false;
     }
 
     emit("-- " + name + " (line " + std::to_string(step.line) + ", in " + cwd.string() + ")\n");
     process_spec spec;
-    // stdout and stderr as one stream, in the order the step wrote them.
-    spec.argv = {"/bin/sh", "-c", "exec 2>&1; exec \"$@\"", "sh"};
+    // stdout and stderr go to one file, in the order the step wrote them, followed while the step
+    // runs. A file, not a pipe: a background process the step starts (`server &`) keeps its output
+    // going there without holding the step open; the step ends when its shell does, as on GitHub,
+    // and the background process lives until the job ends.
+    const std::string output_log = base + ".out";
+    spec.argv = {"/bin/sh", "-c", "exec >\"$1\" 2>&1; shift; exec \"$@\"", "sh", output_log};
     spec.argv.insert(spec.argv.end(), argv.begin(), argv.end());
     spec.cwd = cwd;
     spec.env = std::move(env);
     spec.timeout = timeout;
-    const auto r = co_await run_process(std::move(spec));
-    emit(r.out);
-    if (!r.err.empty()) emit(r.err);
-    if (!r.out.empty() && r.out.back() != '\n') emit("\n");
+    followed_output follow{output_log};
+    const auto raced = co_await (run_process(std::move(spec)) || follow_output(follow));
+    const process_result r = std::get<0>(raced);
+    pump_output(follow, true);
+    if (r.pid > 0) job_groups_.push_back(r.pid);
+    if (!r.started()) emit(r.error + "\n");
 
     // What the step left for the ones after it.
     for (const auto& [k, v] : parse_key_values(read_file(env_file))) job_ctx.env[k] = v;
@@ -455,12 +472,84 @@ class run_session {
     std::istringstream paths(read_file(path_file));
     for (std::string line; std::getline(paths, line);)
       if (!line.empty()) extra_path.push_back(line);
+    keep_summary(name, read_file(summary_file));
 
-    const std::string detail =
-        r.describe();  // "exit 1", "killed by SIGTERM after timeout 1200ms", ...
+    last_describe_ = r.describe();  // "exit 1", "killed by SIGTERM after timeout 1200ms", ...
+    const std::string detail = std::string(r.ok() ? "success: " : "failure: ") + last_describe_ +
+                               " in " + seconds_text(r.duration);
     emit("-- " + name + ": " + detail + "\n");
     record(name, r.ok(), detail);
     co_return r.ok();
+  }
+
+  // The output file of a running step and how much of it has been shown.
+  struct followed_output {
+    std::string file{};
+    std::uintmax_t offset{0};
+    std::string pending{};  // an unfinished line, held back so a secret is never split by a chunk
+  };
+
+  // Shows what the step wrote since the last look: whole lines while it runs, the rest at the end.
+  void pump_output(followed_output& f, bool final) {
+    std::ifstream in(f.file, std::ios::binary);
+    if (in) {
+      in.seekg(static_cast<std::streamoff>(f.offset));
+      std::ostringstream s;
+      s << in.rdbuf();
+      const std::string fresh = s.str();
+      f.offset += fresh.size();
+      f.pending += fresh;
+    }
+    constexpr std::size_t longest_held_line = 64 * 1024;
+    std::size_t upto = final ? f.pending.size() : f.pending.rfind('\n');
+    if (upto == std::string::npos)
+      upto = f.pending.size() > longest_held_line ? f.pending.size() : 0;
+    else if (!final)
+      ++upto;
+    if (upto == 0) return;
+    std::string chunk = f.pending.substr(0, upto);
+    f.pending.erase(0, upto);
+    if (final && chunk.back() != '\n') chunk += '\n';
+    emit(chunk);
+  }
+
+  // Polls the step's output file until cancelled (the step's process finishing wins the race).
+  awaitable<void> follow_output(followed_output& f) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(std::chrono::milliseconds(150));
+      co_await timer.async_wait(asio::use_awaitable);
+      pump_output(f, false);
+    }
+  }
+
+  // GITHUB_STEP_SUMMARY: shown, and kept beside the run's log as <log>.summary.md.
+  void keep_summary(const std::string& step_name, const std::string& text) {
+    if (text.empty()) return;
+    const std::string masked = mask_secrets(text, secrets_);
+    emit("-- " + step_name + ": step summary:\n" + masked + (masked.back() == '\n' ? "" : "\n"));
+    if (log_path_.empty()) return;
+    summary_path_ = log_path_;
+    summary_path_.replace_extension(".summary.md");
+    std::ofstream out(summary_path_, std::ios::binary | std::ios::app);
+    out << masked << (masked.back() == '\n' ? "" : "\n");
+  }
+
+  // At the end of a job, GitHub ends the processes its steps left running; so does this runner.
+  awaitable<void> end_job_processes(const workflow_job& job) {
+    unsigned ended = 0;
+    for (const int group : job_groups_)
+      if (co_await end_process_group(group, std::chrono::seconds(2))) ++ended;
+    job_groups_.clear();
+    if (ended)
+      emit("-- job " + job.id + ": ended " + std::to_string(ended) +
+           " process group(s) its steps left running\n");
+  }
+
+  static std::string seconds_text(std::chrono::milliseconds d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(d.count()) / 1000.0);
+    return buf;
   }
 
   const config& c_;
@@ -480,6 +569,9 @@ class run_session {
   std::string first_failure_{};
   std::string tail_{};
   bool any_failure_{false};
+  std::vector<int> job_groups_{};  // process groups of the current job's finished steps
+  std::string last_describe_{};    // how the last step's process ended, for the failure summary
+  std::filesystem::path summary_path_{};
 };
 
 }  // namespace

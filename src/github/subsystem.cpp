@@ -27,6 +27,13 @@ int severity_rank(status s) {
   }
 }
 
+// Each step of a local run in the action, after the run's own line: "sync.yml: build / test",
+// "success: exit 0 in 1.20s".
+void append_run_steps(action_result& into, const std::string& workflow, const action_result& run) {
+  for (const auto& st : run.steps)
+    into.steps.push_back({.name = workflow + ": " + st.name, .ok = st.ok, .detail = st.detail});
+}
+
 std::string env_or_empty(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   return v ? v : "";
@@ -279,6 +286,7 @@ awaitable<action_result> github_subsystem::backup(const workflow& wf,
       auto report = co_await run_local(c_, wf);
       result.steps.push_back(
           {.name = "local " + name, .ok = report.result.ok, .detail = report.result.summary});
+      append_run_steps(result, name, report.result);
       result.output_tail += report.result.output_tail;
       result.ok = result.ok && report.result.ok;
       parts.push_back("local: " + std::string(to_string(report.conclusion)));
@@ -375,6 +383,7 @@ awaitable<action_result> github_subsystem::emergency() {
     all.steps.push_back({.name = "local " + file.filename().string(),
                          .ok = report.result.ok,
                          .detail = report.result.summary});
+    append_run_steps(all, file.filename().string(), report.result);
     all.output_tail += report.result.output_tail;
   }
   constexpr std::size_t tail_keep = 8 * 1024;

@@ -48,6 +48,12 @@ struct process_result {
 // missing executable is a result with `error` set.
 awaitable<process_result> run_process(process_spec spec);
 
+// Ends process group `pgid` after its leader was reaped: the background processes a finished run
+// left behind (a workflow step's `server &`). SIGTERM, up to `grace` for the members to exit, SIGKILL
+// for the rest, and the members re-parented to us are reaped. Returns whether any member was still
+// running. Zombies do not count.
+awaitable<bool> end_process_group(int pgid, std::chrono::milliseconds grace);
+
 // Ends every child process group still running (SIGTERM, a grace of up to `grace`, SIGKILL) and reaps
 // them. Called once at shutdown; blocks for at most `grace` plus a moment.
 void terminate_all_children(std::chrono::milliseconds grace);

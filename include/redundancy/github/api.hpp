@@ -58,6 +58,7 @@ class github_api {
   std::chrono::milliseconds timeout_;
   std::map<std::string, cached> etags_{};
   std::optional<std::chrono::system_clock::time_point> blocked_until_{};
+  std::string blocked_why_{"rate-limited by GitHub"};  // for the answers given while blocked
 };
 
 }  // namespace redundancy::github

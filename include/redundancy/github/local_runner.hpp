@@ -23,6 +23,8 @@ struct local_run_report {
   action_result result{};  // ok unless failure; one step per workflow step
   std::filesystem::path
       log_file{};  // log_dir/workflow-runs/<name>-<time>.log; empty if none was written
+  std::filesystem::path summary_file{};  // <log_file>.summary.md: the steps' GITHUB_STEP_SUMMARY
+                                         // texts; empty when no step wrote one
 };
 
 // Called with each chunk of output as steps finish (secrets already masked).

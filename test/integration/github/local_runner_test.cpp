@@ -200,7 +200,17 @@ jobs:
              report.result.summary);
   BOOST_REQUIRE(report.result.steps.size() >= 2u);
   BOOST_TEST(report.result.steps[0].ok);  // tolerated by continue-on-error
-  BOOST_TEST(report.result.steps[0].detail == "exit 3");
+  BOOST_TEST(report.result.steps[0].detail.find("failure: exit 3 in ") == 0u,
+             report.result.steps[0].detail);
+  BOOST_TEST(report.result.steps[0].detail.ends_with("s (continue-on-error)"),
+             report.result.steps[0].detail);
+  // Each step's outcome: success, failure or skipped, with the exit code and the time it took.
+  const auto& breaks = report.result.steps[2];
+  BOOST_TEST(breaks.name == "main / breaks");
+  BOOST_TEST(!breaks.ok);
+  BOOST_TEST(breaks.detail.find("failure: exit 1 in ") == 0u, breaks.detail);
+  BOOST_TEST(report.result.steps[1].detail.find("success: exit 0 in ") == 0u);
+  BOOST_TEST(report.result.steps[3].detail == "skipped: an earlier step failed");
 }
 
 BOOST_AUTO_TEST_CASE(other_actions_and_unsupported_expressions_make_a_partial_run) {
@@ -288,4 +298,89 @@ jobs:
                  std::string::npos,
              report.result.summary);
   BOOST_TEST(!std::filesystem::exists(repo.dir / "ran.txt"));
+}
+
+BOOST_AUTO_TEST_CASE(background_processes_live_until_the_job_ends) {
+  temp_repo repo;
+  repo.cfg.github.local_execution.timeout = std::chrono::seconds(120);
+  repo.add_workflow("server.yml", R"yaml(on: push
+jobs:
+  serve:
+    runs-on: x
+    steps:
+      - name: start
+        run: |
+          sleep 300 &
+          echo $! > "$GITHUB_WORKSPACE/bg.pid"
+          echo started
+      - name: use
+        run: kill -0 "$(cat "$GITHUB_WORKSPACE/bg.pid")" && echo alive >> "$GITHUB_WORKSPACE/alive.txt"
+)yaml");
+  const auto started = std::chrono::steady_clock::now();
+  const auto report = repo.run("server.yml");
+  // The step ended with its shell, not with the background process holding its output.
+  const bool prompt = std::chrono::steady_clock::now() - started < std::chrono::seconds(100);
+  BOOST_TEST(prompt);
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  BOOST_REQUIRE(report.result.steps.size() == 2u);
+  BOOST_TEST(report.result.steps[0].detail.find("success: exit 0 in ") == 0u,
+             steps_of(report.result));
+  BOOST_TEST(read(repo.dir / "alive.txt") == "alive\n");  // still there for the next step
+  BOOST_TEST(report.result.output_tail.find("ended 1 process group(s) its steps left running") !=
+                 std::string::npos,
+             report.result.output_tail);
+  const pid_t bg = static_cast<pid_t>(std::stol(read(repo.dir / "bg.pid")));
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = pid_gone(bg);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!gone) ::kill(bg, SIGKILL);
+  BOOST_TEST(gone, "the background process " << bg << " outlived its job");
+}
+
+BOOST_AUTO_TEST_CASE(output_streams_live_and_summaries_are_shown_and_kept) {
+  temp_repo repo;
+  ::setenv("REDUNDANCY_TEST_RUNNER_TOKEN", "tok-abc-987", 1);
+  repo.cfg.github.token_env = "REDUNDANCY_TEST_RUNNER_TOKEN";
+  repo.add_workflow("live.yml", R"yaml(on: push
+jobs:
+  live:
+    runs-on: x
+    steps:
+      - name: waits for its first line to be seen
+        timeout-minutes: 1
+        run: |
+          echo first-line
+          while [ ! -f "$GITHUB_WORKSPACE/seen" ]; do sleep 0.05; done
+          echo "leaked $REDUNDANCY_TEST_RUNNER_TOKEN"
+          echo "## Sync report" >> "$GITHUB_STEP_SUMMARY"
+          echo "42 rows" >> "$GITHUB_STEP_SUMMARY"
+)yaml");
+  // The step goes on only once its first line has reached the output: it fails by timeout unless
+  // the output is streamed while the step runs.
+  std::string streamed;
+  asio::io_context ioc;
+  const workflow w = load_workflow(repo.dir / ".github/workflows/live.yml");
+  auto f = asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<local_run_report> {
+        co_return co_await run_local(repo.cfg, w, [&](std::string_view s) {
+          streamed.append(s);
+          if (streamed.find("first-line\n") != std::string::npos)
+            std::ofstream(repo.dir / "seen") << "";
+        });
+      },
+      asio::use_future);
+  ioc.run();
+  const auto report = f.get();
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  BOOST_TEST(streamed.find("leaked ***") != std::string::npos, streamed);
+  BOOST_TEST(streamed.find("tok-abc-987") == std::string::npos);
+  BOOST_TEST(read(report.log_file).find("tok-abc-987") == std::string::npos);
+  BOOST_TEST(streamed.find("step summary:\n## Sync report\n42 rows\n") != std::string::npos,
+             streamed);
+  BOOST_REQUIRE(!report.summary_file.empty());
+  BOOST_TEST(report.summary_file.parent_path() == repo.dir / "logs/workflow-runs");
+  BOOST_TEST(read(report.summary_file) == "## Sync report\n42 rows\n");
 }

@@ -475,7 +475,199 @@ BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
   BOOST_TEST(r.summary == "ran 2 workflows locally, 0 failed");
   BOOST_TEST(read(dir / "backup.txt") ==
              "second\nbackup-ran\n");  // one at a time, in file-name order
-  BOOST_REQUIRE(r.steps.size() == 3u);
+  // Each run's line, then its steps' outcomes.
+  BOOST_REQUIRE(r.steps.size() == 5u);
   BOOST_TEST(r.steps[0].detail == "skipped: invalid workflows are never run");
+  BOOST_TEST(r.steps[1].name == "local second.yaml");
+  BOOST_TEST(r.steps[2].name == "second.yaml: a / echo second >> \"$GITHUB_WORKSPACE/backup.txt\"",
+             r.steps[2].name);
+  BOOST_TEST(r.steps[2].detail.find("success: exit 0 in ") == 0u, r.steps[2].detail);
+  BOOST_TEST(r.steps[4].detail.find("success: exit 0 in ") == 0u, r.steps[4].detail);
+  BOOST_TEST(dispatches() == 0u);
+}
+
+namespace {
+
+// A workflow that runs every hour, with a step whose side effect shows that a backup ran.
+void write_hourly(const std::filesystem::path& dir) {
+  std::ofstream(dir / ".github/workflows/sync.yml") << R"yaml(name: sync
+on:
+  schedule:
+    - cron: '0 * * * *'
+  workflow_dispatch:
+jobs:
+  sync:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo backup-ran >> "$GITHUB_WORKSPACE/backup.txt"
+)yaml";
+}
+
+sys_time at(const char* rfc3339) { return *from_rfc3339(rfc3339); }
+
+json::object schedule_run(std::uint64_t id, const char* conclusion, const char* created) {
+  return {{"id", id},
+          {"event", "schedule"},
+          {"status", "completed"},
+          {"conclusion", conclusion},
+          {"created_at", created},
+          {"run_started_at", created},
+          {"html_url", "https://github.com/acme/site/actions/runs/" + std::to_string(id)}};
+}
+
+void serve_repository(fake_github& gh, sys_time pushed) {
+  gh.route({{"path", "/repos/acme/site"},
+            {"body", json::serialize(json::object{{"default_branch", "trunk"},
+                                                  {"pushed_at", to_rfc3339(pushed)}})}});
+}
+
+void serve_workflow_state(fake_github& gh, const char* state, const char* updated) {
+  gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
+            {"body", json::serialize(json::object{{"state", state},
+                                                  {"created_at", "2020-01-01T00:00:00Z"},
+                                                  {"updated_at", updated}})}});
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(missed_schedule_ticks_count_as_failures_after_the_grace, fixture) {
+  write_hourly(dir);
+  const sys_time now = at("2026-03-10T12:30:00Z");
+  serve_repository(fixture::gh, now - std::chrono::hours(2));
+  // The 08:00 tick ran; 09:00, 10:00 and 11:00 left no run. 12:00 is still within the grace.
+  serve_runs({schedule_run(50, "success", "2026-03-10T08:00:40Z")});
+  auto sub = make();
+  sub->set_clock([now] { return now; });
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((t.state == status::unhealthy), t.reason);
+  BOOST_TEST(t.reason == "3 consecutive failures (3 missed schedule ticks)", t.reason);
+  BOOST_TEST(t.detail.at("missed_ticks").to_number<int>() == 3);
+  BOOST_TEST(t.detail.at("backup_due").as_bool());
+  const auto r = run(sub->recover(h));
+  BOOST_TEST(r.ok, r.summary);
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+  // The same missed tick is not handled twice, also by a restarted daemon.
+  auto restarted = make();
+  restarted->set_clock([now] { return now; });
+  h = run(restarted->check());
+  BOOST_TEST(!target(h, "sync.yml").detail.at("backup_due").as_bool());
+  run(restarted->recover(h));
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+
+  // A longer grace: 11:00 may still come, so only 09:00 and 10:00 count, below max_failures.
+  cfg.github.schedule_grace = std::chrono::hours(2);
+  auto patient = make();
+  patient->set_clock([now] { return now; });
+  h = run(patient->check());
+  BOOST_TEST((target(h, "sync.yml").state == status::degraded), target(h, "sync.yml").reason);
+  BOOST_TEST(target(h, "sync.yml").detail.at("missed_ticks").to_number<int>() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_idle_repository_warns_before_github_disables_its_schedules, fixture) {
+  write_hourly(dir);
+  const sys_time now = at("2026-03-10T12:30:00Z");
+  serve_runs({schedule_run(60, "success", "2026-03-10T12:00:40Z")});
+  serve_repository(fixture::gh, now - std::chrono::hours(24 * 51));
+  auto sub = make();
+  sub->set_clock([now] { return now; });
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((t.state == status::degraded), t.reason);
+  BOOST_TEST(t.reason ==
+                 "no push for 51 days: GitHub disables scheduled workflows after 60 days without "
+                 "activity",
+             t.reason);
+  BOOST_TEST(!t.detail.at("backup_due").as_bool());
+  BOOST_TEST(run(sub->recover(h)).summary == "no backup due");
+  BOOST_TEST(backups() == 0u);
+
+  // 49 days is no warning yet.
+  serve_repository(fixture::gh, now - std::chrono::hours(24 * 49));
+  auto fresh = make();
+  fresh->set_clock([now] { return now; });
+  h = run(fresh->check());
+  BOOST_TEST((target(h, "sync.yml").state == status::healthy), target(h, "sync.yml").reason);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_workflow_github_disabled_is_backed_up_once, fixture) {
+  write_hourly(dir);
+  const sys_time now = at("2026-03-10T12:30:00Z");
+  serve_repository(fixture::gh, now - std::chrono::hours(24 * 61));
+  serve_runs({schedule_run(70, "success", "2026-03-10T12:00:40Z")});
+  serve_workflow_state(fixture::gh, "disabled_inactivity", "2026-03-09T00:00:00Z");
+  auto sub = make();
+  sub->set_clock([now] { return now; });
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((t.state == status::unhealthy), t.reason);
+  BOOST_TEST(t.reason == "GitHub disabled the workflow (disabled_inactivity)");
+  BOOST_TEST(t.detail.at("state") == "disabled_inactivity");
+  const auto r = run(sub->recover(h));
+  BOOST_TEST(r.ok, r.summary);
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+
+  auto restarted = make();
+  restarted->set_clock([now] { return now; });
+  h = run(restarted->check());
+  BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("ok").as_bool());
+  run(restarted->recover(h));
+  BOOST_TEST(backups() == 1u);
+  BOOST_TEST(dispatches() == 1u);
+
+  // Enabled again and disabled again later: a new disabling, a new backup.
+  serve_workflow_state(fixture::gh, "disabled_inactivity", "2026-05-09T00:00:00Z");
+  h = run(restarted->check());
+  run(restarted->recover(h));
+  BOOST_TEST(backups() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_last_request_of_the_rate_limit_window_blocks_until_reset, fixture) {
+  serve_runs({run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)});
+  const auto reset =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
+          .count();
+  // The repository answer is fine but uses the window's last request.
+  fixture::gh.route({{"path", "/repos/acme/site"},
+                     {"headers", json::object{{"x-ratelimit-remaining", "0"},
+                                              {"x-ratelimit-reset", std::to_string(reset)}}},
+                     {"body", R"({"default_branch": "trunk"})"}});
+  auto sub = make();
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((t.state == status::unknown), t.reason);
+  BOOST_TEST(t.reason.find("rate-limited by GitHub (x-ratelimit-remaining: 0) until ") == 0u,
+             t.reason);
+  unsigned asked = 0;
+  for (const auto& req : fixture::gh.requests())
+    if (req.at("path").as_string() == runs_path) ++asked;
+  BOOST_TEST(asked == 0u);
+  BOOST_TEST(run(sub->recover(h)).summary == "no backup due");
+  BOOST_TEST(backups() == 0u);
+  BOOST_TEST(dispatches() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(retry_after_on_a_server_error_is_honoured, fixture) {
+  serve_runs({run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)},
+             {{"status", 503}, {"headers", json::object{{"retry-after", "600"}}}});
+  auto sub = make();
+  auto h = run(sub->check());
+  BOOST_TEST((target(h, "sync.yml").state == status::unknown), target(h, "sync.yml").reason);
+  BOOST_TEST(target(h, "sync.yml").reason.find("GitHub answered 503 to GET") == 0u,
+             target(h, "sync.yml").reason);
+  BOOST_TEST(run(sub->recover(h)).summary == "no backup due");
+  // Within the ten minutes nothing is asked, and the answer says why.
+  fixture::gh.clear();
+  h = run(sub->check());
+  BOOST_TEST((target(h, "sync.yml").state == status::unknown));
+  BOOST_TEST(target(h, "sync.yml").reason.find("GitHub asked to retry later (503) until ") == 0u,
+             target(h, "sync.yml").reason);
+  BOOST_TEST(fixture::gh.requests().empty());
+  BOOST_TEST(run(sub->recover(h)).summary == "no backup due");
+  BOOST_TEST(backups() == 0u);
   BOOST_TEST(dispatches() == 0u);
 }
