@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(deploy_that_hangs_past_its_timeout_is_ended_and_recorded_as
   BOOST_TEST(action.at("state").as_string() == "failed");
   const std::string summary = json::serialize(action);
   BOOST_TEST(summary.find("after timeout 2s") != std::string::npos, summary);
-  BOOST_TEST(took < 30s);
+  BOOST_TEST((took < 30s));
   // Its grandchild too: the deploy's whole process group is gone.
   p.check_tool_children_gone();
   BOOST_TEST(p.wait_status("netlify", "degraded", "the last deploy failed"));
@@ -112,11 +112,20 @@ BOOST_AUTO_TEST_CASE(node_missing_is_named_and_never_taken_for_a_broken_function
   const auto hello = p.target("hello");
   BOOST_TEST(hello.at("status").as_string() == "unknown");
   BOOST_TEST(hello.at("reason").as_string().find("node") != json::string::npos);
-  // Several checks later still no recovery and no deploy: the functions are not known to be broken.
-  std::this_thread::sleep_for(2s);
-  for (const auto& a : p.get("/api/actions?subsystem=netlify").at("actions").as_array())
-    BOOST_TEST(a.at("requested_by").as_string() != "auto", json::serialize(a));
-  BOOST_TEST(read_text(p.tool / "calls").empty());
+  // Several checks later no new recovery and no new deploy: the functions are not known to be broken.
+  // (A recovery before this point is the missing manifest's, at the start, not node's.)
+  const auto auto_actions = [&] {
+    const auto actions = p.get("/api/actions?subsystem=netlify");  // kept: the loop reads into it
+    std::size_t n = 0;
+    for (const auto& a : actions.at("actions").as_array()) n += a.at("requested_by").as_string() == "auto" ? 1 : 0;
+    return n;
+  };
+  const auto actions_before = auto_actions();
+  const auto calls_before = read_text(p.tool / "calls");
+  std::this_thread::sleep_for(3s);
+  BOOST_TEST(p.subsystem_status("netlify") == "degraded");
+  BOOST_TEST(auto_actions() == actions_before);
+  BOOST_TEST(read_text(p.tool / "calls") == calls_before);
 
   fs::create_symlink(node_on_path(), bin.path() / "node");
   BOOST_TEST_REQUIRE(p.wait_status("netlify", "healthy"));
