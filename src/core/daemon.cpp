@@ -3,6 +3,7 @@
 
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/atomic_file.hpp"
+#include "redundancy/core/child_ledger.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
@@ -90,7 +91,9 @@ http::server_settings server_settings_for(const config& c) {
 // still watches and serves, keeping this life's history in memory and saying so.
 store open_history(const config& c, std::optional<std::string>& problem) {
   const auto file = c.state_dir / "redundancy.db";
-  auto opened = store::open(file);
+  // A corrupt file is moved aside and replaced (loudly: an event and health's history.notice); only a
+  // file that cannot be opened at all leaves the daemon on an in-memory store.
+  auto opened = store::open_replacing_corrupt(file);
   if (opened) {
     const auto interrupted = opened->mark_unfinished_interrupted();
     if (interrupted) RLOG("orchestrator", warning) << interrupted << " unfinished actions of the previous run marked interrupted";
@@ -137,6 +140,11 @@ class daemon {
 
     RLOG("redundancy", info) << "redundancy " << REDUNDANCY_VERSION << " starting, pid " << ::getpid()
                              << ", config " << config_.source << ", project " << config_.project_dir.string();
+    // A previous life killed with SIGKILL could not end its children: a hung pm2 or deploy would run
+    // on, holding locks and the PM2 daemon's attention. End them before starting anything new.
+    const auto ledger = config_.state_dir / "child-ledger";
+    const auto leftovers = end_leftover_children(ledger, child_grace);
+    use_child_ledger(ledger);
     if (auto bound = server_.listen(); !bound) {
       RLOG("http", error) << bound.error();
       return 1;
@@ -158,6 +166,18 @@ class daemon {
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     policy_.start();
+    if (!leftovers.empty()) {
+      std::size_t processes = 0;
+      boost::json::array groups;
+      for (const auto& g : leftovers) {
+        processes += g.members;
+        groups.push_back(g.pgid);
+      }
+      policy_.record_event("orchestrator", "leftover_children_ended", "warning",
+                           "ended " + std::to_string(processes) + " processes in " + std::to_string(leftovers.size()) +
+                               " process groups that a previous run (killed before it could end them) left running",
+                           {{"process_groups", std::move(groups)}, {"processes", processes}});
+    }
     scheduler_.start();
 
     asio::co_spawn(io_, handle_signals(), asio::detached);
@@ -165,6 +185,9 @@ class daemon {
     io_.run();
 
     terminate_all_children(child_grace);
+    // Actions cut short by the stop are recorded as such now, not only when (if) the daemon starts again.
+    if (const auto interrupted = history_.mark_unfinished_interrupted())
+      RLOG("orchestrator", warning) << interrupted << " unfinished actions marked interrupted at shutdown";
     RLOG("redundancy", info) << "stopped";
     flush_logs();
     return 0;

@@ -107,9 +107,21 @@ bool poll_until(std::chrono::steady_clock::time_point deadline, F&& done) {
 
 }  // namespace
 
-void register_child(pid_t pid) { registry()[pid] = child_entry{}; }
+std::vector<pid_t> running_pids() {
+  std::vector<pid_t> pids;
+  for (const auto& [pid, entry] : registry())
+    if (!entry.status) pids.push_back(pid);
+  return pids;
+}
 
-void forget_child(pid_t pid) { registry().erase(pid); }
+void register_child(pid_t pid) {
+  registry()[pid] = child_entry{};
+  note_children_changed(running_pids());
+}
+
+void forget_child(pid_t pid) {
+  if (registry().erase(pid)) note_children_changed(running_pids());
+}
 
 std::optional<int> reaped_status(pid_t pid) {
   const auto it = registry().find(pid);
@@ -144,6 +156,7 @@ child_guard::~child_guard() {
   }
   reap_group_zombies(pid_);
   registry().erase(it);
+  note_children_changed(running_pids());
 }
 
 }  // namespace process_detail
@@ -177,7 +190,10 @@ void terminate_all_children(std::chrono::milliseconds grace) {
     return all_gone;
   };
 
-  if (poll_until(std::chrono::steady_clock::now() + grace, reap_exited)) return;
+  if (poll_until(std::chrono::steady_clock::now() + grace, reap_exited)) {
+    note_children_changed(running_pids());
+    return;
+  }
   for (const pid_t pid : pending) {
     auto& entry = registry()[pid];
     ::kill(-pid, SIGKILL);
@@ -188,6 +204,7 @@ void terminate_all_children(std::chrono::milliseconds grace) {
   }
   // SIGKILL cannot be ignored, but members take a moment to vanish; bound the wait all the same.
   poll_until(std::chrono::steady_clock::now() + std::chrono::seconds(1), reap_exited);
+  note_children_changed(running_pids());
 }
 
 std::size_t running_children() {

@@ -4,8 +4,13 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <vector>
 
 namespace redundancy::process_detail {
+
+// Rewrites the child ledger (core/child_ledger.cpp) with the children still running; nothing when no
+// ledger is in use.
+void note_children_changed(const std::vector<pid_t>& running);
 
 // Records a child just started; its pid is also its process group id.
 void register_child(pid_t pid);

@@ -47,6 +47,7 @@ awaitable<invocation> invoke_function(const function_entry& function, const std:
   const auto r = co_await run_process(std::move(spec));
   if (!r.started()) {
     out.error = r.error;
+    out.not_run = true;
     co_return out;
   }
   if (const auto line = result_line(r.out)) {

@@ -150,8 +150,10 @@ awaitable<health> netlify_subsystem::check() {
     } else {
       tasks.push_back([this, &r, budget]() -> awaitable<void> {
         auto result = co_await invoke_function(r.entry, harness_, budget);
-        r.invoke = result.ok ? check_result::pass(result.status ? "answered " + std::to_string(*result.status) : "")
-                             : check_result::fail(result.error);
+        // A node that cannot be started says nothing about the function: unknown, never a reason to deploy.
+        r.invoke = result.ok        ? check_result::pass(result.status ? "answered " + std::to_string(*result.status) : "")
+                   : result.not_run ? check_result::cannot_tell(result.error)
+                                    : check_result::fail(result.error);
         last_invocations_[r.entry.name] = std::move(result);
       });
     }
@@ -172,6 +174,7 @@ awaitable<health> netlify_subsystem::check() {
 
   std::vector<std::string> failing;
   bool any_unknown = false;
+  std::vector<std::string> unknown_reasons;  // "hello: syntax: node: not found on PATH", for the summary
   for (const auto& r : reports) {
     target_health t;
     t.name = r.entry.name;
@@ -190,6 +193,7 @@ awaitable<health> netlify_subsystem::check() {
       for (const auto& [check_name, result] : r.all())
         if (result->state == check_state::unknown && t.reason.empty()) t.reason = check_name + ": " + result->reason;
       any_unknown = true;
+      unknown_reasons.push_back(r.entry.name + ": " + t.reason);
     } else {
       t.state = status::healthy;
     }
@@ -254,7 +258,8 @@ awaitable<health> netlify_subsystem::check() {
     const bool deploy_failed = last && !last->ok;
     h.state = any_unknown || deploy_failed ? status::degraded : status::healthy;
     h.summary = std::to_string(functions) + (functions == 1 ? " function" : " functions") +
-                (any_unknown ? ", some checks could not run" : " healthy") +
+                // Why they could not run (node missing, a tool timing out) belongs in the one line people read.
+                (any_unknown ? ", some checks could not run (" + join_limited(unknown_reasons, 2) + ")" : " healthy") +
                 (deploy_failed ? "; the last deploy failed" : "");
   }
   h.checked_at = std::chrono::system_clock::now();

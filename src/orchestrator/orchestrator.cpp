@@ -87,6 +87,9 @@ void orchestrator::start() {
              "redundancy started; emergency attempts so far: " + std::to_string(emergency_.attempts) + " of " +
                  std::to_string(max_attempts()),
              {{"emergency_attempts", emergency_.attempts}, {"pauses", pauses_.size()}});
+  if (store_.notice())
+    note_event("orchestrator", "", "history_replaced", "critical", "HISTORY REPLACED: " + *store_.notice(),
+               {{"file", store_.file().string()}});
   expire_pauses();
   scheduler_.on_checked([this](const subsystem_state& s) { on_checked(s); });
   actions_.on_finished = [this](const action_record& a) {
@@ -113,7 +116,7 @@ void orchestrator::set_history_problem(std::string problem) {
   note_history_state();
 }
 
-bool orchestrator::history_ok() const { return !history_problem_ && !store_.write_error(); }
+bool orchestrator::history_ok() const { return !history_problem_ && !store_.problem(); }
 
 overall_status orchestrator::overall() const {
   if (emergency_.phase != emergency_phase::normal) return overall_status::emergency;
@@ -430,12 +433,16 @@ boost::json::object orchestrator::history_json() const {
   boost::json::value error = nullptr;
   if (history_problem_)
     error = boost::json::value(*history_problem_);
-  else if (store_.write_error())
-    error = boost::json::value(*store_.write_error());
+  else if (auto problem = store_.problem())
+    error = boost::json::value(*problem);
+  boost::json::value notice = nullptr;
+  if (store_.notice()) notice = boost::json::value(*store_.notice());
   return {{"ok", history_ok()},
           {"file", store_.file().string()},
           {"in_memory", history_problem_.has_value()},
+          {"read_only", !history_problem_ && store_.read_only()},
           {"error", std::move(error)},
+          {"notice", std::move(notice)},
           {"unsaved_events", unsaved_.size()}};
 }
 
@@ -512,7 +519,7 @@ awaitable<void> orchestrator::run_timers() {
     flush_unsaved();
     // A failed write of anything (a counter, a pause) is retried here so the error state ends as
     // soon as the file is writable again.
-    if (store_.write_error() && unsaved_.empty())
+    if (store_.problem() && unsaved_.empty())
       store_.set_counter("history.probed_at", to_rfc3339(std::chrono::system_clock::now()));
     note_history_state();
     expire_pauses();
@@ -551,7 +558,12 @@ void orchestrator::note_history_state() {
     store_.set_counter(emergency_attempts_key, std::to_string(emergency_.attempts));
   } else
     RLOG("orchestrator", error) << "HISTORY UNAVAILABLE, events kept in memory only: "
-                                << history_problem_.value_or(store_.write_error().value_or("unknown error"));
+                                << history_problem_.value_or(store_.problem().value_or("unknown error"));
+}
+
+void orchestrator::record_event(std::string subsystem, std::string kind, std::string severity, std::string message,
+                                boost::json::object data) {
+  note_event(std::move(subsystem), "", std::move(kind), std::move(severity), std::move(message), std::move(data));
 }
 
 void orchestrator::note_event(std::string subsystem, std::string target, std::string kind, std::string severity,

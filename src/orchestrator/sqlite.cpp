@@ -104,6 +104,8 @@ std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_
 
 std::int64_t connection::changes() const { return sqlite3_changes64(db_.get()); }
 
+bool connection::read_only() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
+
 bool connection::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
 transaction::transaction(connection& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }

@@ -71,6 +71,8 @@ class connection {
   std::int64_t last_insert_rowid() const;
   std::int64_t changes() const;  // rows changed by the last INSERT, UPDATE or DELETE
   bool in_transaction() const;
+  // Whether SQLite opened the file read-only (it does so silently when the file is not writable).
+  bool read_only() const;
 
  private:
   struct closer {

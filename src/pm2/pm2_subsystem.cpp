@@ -519,6 +519,18 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
   auto now = fsm_clock::now();
   std::vector<std::string> names;
   for (const auto& [name, app] : expected_) names.push_back(name);
+  // Apps PM2's dump remembers: a daemon that came back empty (a `pm2` command spawns a new one when the
+  // old one was killed under it) gets them back from `pm2 resurrect`, even without an ecosystem file.
+  std::set<std::string> dumped;
+  {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(read_small_file(pm2_home_ / "dump.pm2"), ec);
+    if (!ec && doc.is_array())
+      for (const auto& v : doc.get_array())
+        if (v.is_object())
+          if (auto n = v.get_object().if_contains("name"); n && n->is_string()) dumped.insert(std::string(n->get_string()));
+  }
+  bool resurrected = false;
   for (const auto& name : names) {
     auto it = expected_.find(name);
     if (it == expected_.end()) continue;
@@ -543,9 +555,15 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
         break;
       }
       case action_kind::start_from_ecosystem:
-        if (file)
+        if (file) {
           co_await start_from_file(result, *file, name);
-        else
+        } else if (dumped.contains(name)) {
+          if (!resurrected) {
+            resurrected = true;
+            std::vector<std::string> args{"resurrect"};
+            co_await run_step(result, "pm2 resurrect", std::move(args), true);
+          }
+        } else
           result.steps.push_back({.name = "start " + name, .ok = false,
                                   .detail = name + " is not known to PM2 and no ecosystem file defines it"});
         break;

@@ -23,6 +23,8 @@ struct invocation {
   std::optional<int> status{};  // the status the function answered, when it answered
   std::string error{};          // why it is not ok: "Error: boom", "answered 500", "timed out after 30s"
   sys_time at{};
+  // node itself could not be started (missing from PATH): nothing is known about the function.
+  bool not_run{false};
 };
 
 // Runs `node <harness> <file> <name> <format> <timeout>` in the function's folder. The harness times

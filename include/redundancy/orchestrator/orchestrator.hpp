@@ -50,8 +50,13 @@ class orchestrator {
   // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
   // in /api/health and /api/status until the daemon is restarted with a usable file.
   void set_history_problem(std::string problem);
-  // Whether the history is being written; false after an open problem or while writes fail.
+  // Whether the history is being written; false after an open problem, while writes fail or while
+  // the file is read-only.
   bool history_ok() const;
+
+  // Records an event of the daemon's own (children a previous life left running, ...) as any other.
+  void record_event(std::string subsystem, std::string kind, std::string severity, std::string message,
+                    boost::json::object data = {});
 
   overall_status overall() const;
   const emergency_state& emergency() const { return emergency_; }

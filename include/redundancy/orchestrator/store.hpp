@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -95,6 +96,11 @@ class store {
   // user_version). An unreadable, corrupt or too-new file is an error that names the file.
   static boost::system::result<store, std::string> open(const std::filesystem::path& db_file);
 
+  // open(), except that a file SQLite finds corrupt (or not a database at all) is renamed to
+  // "<db_file>.corrupt-<UTC time>" (with its -wal and -shm) and a fresh database is created in its
+  // place; notice() then says so. Other failures (a folder in the way, no permission) stay errors.
+  static boost::system::result<store, std::string> open_replacing_corrupt(const std::filesystem::path& db_file);
+
   store(store&&) noexcept;
   store& operator=(store&&) noexcept;
   ~store();
@@ -155,6 +161,16 @@ class store {
   // successful write.
   const std::optional<std::string>& write_error() const { return write_error_; }
 
+  // What is wrong with the history now, for /api/health: a write failure, or a file SQLite could only
+  // open read-only. nullopt when writes work.
+  std::optional<std::string> problem() const;
+  // Something that happened to the history that people must hear of, for this whole life of the
+  // daemon: a corrupt file moved aside. nullopt when nothing did.
+  const std::optional<std::string>& notice() const { return notice_; }
+  // Whether the connection is read-only (the file or its folder was not writable when opened). The
+  // next write after a failure reopens it, at most once a second, so it recovers once writable.
+  bool read_only() const;
+
   // Test hook: makes the connection refuse every write (PRAGMA query_only), as a read-only or full
   // disk would.
   void set_query_only_for_testing(bool on);
@@ -166,9 +182,17 @@ class store {
   template <class F>
   bool read(std::string_view what, F&& body) const;
 
+  // Reopens the file after a read-only or I/O failure; false (and the old connection kept) when the
+  // new one is no better.
+  bool reopen();
+
   std::filesystem::path file_;
   std::unique_ptr<sqlite::connection> db_;
   std::optional<std::string> write_error_;
+  std::optional<std::string> notice_;
+  bool reopen_wanted_{false};
+  bool query_only_for_testing_{false};
+  std::chrono::steady_clock::time_point next_reopen_{};
 };
 
 }  // namespace redundancy

@@ -1,0 +1,181 @@
+// The child ledger file: written on every change of the running children, read once at start to end
+// what a killed daemon left behind.
+#include "redundancy/core/child_ledger.hpp"
+
+#include "process_children.hpp"
+#include "redundancy/core/log.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace redundancy {
+namespace {
+
+std::optional<std::filesystem::path>& ledger_file() {
+  static std::optional<std::filesystem::path> file;
+  return file;
+}
+
+bool& ledger_failing() {
+  static bool failing = false;
+  return failing;
+}
+
+std::string boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+struct stat_fields {
+  char state{'?'};
+  pid_t pgrp{0};
+  unsigned long long start{0};  // clock ticks after boot
+};
+
+// /proc/PID/stat: state (3), pgrp (5) and starttime (22), read after the last ')'.
+std::optional<stat_fields> read_fields(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  stat_fields f;
+  long ignored = 0;
+  rest >> f.state >> ignored >> f.pgrp;
+  for (int field = 6; field < 22 && rest; ++field) rest >> ignored;
+  rest >> f.start;
+  if (!rest) return std::nullopt;
+  return f;
+}
+
+// Processes (not zombies) in group `pgid` that started no earlier than `since`: the ones a group of
+// a previous life can still hold. A reused pid leading a new group started later than ours did, but
+// then it is the leader with another start time, which the caller checks first.
+std::vector<pid_t> members(pid_t pgid, unsigned long long since) {
+  std::vector<pid_t> found;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return found;
+  while (const dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0') continue;
+    const auto f = read_fields(static_cast<pid_t>(pid));
+    if (f && f->pgrp == pgid && f->state != 'Z' && f->state != 'X' && f->start >= since)
+      found.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// Replaces `file` by rename, without fsync: the ledger only has to outlive the daemon, not the machine
+// (after a power cut every process it lists is gone, and the boot id says so), and an fsync per child
+// would stall the loop on a busy disk. Returns why it failed.
+std::optional<std::string> replace_file(const std::filesystem::path& file, const std::string& text) {
+  const auto temporary = file.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return temporary + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = temporary + ": " + std::strerror(n < 0 ? errno : ENOSPC);
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return why;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(temporary.c_str(), file.c_str()) != 0) {
+    const std::string why = file.string() + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
+    return why;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+namespace process_detail {
+
+void note_children_changed(const std::vector<pid_t>& running) {
+  const auto& file = ledger_file();
+  if (!file) return;
+  std::string text = boot_id() + "\n";
+  for (const pid_t pid : running)
+    if (const auto f = read_fields(pid)) text += std::to_string(pid) + " " + std::to_string(f->start) + "\n";
+  if (auto error = replace_file(*file, text)) {
+    if (!ledger_failing())
+      RLOG("redundancy", warning) << "cannot write the child ledger (a SIGKILL now would leave children running): "
+                                  << *error;
+    ledger_failing() = true;
+  } else {
+    ledger_failing() = false;
+  }
+}
+
+}  // namespace process_detail
+
+void use_child_ledger(std::filesystem::path file) { ledger_file() = std::move(file); }
+
+std::vector<leftover_group> end_leftover_children(const std::filesystem::path& file, std::chrono::milliseconds grace) {
+  std::vector<leftover_group> ended;
+  std::ifstream in(file);
+  if (!in) return ended;
+  std::string boot;
+  std::getline(in, boot);
+  if (boot != boot_id()) return ended;  // written before a reboot: every process of it is gone
+  std::vector<std::pair<pid_t, unsigned long long>> targets;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    long pgid = 0;
+    unsigned long long start = 0;
+    if (!(fields >> pgid >> start) || pgid <= 1) continue;
+    // The leader, if still there, must be the very process we started.
+    if (const auto leader = read_fields(static_cast<pid_t>(pgid)); leader && leader->start != start) continue;
+    const auto found = members(static_cast<pid_t>(pgid), start);
+    if (found.empty()) continue;
+    ::kill(-static_cast<pid_t>(pgid), SIGTERM);
+    targets.emplace_back(static_cast<pid_t>(pgid), start);
+    ended.push_back({.pgid = static_cast<pid_t>(pgid), .members = found.size()});
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  const auto reap = [] {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  };
+  for (;;) {
+    reap();
+    bool left = false;
+    for (const auto& [pgid, start] : targets) left = left || !members(pgid, start).empty();
+    if (!left) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      for (const auto& [pgid, start] : targets)
+        if (!members(pgid, start).empty()) ::kill(-pgid, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      reap();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  return ended;
+}
+
+}  // namespace redundancy
