@@ -141,12 +141,16 @@ awaitable<void> scheduler::run_loop(std::string name) {
   // The first check runs at once: the daemon is "starting" until every subsystem has been seen.
   l.requested = true;
   while (!l.stopped) {
+    s.last_lateness.reset();
     if (!l.requested) {
       s.next_check_at = std::chrono::system_clock::now() + s.schedule.interval;
-      l.wake.expires_after(s.schedule.interval);
+      const auto due = std::chrono::steady_clock::now() + s.schedule.interval;
+      l.wake.expires_at(due);
       auto [ec] = co_await l.wake.async_wait(asio::as_tuple(asio::use_awaitable));
       if (l.stopped) break;
       if (ec && !l.requested) continue;  // woken by reschedule: wait again with the new interval
+      // Only a check its timer started was due at a known time; a requested one runs early.
+      if (!ec) s.last_lateness = std::chrono::steady_clock::now() - due;
     }
     l.requested = false;
     co_await run_one_check(s);

@@ -3,6 +3,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cstdint>
+
 namespace redundancy::http {
 namespace {
 int hex_digit(char c) {
@@ -50,6 +52,38 @@ std::optional<std::string> percent_decode(std::string_view text, bool form) {
     }
   }
   return out;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    std::uint32_t smallest = 0;  // below this the sequence is an overlong form
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2, code = byte & 0x1F, smallest = 0x80;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3, code = byte & 0x0F, smallest = 0x800;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4, code = byte & 0x07, smallest = 0x10000;
+    } else {
+      return false;  // a continuation byte without a lead, or 0xF8-0xFF
+    }
+    if (text.size() - i < length) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < smallest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
 }
 
 }  // namespace redundancy::http

@@ -42,6 +42,7 @@ std::optional<host_port> split_host(std::string_view text) {
   }
   if (!rest.empty()) {
     if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6 || !all_digits(rest.substr(1))) return std::nullopt;
+    if (std::stoul(std::string(rest.substr(1))) > 65535) return std::nullopt;  // not a TCP port
     out.port = std::string(rest.substr(1));
   }
   if (out.name.empty() || out.name.find_first_of(" \t/\\@") != std::string::npos) return std::nullopt;

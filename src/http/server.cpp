@@ -81,12 +81,16 @@ std::optional<tcp::endpoint> parse_listen(std::string_view text) {
   return tcp::endpoint(address, number);
 }
 
-// Fills req.path and req.query from an origin-form target; false when it is not one or a escape is malformed.
+// Text a handler may compare, log or echo in a JSON answer: valid UTF-8 without NUL.
+bool clean_text(const std::string& text) { return text.find('\0') == std::string::npos && is_valid_utf8(text); }
+
+// Fills req.path and req.query from an origin-form target; false when it is not one, an escape is
+// malformed, or a decoded path, name or value holds NUL or invalid UTF-8.
 bool parse_target(std::string_view target, request& req) {
   if (target.empty() || target.front() != '/') return false;
   const auto question = target.find('?');
   auto path = percent_decode(target.substr(0, question));
-  if (!path || path->find('\0') != std::string::npos) return false;
+  if (!path || !clean_text(*path)) return false;
   req.path = std::move(*path);
   if (question == std::string_view::npos) return true;
   auto query = target.substr(question + 1);
@@ -98,7 +102,7 @@ bool parse_target(std::string_view target, request& req) {
     const auto equals = pair.find('=');
     auto name = percent_decode(pair.substr(0, equals), true);
     auto value = percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
-    if (!name || !value) return false;
+    if (!name || !value || !clean_text(*name) || !clean_text(*value)) return false;
     req.query[std::move(*name)] = std::move(*value);
   }
   return true;
@@ -133,7 +137,16 @@ bhttp::response<bhttp::string_body> to_message(response res, unsigned version, b
 awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                    bhttp::request_parser<bhttp::string_body>& parser) {
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-  if (ec || parser.is_done()) co_return ec;
+  if (ec) co_return ec;
+  // Only the plain chunked coding is understood; anything else, or chunked beside a Content-Length,
+  // would let two parsers disagree on where the body ends (request smuggling).
+  const auto& header = parser.get();
+  if (const auto coding = header.find(bhttp::field::transfer_encoding); coding != header.end()) {
+    if (!beast::iequals(coding->value(), "chunked") || header.count(bhttp::field::transfer_encoding) != 1 ||
+        header.count(bhttp::field::content_length) != 0)
+      co_return bhttp::error::bad_transfer_encoding;
+  }
+  if (parser.is_done()) co_return ec;
   const auto expect = parser.get()[bhttp::field::expect];
   if (beast::iequals(expect, "100-continue")) {
     bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
@@ -208,6 +221,12 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
     if (ec == bhttp::error::body_limit) {
       RLOG("http", debug) << "request body over " << settings.body_limit << " bytes: 413";
       co_await answer_and_close(stream, settings, json_error(413, "body_too_large", "request body too large"));
+      co_return;
+    }
+    if (ec == bhttp::error::bad_transfer_encoding) {
+      RLOG("http", debug) << "Transfer-Encoding other than chunked: 400";
+      co_await answer_and_close(stream, settings,
+                                json_error(400, "bad_request", "Transfer-Encoding: only chunked is accepted"));
       co_return;
     }
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||

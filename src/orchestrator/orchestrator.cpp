@@ -144,6 +144,7 @@ health orchestrator::effective_health(const subsystem_state& s) const {
 void orchestrator::on_checked(const subsystem_state& s) {
   metrics_.observe_check(s.target->name(), to_string(s.last_outcome),
                          std::chrono::duration<double>(s.last_duration));
+  if (s.last_lateness) metrics_.observe_lateness(s.target->name(), *s.last_lateness);
   expire_pauses();
   const auto h = effective_health(s);
   metrics_.update_subsystem(s.target->name(), h);

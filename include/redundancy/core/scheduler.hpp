@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace redundancy {
@@ -36,6 +37,9 @@ struct subsystem_state {
   unsigned consecutive_failures{0};
   std::uint64_t checks{0};
   bool running{false};
+  // How long after its due time the last check started, when its timer started it; empty when it
+  // was asked for (check_now, the first check). The event loop's stalls show here first.
+  std::optional<std::chrono::duration<double>> last_lateness{};
 };
 
 class scheduler {

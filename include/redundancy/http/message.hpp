@@ -43,4 +43,8 @@ std::string_view header_value(const request& req, std::string_view name);
 // With `form` set, '+' becomes a space (query strings).
 std::optional<std::string> percent_decode(std::string_view text, bool form = false);
 
+// Whether `text` is well-formed UTF-8: no stray continuation bytes, truncated sequences, overlong
+// forms, surrogates (U+D800-DFFF) or code points above U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace redundancy::http

@@ -51,6 +51,10 @@ class metrics {
   void observe_check(std::string_view subsystem, std::string_view result,
                      std::chrono::duration<double> took);
 
+  // Records in redundancy_check_lateness_seconds{subsystem} how long after its due time a scheduled
+  // check started (negative values count as 0). A late check means the event loop was blocked.
+  void observe_lateness(std::string_view subsystem, std::chrono::duration<double> late);
+
   // Sets redundancy_subsystem_healthy and _status for the subsystem and redundancy_target_healthy
   // for each target. Per subsystem, from each target's detail (a key that is absent or of the wrong
   // type leaves that series out):

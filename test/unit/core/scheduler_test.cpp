@@ -5,8 +5,11 @@
 #include "redundancy/core/scheduler.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <optional>
+#include <thread>
 #include <vector>
 
 using namespace redundancy;
@@ -158,4 +161,39 @@ BOOST_AUTO_TEST_CASE(stop_cancels_a_running_check) {
   io.run_for(100ms);
   BOOST_TEST(!s.busy());
   BOOST_TEST(p->in_flight == 0);
+}
+
+BOOST_AUTO_TEST_CASE(lateness_is_measured_for_timed_checks_only) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto p = std::make_shared<probe_subsystem>("timed", 1ms);
+  s.add(p, {.interval = 100ms, .timeout = 5s});
+  std::vector<std::optional<std::chrono::duration<double>>> seen;
+  s.on_checked([&](const subsystem_state& st) { seen.push_back(st.last_lateness); });
+  // Runs the loop until `n` checks are seen (bounded: a loaded machine is slow, not stuck).
+  const auto run_until = [&](std::size_t n) {
+    const auto deadline = steady::now() + 10s;
+    while (seen.size() < n && steady::now() < deadline) io.run_for(5ms);
+  };
+  s.start();
+  // The first check is asked for, not due: no lateness.
+  run_until(1);
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST(!seen[0].has_value());
+  // Block the loop thread well past the next due time (at most 100 ms from now): that check starts
+  // late by at least the overrun.
+  asio::post(io, [] { std::this_thread::sleep_for(400ms); });
+  run_until(2);
+  BOOST_REQUIRE(seen.size() == 2u);
+  BOOST_REQUIRE(seen[1].has_value());
+  BOOST_TEST(seen[1]->count() >= 0.25);
+  BOOST_TEST(seen[1]->count() < 5.0);
+  // A check asked for has no lateness either.
+  BOOST_TEST(s.check_now("timed"));
+  run_until(3);
+  BOOST_REQUIRE(seen.size() == 3u);
+  BOOST_TEST(!seen[2].has_value());
+  s.stop();
+  io.restart();
+  io.run_for(200ms);
 }

@@ -211,6 +211,7 @@ health make_health(status state, std::vector<target_health> targets) {
 // A daemon's worth of updates touching every metric of DESIGN.md.
 void fill(metrics& m) {
   m.observe_check("pm2", "ok", std::chrono::milliseconds{120});
+  m.observe_lateness("pm2", std::chrono::milliseconds{3});
   m.observe_check("github", "timeout", std::chrono::seconds{30});
   m.observe_check("netlify", "failed", std::chrono::milliseconds{900});
   m.update_subsystem("pm2", make_health(status::degraded, {target("api", status::healthy,
@@ -291,6 +292,7 @@ BOOST_AUTO_TEST_CASE(every_design_metric_is_present_after_updates) {
                            "redundancy_target_healthy",
                            "redundancy_checks_total",
                            "redundancy_check_duration_seconds",
+                           "redundancy_check_lateness_seconds",
                            "redundancy_recovery_actions_total",
                            "redundancy_emergency_active",
                            "redundancy_emergency_attempts",
@@ -315,6 +317,7 @@ BOOST_AUTO_TEST_CASE(every_design_metric_is_present_after_updates) {
   }
   BOOST_TEST(e.at("redundancy_checks_total").type == "counter");
   BOOST_TEST(e.at("redundancy_check_duration_seconds").type == "histogram");
+  BOOST_TEST(e.at("redundancy_check_lateness_seconds").type == "histogram");
   BOOST_TEST(e.at("process_cpu_seconds_total").type == "counter");
   BOOST_TEST(e.at("redundancy_emergency_active").type == "gauge");
   BOOST_TEST(e.value("redundancy_build_info", {{"version", REDUNDANCY_VERSION}}) == 1.0);
@@ -552,4 +555,17 @@ BOOST_AUTO_TEST_CASE(promtool_finds_nothing_to_complain_about) {
 
 BOOST_AUTO_TEST_CASE(content_type_is_the_text_format) {
   BOOST_TEST(metrics::content_type == "text/plain; version=0.0.4; charset=utf-8");
+}
+
+BOOST_AUTO_TEST_CASE(lateness_counts_a_check_over_one_second_outside_the_le_1_bucket) {
+  metrics m;
+  m.observe_lateness("pm2", std::chrono::milliseconds{2});
+  m.observe_lateness("pm2", std::chrono::milliseconds{-5});  // a timer early by rounding: 0
+  m.observe_lateness("pm2", std::chrono::milliseconds{1500});
+  const exposition e{m.serialize()};
+  BOOST_TEST(e.value("redundancy_check_lateness_seconds_count", {{"subsystem", "pm2"}}) == 3.0);
+  BOOST_TEST(e.value("redundancy_check_lateness_seconds_bucket", {{"subsystem", "pm2"}, {"le", "1"}}) == 2.0);
+  BOOST_TEST(e.value("redundancy_check_lateness_seconds_bucket", {{"subsystem", "pm2"}, {"le", "0.001"}}) == 1.0);
+  BOOST_TEST(*e.value("redundancy_check_lateness_seconds_sum", {{"subsystem", "pm2"}}) == 1.502,
+             boost::test_tools::tolerance(1e-9));
 }

@@ -73,3 +73,13 @@ BOOST_AUTO_TEST_CASE(post_origin_checked_before_token) {
   request del{.method = "DELETE", .path = "/api/x", .headers = {{"host", "localhost"}}};
   BOOST_TEST(check_request(del, true, policy, "t")->status == 401u);
 }
+
+BOOST_AUTO_TEST_CASE(a_port_above_65535_is_not_a_port) {
+  const host_policy policy{.listen = "127.0.0.1:8686", .allowed_hosts = {"watch.example"}};
+  BOOST_TEST(host_allowed("localhost:65535", policy));
+  for (const auto* host : {"localhost:65536", "127.0.0.1:99999", "[::1]:70000", "watch.example:65536"})
+    BOOST_TEST(!host_allowed(host, policy), host);
+  BOOST_TEST(origin_allowed("http://localhost:65535", policy));
+  BOOST_TEST(!origin_allowed("http://localhost:65536", policy));
+  BOOST_TEST(!origin_allowed("http://127.0.0.1:99999/", policy));
+}
