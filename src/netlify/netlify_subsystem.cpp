@@ -122,13 +122,17 @@ awaitable<health> netlify_subsystem::check() {
   std::vector<function_report> reports;
   for (auto& f : *found) reports.push_back({.entry = std::move(f)});
 
-  // Cheap checks first, one function after another.
+  // Cheap checks first; the syntax of every present function in few node processes.
+  std::vector<function_entry> present;
   for (auto& r : reports) {
     r.present = check_present(r.entry);
     r.dependencies = check_dependencies(r.entry, functions_dir_, project_dir_);
     if (r.present.failed()) r.syntax = check_result::skip("the file is not there");
-    else r.syntax = co_await check_syntax(r.entry, settings_.typescript_check, project_dir_, settings_.timeout);
+    else present.push_back(r.entry);
   }
+  auto syntax = co_await check_syntax_all(present, settings_.typescript_check, project_dir_, settings_.timeout);
+  for (std::size_t i = 0; auto& r : reports)
+    if (!r.present.failed()) r.syntax = std::move(syntax[i++]);
 
   // Invocations and probes run side by side within what is left of the check's time, with a margin so
   // that this check reports before the scheduler's own timeout ends it.
@@ -268,10 +272,9 @@ awaitable<health> netlify_subsystem::check() {
 
 awaitable<std::vector<std::string>> netlify_subsystem::syntax_failures(const std::vector<function_entry>& functions) {
   std::vector<std::string> out;
-  for (const auto& f : functions) {
-    const auto r = co_await check_syntax(f, settings_.typescript_check, project_dir_, settings_.timeout);
-    if (r.failed()) out.push_back(f.name + ": " + r.reason);
-  }
+  const auto results = co_await check_syntax_all(functions, settings_.typescript_check, project_dir_, settings_.timeout);
+  for (std::size_t i = 0; i < functions.size(); ++i)
+    if (results[i].failed()) out.push_back(functions[i].name + ": " + results[i].reason);
   co_return out;
 }
 

@@ -11,6 +11,8 @@
 #include "test_paths.hpp"
 #include "unit/netlify/tree.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 using namespace redundancy::netlify;
@@ -241,4 +243,98 @@ BOOST_AUTO_TEST_CASE(probe_targets) {
   t = probe_for("d", "https://site.test", paths);
   BOOST_TEST(t.method == "HEAD");
   BOOST_TEST(t.url == "http://y.test/d");
+}
+
+namespace {
+
+std::vector<check_result> syntax_all(const std::vector<function_entry>& fs_, const fs::path& project) {
+  const std::optional<std::vector<std::string>> no_typescript;  // outlives the coroutine, which keeps a reference
+  return netlify_test::run<std::vector<check_result>>(
+      [&]() { return check_syntax_all(fs_, no_typescript, project, 60s); });
+}
+
+// Puts a `node` first on the PATH that appends one line per run to `log`, then runs the real node;
+// restores the PATH when it goes.
+class counted_node {
+ public:
+  counted_node(const temp_project& p, fs::path log) : log_{std::move(log)}, old_{std::getenv("PATH")} {
+    const auto bin = p.root() / "counting-bin";
+    fs::create_directories(bin);
+    p.write("counting-bin/node", "#!/bin/sh\necho run >> '" + log_.string() + "'\nexec " +
+                                     "env PATH='" + old_ + "' node \"$@\"\n");
+    fs::permissions(bin / "node", fs::perms::owner_all);
+    ::setenv("PATH", (bin.string() + ":" + old_).c_str(), 1);
+  }
+  counted_node(const counted_node&) = delete;
+  counted_node& operator=(const counted_node&) = delete;
+  ~counted_node() { ::setenv("PATH", old_.c_str(), 1); }
+  std::size_t runs() const {
+    std::ifstream in{log_};
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  }
+
+ private:
+  fs::path log_;
+  std::string old_;
+};
+
+}  // namespace
+
+// The batch never disagrees with `node --check`: for files that pass, fail, or that the batch cannot
+// judge (a hashbang, ESM syntax in a CommonJS file, a folder whose package.json says "module", a
+// package.json that is not JSON), its verdict and reason are node --check's own.
+BOOST_AUTO_TEST_CASE(syntax_all_agrees_with_node_check_file_by_file) {
+  temp_project p;
+  p.function("good.js", netlify_test::v1_ok);
+  p.function("esm.mjs", netlify_test::v2_ok);
+  p.function("common.cjs", "module.exports.handler = async () => ({ statusCode: 200 });\n");
+  p.function("broken.js", "exports.handler = async () => {\n  return { statusCode: 200 \n");
+  p.function("broken.mjs", "export default async () => {\n  return new Response('x'\n");
+  p.function("hashbang.js", "#!/usr/bin/env node\nexports.handler = async () => ({ statusCode: 200 });\n");
+  p.function("import-in-cjs.js", "import x from 'y';\nexports.handler = async () => x;\n");
+  p.function("toplevel-return.js", "if (!process) return;\nexports.handler = async () => ({ statusCode: 200 });\n");
+  p.function("esmfolder/package.json", R"({"type": "module"})");
+  p.function("esmfolder/index.js", netlify_test::v2_ok);
+  p.function("esmreturn/package.json", R"({"type": "module"})");
+  p.function("esmreturn/index.js", "return 1;\n");
+  p.function("badpkg/package.json", "{ not json");
+  p.function("badpkg/index.js", netlify_test::v1_ok);
+  p.function("typed.ts", "export const handler = async (): Promise<number> => 1;\n");
+  const auto all = netlify_test::must(discover_functions(p.root(), p.functions()));
+  BOOST_REQUIRE_GE(all.size(), 10u);  // Netlify may skip a folder it does not take for a function
+  const auto batch = syntax_all(all, p.root());
+  BOOST_REQUIRE_EQUAL(batch.size(), all.size());
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto one = syntax(all[i], std::nullopt, p.root());
+    BOOST_TEST(to_string(batch[i].state) == to_string(one.state), all[i].relative_path);
+    BOOST_TEST(batch[i].reason == one.reason, all[i].relative_path);
+    failed += one.failed() ? 1 : 0;
+  }
+  BOOST_TEST(failed >= 3u);  // broken.js, broken.mjs, import-in-cjs.js at least: the cases are real
+}
+
+// 250 functions cost 2 node processes (200 per batch), plus one `node --check` per file that fails.
+BOOST_AUTO_TEST_CASE(syntax_all_runs_one_node_per_200_files) {
+  temp_project p;
+  for (int i = 0; i < 250; ++i)
+    p.function("f" + std::to_string(i) + (i % 2 ? ".mjs" : ".js"), i % 2 ? netlify_test::v2_ok : netlify_test::v1_ok);
+  p.function("zz-broken.js", "exports.handler = (\n");
+  const auto all = netlify_test::must(discover_functions(p.root(), p.functions()));
+  BOOST_REQUIRE_EQUAL(all.size(), 251u);
+  counted_node node{p, p.root() / "node-runs.log"};
+  const auto results = syntax_all(all, p.root());
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].name == "zz-broken") {
+      BOOST_TEST(results[i].failed());
+      BOOST_TEST(results[i].reason.find("SyntaxError") != std::string::npos, results[i].reason);
+    } else {
+      ok += results[i].state == check_state::ok ? 1 : 0;
+    }
+  }
+  BOOST_TEST(ok == 250u);
+  BOOST_TEST(node.runs() == 3u);  // two batches, and node --check for the broken one
 }
