@@ -2,6 +2,8 @@
 // The only Beast-heavy file besides beast_impl.cpp; everything it decides is in handle_request().
 #include "redundancy/http/server.hpp"
 
+#include "redundancy/http/wire.hpp"
+
 #include "redundancy/core/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -81,61 +83,8 @@ std::optional<tcp::endpoint> parse_listen(std::string_view text) {
   return tcp::endpoint(address, number);
 }
 
-// Text a handler may compare, log or echo in a JSON answer: valid UTF-8 without NUL.
-bool clean_text(const std::string& text) { return text.find('\0') == std::string::npos && is_valid_utf8(text); }
-
-// Fills req.path and req.query from an origin-form target; false when it is not one, an escape is
-// malformed, or a decoded path, name or value holds NUL or invalid UTF-8.
-bool parse_target(std::string_view target, request& req) {
-  if (target.empty() || target.front() != '/') return false;
-  const auto question = target.find('?');
-  auto path = percent_decode(target.substr(0, question));
-  if (!path || !clean_text(*path)) return false;
-  req.path = std::move(*path);
-  if (question == std::string_view::npos) return true;
-  auto query = target.substr(question + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto equals = pair.find('=');
-    auto name = percent_decode(pair.substr(0, equals), true);
-    auto value = percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
-    if (!name || !value || !clean_text(*name) || !clean_text(*value)) return false;
-    req.query[std::move(*name)] = std::move(*value);
-  }
-  return true;
-}
-
-request to_request(const bhttp::request<bhttp::string_body>& message) {
-  request req;
-  req.method = std::string(message.method_string());
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto [it, inserted] = req.headers.try_emplace(std::move(name), field.value());
-    if (!inserted) (it->second += ", ").append(field.value());
-  }
-  req.body = message.body();
-  return req;
-}
-
-bhttp::response<bhttp::string_body> to_message(response res, unsigned version, bool head) {
-  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(res.status), version};
-  message.set(bhttp::field::server, "redundancy");
-  message.set("X-Content-Type-Options", "nosniff");
-  if (!res.body.empty() || res.status != 304) message.set(bhttp::field::content_type, res.content_type);
-  for (auto& [name, value] : res.headers) message.set(name, value);
-  if (res.status == 304 || res.status == 204 || res.status < 200) return message;  // no body, no length
-  message.content_length(res.body.size());
-  if (!head) message.body() = std::move(res.body);
-  return message;
-}
-
 // Reads one request's header, answers `Expect: 100-continue`, then reads the body.
-awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                   bhttp::request_parser<bhttp::string_body>& parser) {
+awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer, request_parser& parser) {
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
   if (ec) co_return ec;
   // Only the plain chunked coding is understood; anything else, or chunked beside a Content-Length,
@@ -159,8 +108,8 @@ awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer
 
 // Writes an error answer, then reads and drops what the client still sends for a short while and
 // closes: closing with unread data would reset the connection and the client might lose the answer.
-awaitable<void> answer_and_close(beast::tcp_stream& stream, const server_settings& settings, response res) {
-  auto message = to_message(std::move(res), 11, false);
+awaitable<void> answer_and_close(beast::tcp_stream& stream, const server_settings& settings,
+                                 response_message message) {
   message.keep_alive(false);
   stream.expires_after(settings.write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, message, use_tuple);
@@ -200,60 +149,32 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
     }
 
     stream.expires_never();
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(settings.header_limit, UINT32_MAX)));
-    parser.body_limit(settings.body_limit);
+    request_parser parser;
+    apply_limits(parser, settings);
     asio::steady_timer deadline(st->executor);
     deadline.expires_after(settings.read_timeout);
     auto outcome = co_await (read_request(stream, buffer, parser) || deadline.async_wait(use_tuple));
 
     if (outcome.index() == 1) {
       RLOG("http", debug) << "request not read within the read timeout: 408";
-      co_await answer_and_close(stream, settings, json_error(408, "request_timeout", "request not received in time"));
+      co_await answer_and_close(stream, settings,
+                                to_message(json_error(408, "request_timeout", "request not received in time"), 11, false));
       co_return;
     }
     const auto ec = std::get<0>(outcome);
-    if (ec == bhttp::error::header_limit) {
-      RLOG("http", debug) << "request header over " << settings.header_limit << " bytes: 431";
-      co_await answer_and_close(stream, settings, json_error(431, "header_too_large", "request header too large"));
-      co_return;
-    }
-    if (ec == bhttp::error::body_limit) {
-      RLOG("http", debug) << "request body over " << settings.body_limit << " bytes: 413";
-      co_await answer_and_close(stream, settings, json_error(413, "body_too_large", "request body too large"));
-      co_return;
-    }
-    if (ec == bhttp::error::bad_transfer_encoding) {
-      RLOG("http", debug) << "Transfer-Encoding other than chunked: 400";
-      co_await answer_and_close(stream, settings,
-                                json_error(400, "bad_request", "Transfer-Encoding: only chunked is accepted"));
-      co_return;
-    }
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted || st->stopping) {
-      co_return;  // the client went away between requests, or the server is stopping
-    }
+    if (ec && st->stopping) co_return;
     if (ec) {
-      RLOG("http", debug) << "malformed request (" << ec.message() << "): 400";
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
-        co_await answer_and_close(stream, settings, json_error(400, "bad_request", "malformed request"));
+      // 431, 413 and 400 are answered; anything else (the client went away between requests) just ends.
+      if (auto refusal = answer_read_error(ec, settings))
+        co_await answer_and_close(stream, settings, to_message(std::move(*refusal), 11, false));
       co_return;
     }
 
-    const auto& message = parser.get();
-    request req = to_request(message);
-    const bool head = message.method() == bhttp::verb::head;
-    const bool keep_alive = message.keep_alive();
-    if (!parse_target(message.target(), req)) {
-      RLOG("http", debug) << "malformed request target: 400";
-      co_await answer_and_close(stream, settings, json_error(400, "bad_request", "malformed request target"));
+    auto [reply, malformed] = answer_request(parser.get(), settings, st->routes, st->stopping);
+    if (malformed) {
+      co_await answer_and_close(stream, settings, std::move(reply));
       co_return;
     }
-    auto res = handle_request(req, message.version() >= 11, settings, st->routes);
-    RLOG("http", debug) << req.method << ' ' << req.path << ' ' << res.status;
-
-    auto reply = to_message(std::move(res), message.version(), head);
-    reply.keep_alive(keep_alive && !st->stopping);
     stream.expires_after(settings.write_timeout);
     auto [write_ec, written] = co_await bhttp::async_write(stream, reply, use_tuple);
     if (write_ec || !reply.keep_alive()) {
