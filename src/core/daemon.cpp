@@ -145,7 +145,12 @@ class daemon {
     if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
       RLOG("http", warning) << "cannot write http.addr: " << *error;
 
-    for (auto& made : make_subsystems(config_)) scheduler_.add(std::move(made.target), made.schedule);
+    for (auto& made : make_subsystems(config_)) {
+      // A subsystem's own watches (PM2's event bus) ask for checks between the intervals.
+      const std::string name{made.target->name()};
+      made.target->start_watching(io_.get_executor(), [this, name] { scheduler_.check_now(name); });
+      scheduler_.add(std::move(made.target), made.schedule);
+    }
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     policy_.start();
@@ -194,6 +199,7 @@ class daemon {
   // a bounded time, then stops it; whatever is still running is ended by terminate_all_children.
   awaitable<void> shut_down() {
     server_.stop();
+    for (const auto& [name, s] : scheduler_.states()) s.target->stop_watching();
     scheduler_.stop();
     asio::steady_timer tick(io_);
     const auto deadline = std::chrono::steady_clock::now() + drain_limit;
