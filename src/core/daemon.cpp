@@ -13,6 +13,7 @@
 #include "redundancy/http/server.hpp"
 #include "redundancy/http/token.hpp"
 #include "redundancy/orchestrator/actions.hpp"
+#include "redundancy/orchestrator/notify.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
@@ -109,7 +110,16 @@ class daemon {
         history_(open_history(config_, history_problem_)),
         actions_(io_.get_executor(), history_, scheduler_),
         policy_(config_, scheduler_, actions_, history_, metrics_),
+        notifier_(io_.get_executor(), config_.notify, history_),
         server_(io_.get_executor(), server_settings_for(config_), routes_) {
+    // The orchestrator tells, the notifier delivers: the policy layer stays free of HTTP.
+    policy_.on_event = [this](const event& e) { notifier_.on_event(e); };
+    policy_.notify_status = [this] { return notifier_.status_json(); };
+    notifier_.record = [this](std::string subsystem, std::string target, std::string kind, std::string severity,
+                              std::string message, boost::json::object data) {
+      policy_.record_event(std::move(subsystem), std::move(target), std::move(kind), std::move(severity),
+                           std::move(message), std::move(data));
+    };
     add_api_routes(routes_, {.policy = policy_,
                              .checks = scheduler_,
                              .actions = actions_,
@@ -148,6 +158,8 @@ class daemon {
     for (auto& made : make_subsystems(config_)) scheduler_.add(std::move(made.target), made.schedule);
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
+    // Before the policy: its first events (and the outbox kept from before) are the notifier's.
+    notifier_.start();
     policy_.start();
     scheduler_.start();
     asio::co_spawn(io_, server_.run(), asio::detached);
@@ -215,9 +227,11 @@ class daemon {
     for (auto& made : make_subsystems(next))
       scheduler_.reschedule(made.target->name(), made.schedule);
     policy_.apply(next);
+    notifier_.apply(next.notify);
     server_.set_token(token_for(next));
     server_.set_allowed_hosts(next.http.allowed_hosts);
-    RLOG("redundancy", info) << "config reloaded from " << next.source;
+    policy_.record_event("orchestrator", "", "config_reloaded", "info", "config reloaded from " + next.source,
+                         {{"source", next.source}});
     config_ = std::move(next);
   }
 
@@ -230,6 +244,7 @@ class daemon {
   metrics metrics_;
   action_runner actions_;
   orchestrator policy_;
+  notifier notifier_;
   http::router routes_;
   http::server server_;
 };

@@ -11,6 +11,8 @@
 
 #include <deque>
 #include <chrono>
+#include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +43,15 @@ class orchestrator {
   // pauses, ending those that expired while the daemon was down) and records daemon_started.
   void start();
   void apply(const config& settings);  // after a reload
+
+  // Called with every event once it is recorded (the notifier listens here, so this class needs no
+  // HTTP). Set before start().
+  std::function<void(const event&)> on_event{};
+  // The notifier's state for /api/status ("notify": webhooks with their pending counts and last errors).
+  std::function<boost::json::object()> notify_status{};
+  // Records an event from outside the policy (a reload, a webhook given up) like the policy's own.
+  void record_event(std::string subsystem, std::string target, std::string kind, std::string severity,
+                    std::string message, boost::json::object data = {});
 
   // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
   // in /api/health and /api/status until the daemon is restarted with a usable file.
@@ -115,6 +126,7 @@ class orchestrator {
   std::map<std::string, std::string> recovering_for_;
   std::map<std::string, std::string> nothing_to_do_for_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_recovery_at_;
+  std::set<std::string> given_up_;  // targets ("pm2/api") whose check says their recovery gave up
   std::optional<std::string> history_problem_;                // the file could not be opened
   std::deque<event> unsaved_;                                 // events the store refused, oldest first
   std::int64_t unsaved_ids_{0};                               // negative ids for those
