@@ -264,7 +264,7 @@ awaitable<void> notifier::deliver(webhook_config h, std::vector<outbox_item> bat
   if (given_up < sent.size())
     RLOG("notify", warning) << "webhook " << id << ": delivery of " << sent.size() << " notifications failed ("
                             << result.error << "); next attempt in "
-                            << format_duration(std::chrono::duration_cast<std::chrono::seconds>(plan.next_attempt - t));
+                            << format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(plan.next_attempt - t));
   if (given_up > 0) {
     const auto message = "webhook " + id + ": gave up on " + std::to_string(given_up) +
                          " notifications undelivered for " + format_duration(settings_.give_up_after) + " (last error: " +
