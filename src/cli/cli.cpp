@@ -4,6 +4,7 @@
 #include "redundancy/cli/check_once.hpp"
 #include "redundancy/cli/client_commands.hpp"
 #include "redundancy/cli/github_local.hpp"
+#include "redundancy/cli/notify_test.hpp"
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/daemon.hpp"
 
@@ -83,6 +84,14 @@ int main(int argc, char** argv) {
   // `redundancy run --config F` reads as naturally as `redundancy --config F run`.
   for (auto* sub : {run, config_check})
     sub->add_option("--config", g.config_file, "config file");
+  // Sent from here with the config's webhooks, not through the daemon: it works before the daemon runs
+  // and says per hook what the receiver answered.
+  auto* notify = app.add_subcommand("notify", "webhook notifications");
+  notify->require_subcommand(1);
+  auto* notify_test_cmd = notify->add_subcommand("test", "send a test message to every configured webhook");
+  notify_test_cmd->add_option("--config", g.config_file, "config file");
+  bool notify_json = false;
+  notify_test_cmd->add_flag("--json", notify_json, "print the results as JSON");
   client_commands client(app, g.config_file);
   github_local_commands github_local(app, g.config_file);
   bool once = false, once_json = false;
@@ -107,6 +116,11 @@ int main(int argc, char** argv) {
     std::cout << "\n";
     std::cerr << "config ok: " << c->source << "\n";
     return exit_code::ok;
+  }
+  if (notify_test_cmd->parsed()) {
+    auto c = load_or_report(g);
+    if (!c) return exit_code::usage;
+    return notify_test(*c, notify_json);
   }
   if (once && client.check_command()->parsed()) {
     auto c = load_or_report(g);

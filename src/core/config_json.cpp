@@ -118,8 +118,25 @@ json::object to_json(const config& c, bool redact) {
   json::object probe_paths;
   for (const auto& [name, probe] : c.netlify.probe_paths) probe_paths[name] = text(probe, redact);
   json::array webhooks;
-  for (const auto& hook : c.notify.webhooks)
-    webhooks.push_back(redact ? json::value(redacted) : json::value(hook));
+  const webhook_config plain{};
+  for (const auto& hook : c.notify.webhooks) {
+    json::value url = redact ? json::value(redacted) : json::value(hook.url);
+    // A hook with every default reads back as the plain URL it was written as.
+    if (!hook.name && hook.format == plain.format && hook.events == plain.events &&
+        hook.headers.empty() && !hook.secret) {
+      webhooks.push_back(std::move(url));
+      continue;
+    }
+    json::object headers;
+    for (const auto& [name, value] : hook.headers)
+      headers[name] = redact ? json::value(redacted) : json::value(value);
+    webhooks.push_back(json::object{{"url", std::move(url)},
+                                    {"name", nullable(hook.name, [](const std::string& n) { return json::value(n); })},
+                                    {"format", hook.format},
+                                    {"events", strings(hook.events, false)},
+                                    {"headers", std::move(headers)},
+                                    {"secret", secret(hook.secret, redact)}});
+  }
 
   return json::object{
       {"project_dir", path(c.project_dir)},
@@ -197,7 +214,12 @@ json::object to_json(const config& c, bool redact) {
         {"attempt_reset", duration(c.orchestrator.attempt_reset)},
         {"retention", duration(c.orchestrator.retention)}}},
       {"notify",
-       {{"webhooks", std::move(webhooks)}, {"repeat_every", duration(c.notify.repeat_every)}}},
+       {{"webhooks", std::move(webhooks)},
+        {"repeat_every", duration(c.notify.repeat_every)},
+        {"retry_delay", duration(c.notify.retry_delay)},
+        {"give_up_after", duration(c.notify.give_up_after)},
+        {"timeout", duration(c.notify.timeout)},
+        {"group_window", duration(c.notify.group_window)}}},
   };
 }
 

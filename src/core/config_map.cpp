@@ -92,9 +92,59 @@ void map_orchestrator(section& s, orchestrator_config& c) {
   map_key(s, "retention", c.retention, duration());
 }
 
+// A webhook: a URL string, or an object with the URL and its options.
+bool read_webhook(mapper& m, const json::value& v, const std::string& path, webhook_config& out) {
+  webhook_config hook;
+  bool ok = true;
+  if (v.is_string()) {
+    ok = url(true)(m, v, path, hook.url);
+  } else if (v.is_object()) {
+    const auto errors_before = m.count();
+    map_object(m, v, path, [&](section& s) {
+      if (!s.field("url")) m.fail(s.child("url"), "missing: every webhook needs a URL");
+      map_key(s, "url", hook.url, url(true));
+      map_key(s, "name", hook.name, nullable<std::string>(read_string));
+      map_key(s, "format", hook.format, one_of({"json", "slack"}));
+      map_key(s, "events", hook.events, array_of<std::string>(one_of_list(notification_kinds())));
+      map_key(s, "headers", hook.headers, secret_string_map);
+      map_key(s, "secret", hook.secret, nullable<std::string>(secret_string));
+    });
+    ok = m.count() == errors_before;
+  } else {
+    m.fail(path, "expected a URL or an object with \"url\", got " + describe(v, true));
+    return false;
+  }
+  // The HTTP client takes no user info, and it would be a secret shown with the host.
+  if (ok) {
+    const auto rest = hook.url.substr(hook.url.find("://") + 3);
+    if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string::npos) {
+      m.fail(path, "user:password@ in a webhook URL is not supported; put credentials in \"headers\"");
+      ok = false;
+    }
+  }
+  if (ok) out = std::move(hook);
+  return ok;
+}
+
 void map_notify(section& s, notify_config& c) {
-  map_key(s, "webhooks", c.webhooks, array_of<std::string>(url(true)));
-  map_key(s, "repeat_every", c.repeat_every, duration());
+  map_key(s, "webhooks", c.webhooks, array_of<webhook_config>(read_webhook));
+  map_key(s, "repeat_every", c.repeat_every, duration(true));
+  map_key(s, "retry_delay", c.retry_delay, duration());
+  map_key(s, "give_up_after", c.give_up_after, duration());
+  map_key(s, "timeout", c.timeout, duration());
+  map_key(s, "group_window", c.group_window, duration(true));
+  // Names identify webhooks in the outbox, logs and events: two alike would mix their messages.
+  if (const auto* v = s.field("webhooks"); v && v->is_array()) {
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < c.webhooks.size(); ++i) {
+      if (!c.webhooks[i].name) continue;
+      auto [it, fresh] = seen.emplace(*c.webhooks[i].name, i);
+      if (!fresh)
+        s.errors().fail(s.child("webhooks") + "[" + std::to_string(i) + "].name",
+                        "\"" + *c.webhooks[i].name + "\" is already the name of webhooks[" +
+                            std::to_string(it->second) + "]");
+    }
+  }
 }
 
 }  // namespace

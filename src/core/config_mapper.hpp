@@ -22,6 +22,8 @@ class mapper {
 
   // Records message for path, naming the variable when an override set the value.
   void fail(const std::string& path, const std::string& message);
+  // How many errors so far: a reader of a compound value compares before and after.
+  std::size_t count() const { return errors_.size(); }
 
  private:
   const override_origins& origins_;
@@ -89,6 +91,16 @@ reader<milliseconds> duration(bool allow_zero = false);
 
 // One of the names in choices.
 reader<std::string> one_of(std::initializer_list<std::string_view> choices);
+
+// One of the names in choices, given as a list.
+reader<std::string> one_of_list(const std::vector<std::string>& choices);
+
+// A non-empty string that is a secret: never echoed in a message.
+bool secret_string(mapper& m, const json::value& v, const std::string& path, std::string& out);
+
+// An object of non-empty string values that are secrets (webhook headers).
+bool secret_string_map(mapper& m, const json::value& v, const std::string& path,
+                       std::map<std::string, std::string>& out);
 
 // An http(s) URL; a secret one is never echoed in the message.
 reader<std::string> url(bool secret);

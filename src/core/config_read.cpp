@@ -166,7 +166,37 @@ reader<milliseconds> duration(bool allow_zero) {
 }
 
 reader<std::string> one_of(std::initializer_list<std::string_view> choices) {
-  std::vector<std::string> allowed(choices.begin(), choices.end());
+  return one_of_list(std::vector<std::string>(choices.begin(), choices.end()));
+}
+
+bool secret_string(mapper& m, const json::value& v, const std::string& path, std::string& out) {
+  if (!is_string(m, v, path, true)) return false;
+  if (v.get_string().empty()) {
+    m.fail(path, "expected a non-empty string, got \"\"");
+    return false;
+  }
+  out = std::string(v.get_string());
+  return true;
+}
+
+bool secret_string_map(mapper& m, const json::value& v, const std::string& path,
+                       std::map<std::string, std::string>& out) {
+  if (!v.is_object()) {
+    m.fail(path, "expected an object of strings, got " + describe(v, true));
+    return false;
+  }
+  std::map<std::string, std::string> values;
+  bool ok = true;
+  for (const auto& entry : v.get_object()) {
+    std::string value;
+    ok = secret_string(m, entry.value(), path + "." + std::string(entry.key()), value) && ok;
+    values.emplace(entry.key(), std::move(value));
+  }
+  if (ok) out = std::move(values);
+  return ok;
+}
+
+reader<std::string> one_of_list(const std::vector<std::string>& allowed) {
   return [allowed](mapper& m, const json::value& v, const std::string& path, std::string& out) {
     if (!is_string(m, v, path)) return false;
     if (std::find(allowed.begin(), allowed.end(), v.get_string()) == allowed.end()) {

@@ -14,6 +14,7 @@
 #include "redundancy/http/server.hpp"
 #include "redundancy/http/token.hpp"
 #include "redundancy/orchestrator/actions.hpp"
+#include "redundancy/orchestrator/notify.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/store.hpp"
 #include "redundancy/systemd/notify.hpp"
@@ -115,7 +116,16 @@ class daemon {
         history_(open_history(config_, history_problem_)),
         actions_(io_.get_executor(), history_, scheduler_),
         policy_(config_, scheduler_, actions_, history_, metrics_),
+        notifier_(io_.get_executor(), config_.notify, history_),
         server_(io_.get_executor(), server_settings_for(config_), routes_) {
+    // The orchestrator tells, the notifier delivers: the policy layer stays free of HTTP.
+    policy_.on_event = [this](const event& e) { notifier_.on_event(e); };
+    policy_.notify_status = [this] { return notifier_.status_json(); };
+    notifier_.record = [this](std::string subsystem, std::string target, std::string kind, std::string severity,
+                              std::string message, boost::json::object data) {
+      policy_.record_event(std::move(subsystem), std::move(target), std::move(kind), std::move(severity),
+                           std::move(message), std::move(data));
+    };
     add_api_routes(routes_, {.policy = policy_,
                              .checks = scheduler_,
                              .actions = actions_,
@@ -170,6 +180,8 @@ class daemon {
     }
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
+    // Before the policy: its first events (and the outbox kept from before) are the notifier's.
+    notifier_.start();
     policy_.start();
     if (!leftovers.empty()) {
       std::size_t processes = 0;
@@ -178,7 +190,7 @@ class daemon {
         processes += g.members;
         groups.push_back(g.pgid);
       }
-      policy_.record_event("orchestrator", "leftover_children_ended", "warning",
+      policy_.record_event("orchestrator", "", "leftover_children_ended", "warning",
                            "ended " + std::to_string(processes) + " processes in " + std::to_string(leftovers.size()) +
                                " process groups that a previous run (killed before it could end them) left running",
                            {{"process_groups", std::move(groups)}, {"processes", processes}});
@@ -256,9 +268,11 @@ class daemon {
     for (auto& made : make_subsystems(next))
       scheduler_.reschedule(made.target->name(), made.schedule);
     policy_.apply(next);
+    notifier_.apply(next.notify);
     server_.set_token(token_for(next));
     server_.set_allowed_hosts(next.http.allowed_hosts);
-    RLOG("redundancy", info) << "config reloaded from " << next.source;
+    policy_.record_event("orchestrator", "", "config_reloaded", "info", "config reloaded from " + next.source,
+                         {{"source", next.source}});
     config_ = std::move(next);
     return std::nullopt;
   }
@@ -272,6 +286,7 @@ class daemon {
   metrics metrics_;
   action_runner actions_;
   orchestrator policy_;
+  notifier notifier_;
   http::router routes_;
   http::server server_;
   systemd::notifier notifier_{io_.get_executor(), current_environment(), ::getpid()};

@@ -89,6 +89,7 @@ awaitable<void> action_runner::run(std::int64_t id, action_request request) {
     RLOG(request.subsystem, info) << "action " << id << " " << request.kind
                                   << (request.target.empty() ? "" : " " + request.target) << " started ("
                                   << request.requested_by << ")";
+    if (on_started) on_started(record);
     try {
       result = co_await request.work();
     } catch (const std::exception& e) {

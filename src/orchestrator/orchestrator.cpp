@@ -92,6 +92,12 @@ void orchestrator::start() {
                {{"file", store_.file().string()}});
   expire_pauses();
   scheduler_.on_checked([this](const subsystem_state& s) { on_checked(s); });
+  // Recorded before the work runs, like the action itself: a crash in the middle leaves the start.
+  actions_.on_started = [this](const action_record& a) {
+    note_event(a.subsystem, a.target, "action_started", "info",
+               a.kind + " started (requested by " + a.requested_by + ")",
+               {{"action_id", a.id}, {"kind", a.kind}, {"requested_by", a.requested_by}});
+  };
   actions_.on_finished = [this](const action_record& a) {
     metrics_.count_recovery(a.subsystem, a.kind, a.state == action_state::succeeded ? "ok" : "failed");
     note_event(a.subsystem, a.target, "action_finished", a.state == action_state::succeeded ? "info" : "warning",
@@ -175,6 +181,19 @@ void orchestrator::record_transitions(const subsystem_state& s) {
   };
   note(name, "", h.state, h.summary);
   for (const auto& t : h.targets) note(name + "/" + t.name, t.name, t.state, t.reason);
+  // A target whose own recovery stopped trying (PM2's restart budget spent) is news once, so that a
+  // person hears it is waiting for them; it is news again only after it stopped being given up.
+  for (const auto& t : h.targets) {
+    const auto* flag = t.detail.if_contains("given_up");
+    const bool given_up = flag && flag->is_bool() && flag->get_bool();
+    const auto key = name + "/" + t.name;
+    if (!given_up) {
+      given_up_.erase(key);
+    } else if (given_up_.insert(key).second) {
+      note_event(name, t.name, "target_given_up", "error",
+                 key + ": automatic recovery gave up" + (t.reason.empty() ? "" : ": " + t.reason), {});
+    }
+  }
 }
 
 void orchestrator::maybe_recover(const subsystem_state& s) {
@@ -480,6 +499,7 @@ boost::json::object orchestrator::status_json() const {
   auto o = health_json();
   auto& subsystems = o["subsystems"].as_object();
   for (const auto& [name, s] : scheduler_.states()) subsystems[name] = subsystem_json(s, true);
+  if (notify_status) o["notify"] = notify_status();
   return o;
 }
 
@@ -562,9 +582,10 @@ void orchestrator::note_history_state() {
                                 << history_problem_.value_or(store_.problem().value_or("unknown error"));
 }
 
-void orchestrator::record_event(std::string subsystem, std::string kind, std::string severity, std::string message,
-                                boost::json::object data) {
-  note_event(std::move(subsystem), "", std::move(kind), std::move(severity), std::move(message), std::move(data));
+void orchestrator::record_event(std::string subsystem, std::string target, std::string kind, std::string severity,
+                                std::string message, boost::json::object data) {
+  note_event(std::move(subsystem), std::move(target), std::move(kind), std::move(severity), std::move(message),
+             std::move(data));
 }
 
 void orchestrator::note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
@@ -584,14 +605,19 @@ void orchestrator::note_event(std::string subsystem, std::string target, std::st
           .data = std::move(data)};
   // Older unsaved events go first, so the file keeps them in order.
   flush_unsaved();
-  if (unsaved_.empty() && store_.add_event(e)) {
-    note_history_state();
-    return;
+  if (unsaved_.empty()) {
+    if (auto id = store_.add_event(e)) {
+      e.id = *id;
+      note_history_state();
+      if (on_event) on_event(e);
+      return;
+    }
   }
   e.id = --unsaved_ids_;
-  unsaved_.push_back(std::move(e));
+  unsaved_.push_back(e);
   if (unsaved_.size() > unsaved_limit) unsaved_.pop_front();
   note_history_state();
+  if (on_event) on_event(e);
 }
 
 }  // namespace redundancy

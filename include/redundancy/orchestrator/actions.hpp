@@ -44,6 +44,8 @@ class action_runner {
   // The id of the queued or running action of this subsystem and kind (any kind when empty).
   std::optional<std::int64_t> active(std::string_view subsystem, std::string_view kind = {}) const;
 
+  // Called when an action starts running, with its record (for the action_started event).
+  std::function<void(const action_record&)> on_started{};
   // Called when an action ends, with its final record (for metrics, events, notifications).
   std::function<void(const action_record&)> on_finished{};
 

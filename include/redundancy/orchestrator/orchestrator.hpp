@@ -10,8 +10,9 @@
 #include <boost/json/object.hpp>
 
 #include <deque>
-#include <functional>
 #include <chrono>
+#include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +47,15 @@ class orchestrator {
   // Called after every check result has been taken in (overall status, events, recovery decided):
   // the daemon tells systemd the new status line from here.
   std::function<void()> on_evaluated;
+  // Called with every event once it is recorded (the notifier listens here, so this class needs no
+  // HTTP). Set before start().
+  std::function<void(const event&)> on_event{};
+  // The notifier's state for /api/status ("notify": webhooks with their pending counts and last errors).
+  std::function<boost::json::object()> notify_status{};
+  // Records an event from outside the policy (a reload, a webhook given up, children a previous run
+  // left running) like the policy's own.
+  void record_event(std::string subsystem, std::string target, std::string kind, std::string severity,
+                    std::string message, boost::json::object data = {});
 
   // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
   // in /api/health and /api/status until the daemon is restarted with a usable file.
@@ -54,9 +64,6 @@ class orchestrator {
   // the file is read-only.
   bool history_ok() const;
 
-  // Records an event of the daemon's own (children a previous life left running, ...) as any other.
-  void record_event(std::string subsystem, std::string kind, std::string severity, std::string message,
-                    boost::json::object data = {});
 
   overall_status overall() const;
   const emergency_state& emergency() const { return emergency_; }
@@ -125,6 +132,7 @@ class orchestrator {
   std::map<std::string, std::string> recovering_for_;
   std::map<std::string, std::string> nothing_to_do_for_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_recovery_at_;
+  std::set<std::string> given_up_;  // targets ("pm2/api") whose check says their recovery gave up
   std::optional<std::string> history_problem_;                // the file could not be opened
   std::deque<event> unsaved_;                                 // events the store refused, oldest first
   std::int64_t unsaved_ids_{0};                               // negative ids for those
