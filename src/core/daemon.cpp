@@ -133,8 +133,8 @@ class daemon {
                              .numbers = metrics_,
                              .started_at = std::chrono::system_clock::now()});
     if (history_problem_) policy_.set_history_problem(*history_problem_);
-    if (notifier_.enabled())
-      policy_.on_evaluated = [this] { notifier_.status(systemd::status_line(policy_.health_json())); };
+    if (systemd_.enabled())
+      policy_.on_evaluated = [this] { systemd_.status(systemd::status_line(policy_.health_json())); };
   }
 
   int run() {
@@ -171,7 +171,7 @@ class daemon {
     asio::co_spawn(io_, server_.run(), asio::detached);
     // Queued behind the server's start and ahead of the first checks: the loop's first act once the
     // port accepts, so systemd hears READY before any STATUS.
-    asio::post(io_, [this, address] { notifier_.ready("starting: listening on http://" + address + "/"); });
+    asio::post(io_, [this, address] { systemd_.ready("starting: listening on http://" + address + "/"); });
     for (auto& made : make_subsystems(config_)) {
       // A subsystem's own watches (PM2's event bus) ask for checks between the intervals.
       const std::string name{made.target->name()};
@@ -217,13 +217,13 @@ class daemon {
       auto [ec, number] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       if (number == SIGHUP) {
-        notifier_.reloading();
+        systemd_.reloading();
         const auto refused = reload();
-        notifier_.ready(refused ? "reload refused, running config kept: " + *refused : std::string{});
+        systemd_.ready(refused ? "reload refused, running config kept: " + *refused : std::string{});
         continue;
       }
       RLOG("redundancy", info) << "received " << (number == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping";
-      notifier_.stopping();
+      systemd_.stopping();
       co_await shut_down();
       co_return;
     }
@@ -286,10 +286,10 @@ class daemon {
   metrics metrics_;
   action_runner actions_;
   orchestrator policy_;
-  notifier notifier_;
+  notifier notifier_;  // webhooks
   http::router routes_;
   http::server server_;
-  systemd::notifier notifier_{io_.get_executor(), current_environment(), ::getpid()};
+  systemd::notifier systemd_{io_.get_executor(), current_environment(), ::getpid()};
 };
 
 }  // namespace
