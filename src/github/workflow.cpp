@@ -98,8 +98,17 @@ class reader {
       problem(jobs.Mark(), "jobs", "must be a non-empty map of jobs");
       return;
     }
-    for (auto it = jobs.begin(); it != jobs.end(); ++it)
-      read_job(it->first.Scalar(), it->first.Mark(), it->second);
+    // yaml-cpp keeps a repeated map key as a second entry; GitHub refuses such a file, and `needs`
+    // could not say which of the two it means.
+    std::set<std::string> ids;
+    for (auto it = jobs.begin(); it != jobs.end(); ++it) {
+      const std::string id = it->first.Scalar();
+      if (!ids.insert(id).second) {
+        problem(it->first.Mark(), "jobs." + id, "the job id appears twice in 'jobs'");
+        continue;
+      }
+      read_job(id, it->first.Mark(), it->second);
+    }
     check_needs();
   }
 

@@ -108,6 +108,18 @@ BOOST_AUTO_TEST_CASE(needs_must_not_cycle) {
       all(w));
 }
 
+BOOST_AUTO_TEST_CASE(a_job_id_given_twice_is_a_problem_and_the_needs_order_stays_whole) {
+  // Found by fuzz_workflow: yaml-cpp keeps both entries of a repeated key, and the second job of the
+  // same id was never placed in the needs order.
+  const auto w = parse_workflow(
+      "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [run: one]\n"
+      "  a:\n    runs-on: x\n    steps: [run: two]\n",
+      "twice.yml");
+  BOOST_TEST(has(w, "twice.yml:6: jobs.a: the job id appears twice in 'jobs'"), all(w));
+  BOOST_TEST(w.jobs.size() == 1u);
+  BOOST_TEST(jobs_in_needs_order(w).size() == w.jobs.size());
+}
+
 BOOST_AUTO_TEST_CASE(timeout_minutes_must_be_numbers) {
   const auto w = load("invalid-timeout.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
