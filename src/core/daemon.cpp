@@ -207,9 +207,8 @@ class daemon {
 
  private:
   awaitable<void> handle_signals() {
-    asio::signal_set signals(io_, SIGTERM, SIGINT, SIGHUP);
     for (;;) {
-      auto [ec, number] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+      auto [ec, number] = co_await signals_.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       if (number == SIGHUP) {
         systemd_.reloading();
@@ -284,6 +283,8 @@ class daemon {
   http::router routes_;
   http::server server_;
   systemd::notifier systemd_{io_.get_executor(), current_environment(), ::getpid()};
+  // Caught from construction on: a SIGHUP sent the moment READY=1 arrives must reload, not kill us.
+  asio::signal_set signals_{io_, SIGTERM, SIGINT, SIGHUP};
 };
 
 }  // namespace
