@@ -35,6 +35,7 @@ void map_pm2(section& s, pm2_config& c) {
   map_key(s, "log_keep", c.log_keep, whole<unsigned>(1));
   map_key(s, "ecosystem_files", c.ecosystem_files, array_of<std::filesystem::path>(read_path));
   map_key(s, "processes", c.processes, strings);
+  map_key(s, "transport", c.transport, one_of({"auto", "socket", "cli"}));
 }
 
 void map_github(section& s, github_config& c) {

@@ -172,7 +172,12 @@ class daemon {
     // Queued behind the server's start and ahead of the first checks: the loop's first act once the
     // port accepts, so systemd hears READY before any STATUS.
     asio::post(io_, [this, address] { systemd_.ready("starting: listening on http://" + address + "/"); });
-    for (auto& made : make_subsystems(config_)) scheduler_.add(std::move(made.target), made.schedule);
+    for (auto& made : make_subsystems(config_)) {
+      // A subsystem's own watches (PM2's event bus) ask for checks between the intervals.
+      const std::string name{made.target->name()};
+      made.target->start_watching(io_.get_executor(), [this, name] { scheduler_.check_now(name); });
+      scheduler_.add(std::move(made.target), made.schedule);
+    }
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     // Before the policy: its first events (and the outbox kept from before) are the notifier's.
@@ -239,6 +244,7 @@ class daemon {
   // a bounded time, then stops it; whatever is still running is ended by terminate_all_children.
   awaitable<void> shut_down() {
     server_.stop();
+    for (const auto& [name, s] : scheduler_.states()) s.target->stop_watching();
     scheduler_.stop();
     asio::steady_timer tick(io_);
     const auto deadline = std::chrono::steady_clock::now() + drain_limit;

@@ -81,7 +81,12 @@ boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::stri
   boost::system::error_code ec;
   auto doc = boost::json::parse(line, ec);
   if (ec) return "pm2 jlist output is not JSON (" + ec.message() + ")";
-  if (!doc.is_array()) return std::string("pm2 jlist output: expected an array");
+  return parse_app_list(doc, "pm2 jlist output");
+}
+
+boost::system::result<std::vector<app_entry>, std::string> parse_app_list(const boost::json::value& doc,
+                                                                         std::string_view what) {
+  if (!doc.is_array()) return std::string(what) + ": expected an array";
   std::vector<app_entry> apps;
   apps.reserve(doc.get_array().size());
   for (std::size_t i = 0; i < doc.get_array().size(); ++i) {

@@ -169,6 +169,28 @@ void rotate_one(const std::filesystem::path& log, unsigned keep, std::error_code
 
 }  // namespace
 
+std::string_view to_string(list_source s) {
+  switch (s) {
+    case list_source::none: return "none";
+    case list_source::rpc: return "rpc";
+    case list_source::jlist: return "jlist";
+  }
+  return "none";
+}
+
+// A burst of events makes one check: the first arms a short timer, the others find it armed.
+struct pm2_subsystem::debouncer {
+  explicit debouncer(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::function<void()> fire{};
+  bool armed{false};
+};
+
+namespace {
+// Long enough to merge PM2's exit/online pairs and a crash loop's bursts, short enough for "within a second".
+constexpr auto debounce_window = std::chrono::milliseconds(200);
+}  // namespace
+
 std::string_view to_string(pm2_state s) {
   switch (s) {
     case pm2_state::unchecked: return "unchecked";
@@ -198,6 +220,84 @@ pm2_subsystem::pm2_subsystem(const config& cfg)
   }
   if (pm2_.command.empty()) pm2_.command = {"pm2"};
   last_.summary = "not checked yet";
+}
+
+pm2_subsystem::~pm2_subsystem() { stop_watching(); }
+
+void pm2_subsystem::start_watching(asio::any_io_executor executor, std::function<void()> check_soon) {
+  if (pm2_.transport == "cli" || bus_) return;
+  rpc_ = std::make_unique<rpc_client>(executor, pm2_home_ / "rpc.sock");
+  debounce_ = std::make_shared<debouncer>(executor);
+  debounce_->fire = std::move(check_soon);
+  bus_ = bus_watcher::start(executor, pm2_home_ / "pub.sock", [this](const bus_notice& n) { on_bus(n); });
+}
+
+void pm2_subsystem::stop_watching() {
+  if (bus_) bus_->stop();
+  bus_.reset();
+  if (debounce_) {
+    debounce_->fire = nullptr;
+    debounce_->timer.cancel();
+  }
+  debounce_.reset();
+  rpc_.reset();
+}
+
+void pm2_subsystem::on_bus(const bus_notice& n) {
+  switch (n.what) {
+    case bus_notice::kind::connected:
+      // The daemon is back (or was restarted behind our back): look at once rather than at the interval.
+      if (bus_ && bus_->connections() > 1) check_soon("PM2 daemon is back");
+      return;
+    case bus_notice::kind::closed:
+      check_soon("PM2 events stopped (" + n.why + ")");
+      return;
+    case bus_notice::kind::event:
+      break;
+  }
+  const auto& e = n.event;
+  if (e.topic == "pm2:kill")
+    check_soon("PM2 daemon is being killed");
+  else if (e.event == "restart overlimit")
+    check_soon(e.app + " hit PM2's restart limit");
+  else if (e.event == "exit" && expected_.count(e.app))
+    check_soon(e.app + " exited");
+}
+
+void pm2_subsystem::check_soon(std::string why) {
+  if (!debounce_ || !debounce_->fire) return;
+  RLOG("pm2", debug) << "event: " << why;
+  if (debounce_->armed) return;
+  debounce_->armed = true;
+  debounce_->timer.expires_after(debounce_window);
+  debounce_->timer.async_wait([d = debounce_, why, this](boost::system::error_code ec) {
+    d->armed = false;
+    if (ec || !d->fire) return;  // stopped: `this` may be gone, and nothing is asked for
+    ++event_checks_;
+    RLOG("pm2", info) << "checking now: " << why;
+    d->fire();
+  });
+}
+
+awaitable<boost::system::result<std::vector<app_entry>, rpc_error>> pm2_subsystem::read_over_rpc() {
+  using read_result = boost::system::result<std::vector<app_entry>, rpc_error>;
+  // In auto mode a slow socket must leave time for the jlist fallback inside the check's bound.
+  const auto timeout = pm2_.transport == "socket"
+                           ? pm2_.timeout
+                           : std::min<std::chrono::milliseconds>(pm2_.timeout / 2, std::chrono::seconds(5));
+  auto ex = co_await asio::this_coro::executor;
+  std::optional<rpc_client> local;
+  rpc_client* client = rpc_.get();
+  if (!client) client = &local.emplace(ex, pm2_home_ / "rpc.sock");
+  boost::json::array args{boost::json::object{}};
+  auto reply = co_await client->call("getMonitorData", args, timeout);
+  // A kept connection may be from a daemon that has died since: one fresh try tells the truth.
+  if (!reply && reply.error().kind == rpc_failure::closed && client == rpc_.get())
+    reply = co_await client->call("getMonitorData", args, timeout);
+  if (!reply) co_return read_result(reply.error());
+  auto parsed = parse_app_list(*reply, "getMonitorData");
+  if (!parsed) co_return read_result(rpc_error{rpc_failure::protocol, parsed.error()});
+  co_return read_result(std::move(*parsed));
 }
 
 restart_settings pm2_subsystem::fsm_settings() const {
@@ -349,10 +449,38 @@ awaitable<health> pm2_subsystem::check() {
     it = wanted.count(it->first) ? std::next(it) : expected_.erase(it);
   for (const auto& [name, file] : wanted) expected(name).file = file;
 
-  // PM2 itself, without letting a `pm2` call spawn an empty daemon.
-  auto probe = co_await probe_daemon();
+  // PM2 itself, without letting a `pm2` call spawn an empty daemon: rpc.sock first (unless "cli").
   list_.clear();
-  if (!probe.running) {
+  source_ = list_source::none;
+  daemon_probe probe;
+  std::optional<rpc_error> rpc_failed;
+  if (pm2_.transport != "cli") {
+    auto read = co_await read_over_rpc();
+    if (read) {
+      list_ = std::move(*read);
+      source_ = list_source::rpc;
+      state_ = pm2_state::ok;
+      probe.pid = read_pid(pm2_home_ / "pm2.pid");
+      probe.running = probe.answering = true;
+    } else {
+      rpc_failed = read.error();
+    }
+  }
+  if (source_ == list_source::rpc) {
+    // Read over the socket: nothing more to ask.
+  } else if (pm2_.transport == "socket") {
+    probe = co_await probe_daemon();
+    const auto& f = *rpc_failed;
+    if (!probe.running) {
+      state_ = pm2_state::daemon_down;
+      problems.insert(problems.begin(), "PM2 daemon is not running (PM2_HOME " + pm2_home_.string() + ")");
+    } else {
+      state_ = f.kind == rpc_failure::protocol || f.kind == rpc_failure::remote ? pm2_state::bad_output
+                                                                                : pm2_state::not_answering;
+      problems.insert(problems.begin(), "getMonitorData over rpc.sock failed (" + std::string(to_string(f.kind)) +
+                                            "): " + f.message);
+    }
+  } else if (probe = co_await probe_daemon(); !probe.running) {
     state_ = pm2_state::daemon_down;
     problems.insert(problems.begin(), "PM2 daemon is not running (PM2_HOME " + pm2_home_.string() + ")");
   } else {
@@ -377,7 +505,12 @@ awaitable<health> pm2_subsystem::check() {
     } else {
       state_ = probe.answering ? pm2_state::ok : pm2_state::not_answering;
       list_ = std::move(*parsed);
+      source_ = list_source::jlist;
       if (!probe.answering) problems.insert(problems.begin(), "PM2 daemon's rpc.sock refuses connections");
+      // auto: the socket accepted but did not give the list; jlist did, at the price of a Node start.
+      else if (rpc_failed)
+        warnings.push_back("getMonitorData over rpc.sock failed (" + std::string(to_string(rpc_failed->kind)) +
+                           "), read with pm2 jlist instead");
     }
   }
 
@@ -396,6 +529,7 @@ awaitable<health> pm2_subsystem::check() {
     std::vector<const app_entry*> instances = found == by_name.end() ? std::vector<const app_entry*>{} : found->second;
     auto m = measure(instances, ram);
     target_health t{.name = name, .state = status::unknown, .reason = {}, .detail = app_detail(m, true, app.file)};
+    t.detail["source"] = to_string(source_);
     if (state_ == pm2_state::ok) {
       observation seen{.listed = !instances.empty(),
                        .status = instances.empty() ? app_status::other : combined_status(instances),
@@ -430,6 +564,7 @@ awaitable<health> pm2_subsystem::check() {
     if (expected_.count(name)) continue;
     auto m = measure(instances, ram);
     target_health t{.name = name, .state = status::healthy, .reason = {}, .detail = app_detail(m, false, std::nullopt)};
+    t.detail["source"] = to_string(source_);
     if (combined_status(instances) != app_status::online) {
       // Not ours to judge: shown, never counted, never touched.
       t.state = status::disabled;
@@ -491,7 +626,8 @@ awaitable<health> pm2_subsystem::check() {
     unsigned online = 0;
     for (const auto& t : h.targets)
       if (t.detail.contains("expected") && t.detail.at("expected").as_bool() && t.state == status::healthy) ++online;
-    h.summary = std::to_string(online) + " of " + std::to_string(expected_.size()) + " expected apps online";
+    h.summary = std::to_string(online) + " of " + std::to_string(expected_.size()) + " expected apps online" +
+                (source_ == list_source::rpc ? " (read over rpc.sock)" : " (read with pm2 jlist)");
   } else {
     for (const auto& line : all) h.summary += (h.summary.empty() ? "" : "; ") + line;
   }

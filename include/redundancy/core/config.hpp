@@ -47,6 +47,9 @@ struct pm2_config {
   unsigned log_keep{5};
   std::vector<std::filesystem::path> ecosystem_files{"ecosystem.pm2.cjs", "ecosystem.redundancy.cjs"};
   std::vector<std::string> processes{};
+  // How the check reads PM2's list: "auto" (rpc.sock when it answers, else `pm2 jlist`), "socket"
+  // (rpc.sock only) or "cli" (`pm2 jlist` only). Except with "cli", pub.sock events trigger checks.
+  std::string transport{"auto"};
 };
 
 struct github_local_execution_config {

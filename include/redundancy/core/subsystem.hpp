@@ -3,6 +3,7 @@
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/health.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
@@ -38,6 +39,16 @@ class subsystem {
     (void)args;
     return "the " + std::string(name()) + " subsystem has no '" + std::string(verb) + "' action";
   }
+
+  // Starts the subsystem's own watches of its domain between checks (PM2's event bus) on executor,
+  // which runs them until stop_watching(). check_soon asks the scheduler for a check as soon as
+  // possible; it may be called often (the scheduler merges requests). Default: nothing to watch.
+  virtual void start_watching(asio::any_io_executor executor, std::function<void()> check_soon) {
+    (void)executor;
+    (void)check_soon;
+  }
+  // Ends the watches; no check_soon call happens after it returns.
+  virtual void stop_watching() {}
 };
 
 }  // namespace redundancy

@@ -1,5 +1,6 @@
 // `pm2 jlist` output parsed into typed structs: what redundancy needs of each app, never its environment.
 #pragma once
+#include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -47,5 +48,10 @@ struct app_entry {
 // a field of the wrong type is an error naming its path: `[3].pm2_env.status: expected a string`.
 // Error messages never quote the input (it holds secrets).
 boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::string_view output);
+
+// The same list already parsed as JSON (getMonitorData's result over rpc.sock, or jlist's line): the
+// same typed entries and errors; `what` names the source in messages ("pm2 jlist output", "getMonitorData").
+boost::system::result<std::vector<app_entry>, std::string> parse_app_list(const boost::json::value& list,
+                                                                         std::string_view what);
 
 }  // namespace redundancy::pm2

@@ -4,12 +4,15 @@
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/subsystem.hpp"
+#include "redundancy/pm2/bus_watcher.hpp"
 #include "redundancy/pm2/ecosystem.hpp"
 #include "redundancy/pm2/jlist.hpp"
 #include "redundancy/pm2/restart_fsm.hpp"
+#include "redundancy/pm2/rpc_client.hpp"
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -22,14 +25,21 @@ enum class pm2_state { unchecked, ok, daemon_down, not_answering, not_installed,
 
 std::string_view to_string(pm2_state s);
 
+// Where the last check read PM2's list: over rpc.sock (getMonitorData), with `pm2 jlist`, or nowhere.
+enum class list_source { none, rpc, jlist };
+std::string_view to_string(list_source s);
+
 class pm2_subsystem final : public subsystem {
  public:
   // Uses config.pm2, and config.project_dir / config.state_dir for relative paths and generated files.
   explicit pm2_subsystem(const config& cfg);
+  ~pm2_subsystem() override;
 
   std::string_view name() const override { return "pm2"; }
 
-  // Probes the daemon without spawning one, runs `pm2 jlist`, and judges every app (expected or not).
+  // Reads PM2's list per pm2.transport: getMonitorData over rpc.sock, else (auto) `pm2 jlist` after
+  // probing the daemon without spawning one; then judges every app (expected or not). Every app target's
+  // detail.source and the summary say which path was used.
   // Targets are the apps (detail.kind "app") and ecosystem files that failed to load (kind "ecosystem_file").
   awaitable<health> check() override;
 
@@ -52,10 +62,20 @@ class pm2_subsystem final : public subsystem {
   // unless a pm2-logrotate module runs. Uses the list of the last check.
   awaitable<action_result> rotate_logs();
 
+  // Unless pm2.transport is "cli": keeps one rpc.sock connection for the checks and listens to
+  // pub.sock; an expected app's exit, a `restart overlimit`, pm2:kill or the bus closing (daemon gone)
+  // or coming back asks for a check, debounced so a burst of events makes one.
+  void start_watching(asio::any_io_executor executor, std::function<void()> check_soon) override;
+  void stop_watching() override;
+
   // The last check's result (state unknown before the first).
   const health& snapshot() const { return last_; }
   pm2_state state() const { return state_; }
   const std::filesystem::path& pm2_home() const { return pm2_home_; }
+  list_source source() const { return source_; }
+  // Checks asked for by events so far (after debouncing), and the watcher (null unless watching).
+  std::uint64_t event_checks() const { return event_checks_; }
+  const bus_watcher* events() const { return bus_.get(); }
 
  private:
   struct expected_app {
@@ -68,7 +88,11 @@ class pm2_subsystem final : public subsystem {
     int pid{0};
   };
 
+  struct debouncer;
   awaitable<daemon_probe> probe_daemon();
+  awaitable<boost::system::result<std::vector<app_entry>, rpc_error>> read_over_rpc();
+  void on_bus(const bus_notice& notice);
+  void check_soon(std::string why);
   awaitable<process_result> run_pm2(std::vector<std::string> args);
   awaitable<bool> run_step(action_result& result, std::string name, std::vector<std::string> argv, bool pm2);
   awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
@@ -93,6 +117,11 @@ class pm2_subsystem final : public subsystem {
   pm2_state state_{pm2_state::unchecked};
   health last_{};
   std::mt19937_64 random_;
+  list_source source_{list_source::none};
+  std::unique_ptr<rpc_client> rpc_{};   // while watching: one connection kept for every check
+  std::shared_ptr<bus_watcher> bus_{};
+  std::shared_ptr<debouncer> debounce_{};
+  std::uint64_t event_checks_{0};
 };
 
 }  // namespace redundancy::pm2

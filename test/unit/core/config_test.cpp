@@ -88,6 +88,7 @@ BOOST_AUTO_TEST_CASE(empty_object_gives_the_documented_defaults) {
   BOOST_TEST(c.pm2.interval.count() == 30000);
   BOOST_TEST(c.pm2.timeout.count() == 20000);
   BOOST_TEST(c.pm2.cpu_action == "warn");
+  BOOST_TEST(c.pm2.transport == "auto");
   BOOST_TEST(c.pm2.daemon_memory_max == 536870912u);
   BOOST_TEST(c.github.interval.count() == 60000);
   BOOST_TEST(c.github.token_env == "GITHUB_TOKEN");
@@ -323,6 +324,10 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
                  "orchestrator.emergency_threshold");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"cpu_action": "kill"}})"),
                  "pm2.cpu_action: expected one of \"warn\", \"restart\", got \"kill\"");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"transport": "rpc"}})"),
+                 "pm2.transport: expected one of \"auto\", \"socket\", \"cli\", got \"rpc\"");
+  BOOST_TEST(parse_ok(R"({"pm2": {"transport": "cli"}})").pm2.transport == "cli");
+  BOOST_TEST(parse_ok("{}", {{"REDUNDANCY_PM2__TRANSPORT", "socket"}}).pm2.transport == "socket");
   CHECK_CONTAINS(parse_error(R"({"log": {"level": "verbose"}})"),
                  "log.level: expected one of \"trace\", \"debug\", \"info\"");
   CHECK_CONTAINS(parse_error(R"({"github": {"backup": ["local", "cloud"]}})"),

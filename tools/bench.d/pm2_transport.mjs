@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Measures PM2's fast path against `pm2 jlist` with a real pm2 (build/npm) under a private PM2_HOME:
+//  1. CPU per check (ours plus the PM2 daemon's) with 10, 100 and 1,000 apps: `redundancy check --once pm2`
+//     over rpc.sock (pm2.transport "socket"; it includes starting our binary) vs one `pm2 jlist`.
+//  2. Time from an expected app turning `errored` (PM2's `restart overlimit` broadcast, max_restarts
+//     reached) to the start of our daemon's recovery that runs `pm2 restart`, with pm2.transport "auto"
+//     (events) and "cli" (polling only, pm2.interval 30s).
+// Usage: tools/bench.d/pm2_transport.mjs [--apps 10,100,1000] [--rounds 5]   (BUILD_DIR, default build/)
+// Prints one line per figure. Everything it starts is killed at the end (pm2 kill, the daemon's group).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const build = path.resolve(root, process.env.BUILD_DIR || 'build');
+const pm2Bin = path.join(build, 'npm/node_modules/.bin/pm2');
+const ours = path.join(build, 'redundancy');
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
+const appCounts = arg('--apps', '10,100,1000').split(',').map(Number);
+const rounds = Number(arg('--rounds', '5'));
+const tick = 100;  // USER_HZ: /proc times are in clock ticks
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const home = fs.mkdtempSync('/tmp/rpb-');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpb-project-'));
+const env = { ...process.env, PM2_HOME: home, PM2_SILENT: 'true' };
+const pm2 = (...args) => spawnSync(pm2Bin, args, { env, cwd: dir, encoding: 'utf8', timeout: 600000, maxBuffer: 1 << 30 });
+const cpuOf = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / tick; };
+const childrenCpu = () => { const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[13]) + Number(f[14])) / tick; };
+const daemonPid = () => Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8'));
+
+function writeConfig(file, pm2Section) {
+  fs.writeFileSync(file, JSON.stringify({
+    project_dir: dir, state_dir: path.join(dir, 'state'), log_dir: path.join(dir, 'logs'),
+    http: { listen: '127.0.0.1:0' },
+    pm2: { command: pm2Bin, home, ecosystem_files: [], ...pm2Section },
+    github: { enabled: false }, netlify: { enabled: false },
+  }));
+}
+
+// CPU seconds per call of `run`, ours (waited-for children) plus the PM2 daemon's.
+function cpuPerCall(run) {
+  const d0 = cpuOf(daemonPid()), c0 = childrenCpu();
+  for (let i = 0; i < rounds; i++) if (run().status > 1) throw new Error('call failed');
+  return { ours: (childrenCpu() - c0) / rounds, daemon: (cpuOf(daemonPid()) - d0) / rounds };
+}
+
+async function cpuFigures() {
+  // Cheap apps: `sleep` itself, no Node per app, so 1,000 fit on a small machine.
+  let started = 0;
+  const cfg = path.join(dir, 'check.json');
+  writeConfig(cfg, { transport: 'socket', processes: [] });
+  for (const n of appCounts) {
+    const eco = path.join(dir, `sleepers-${n}.config.json`);
+    const apps = [];
+    for (let i = started; i < n; i++) apps.push({ name: `s${i}`, script: 'sleep', args: '100000', interpreter: 'none', autorestart: false });
+    if (apps.length) { fs.writeFileSync(eco, JSON.stringify({ apps })); pm2('start', eco); }
+    started = n;
+    await sleep(2000);
+    const rpc = cpuPerCall(() => spawnSync(ours, ['--config', cfg, 'check', '--once', 'pm2'], { env, encoding: 'utf8', timeout: 120000 }));
+    const cli = cpuPerCall(() => pm2('jlist'));
+    const total = (x) => x.ours + x.daemon;
+    console.log(`pm2 check cpu, ${n} apps: rpc ${total(rpc).toFixed(3)} s (ours ${rpc.ours.toFixed(3)} + pm2 ${rpc.daemon.toFixed(3)}), ` +
+                `jlist ${total(cli).toFixed(3)} s (ours ${cli.ours.toFixed(3)} + pm2 ${cli.daemon.toFixed(3)}), ` +
+                `rpc/jlist ${(total(rpc) / total(cli)).toFixed(3)}`);
+  }
+  pm2('delete', 'all');
+}
+
+// Waits for PM2's `restart overlimit` of `app` on pub.sock; resolves with its wall-clock time.
+function overlimitAt(app) {
+  return new Promise((resolve) => {
+    const sock = net.connect(path.join(home, 'pub.sock'));
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.includes('"restart overlimit"') && buf.includes(`"name":"${app}"`)) { resolve(Date.now()); sock.destroy(); }
+    });
+  });
+}
+
+async function latency(transport, interval) {
+  const counter = path.join(dir, 'count');
+  fs.writeFileSync(counter, '0');
+  fs.copyFileSync(path.join(root, 'test/fixtures/pm2/apps/crash_count.js'), path.join(dir, 'crash_count.js'));
+  const eco = path.join(dir, 'flaky.config.json');
+  fs.writeFileSync(eco, JSON.stringify({ apps: [{ name: 'flaky', script: path.join(dir, 'crash_count.js'), max_restarts: 3, min_uptime: 60000, env: { COUNTER: counter } }] }));
+  pm2('start', eco);
+  const cfg = path.join(dir, `daemon-${transport}.json`);
+  writeConfig(cfg, { transport, interval, restart_delay: '1s', ecosystem_files: [eco] });
+  fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
+  const daemon = spawn(ours, ['run', '--config', cfg], { env, detached: true, stdio: 'ignore' });
+  try {
+    let addr;
+    for (let i = 0; i < 300 && !addr; i++) { await sleep(100); try { addr = fs.readFileSync(path.join(dir, 'state/http.addr'), 'utf8').trim(); } catch {} }
+    const get = async (p) => (await fetch(`http://${addr}${p}`)).json();
+    for (let i = 0; i < 300; i++) { const s = await get('/api/subsystems/pm2'); if (s.status === 'healthy') break; await sleep(100); }
+    await sleep(1000);
+    fs.writeFileSync(counter, '3');
+    const errored = overlimitAt('flaky');
+    const list = JSON.parse(pm2('jlist').stdout.split('\n').pop());
+    process.kill(list.find((a) => a.name === 'flaky').pid, 'SIGKILL');
+    const t0 = await errored;
+    for (let i = 0; i < 1200; i++) {
+      const { actions } = await get('/api/actions');
+      const a = actions.find((x) => x.kind === 'recover' && JSON.stringify(x.steps || []).includes('pm2 restart flaky'));
+      if (a) return Date.parse(a.started_at) - t0;
+      await sleep(100);
+    }
+    return NaN;
+  } finally {
+    try { process.kill(-daemon.pid, 'SIGTERM'); } catch {}
+    await sleep(1500);
+    try { process.kill(-daemon.pid, 'SIGKILL'); } catch {}
+    pm2('delete', 'all');
+  }
+}
+
+try {
+  if (!fs.existsSync(pm2Bin) || !fs.existsSync(ours)) throw new Error(`need ${pm2Bin} and ${ours}: run tools/bootstrap`);
+  pm2('ping');
+  await cpuFigures();
+  const events = await latency('auto', '60s');
+  console.log(`errored -> restart started, events (pm2.transport auto, interval 60s): ${events} ms`);
+  const polling = await latency('cli', '30s');
+  console.log(`errored -> restart started, polling only (pm2.transport cli, interval 30s): ${polling} ms`);
+} finally {
+  pm2('kill');
+  fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+}
