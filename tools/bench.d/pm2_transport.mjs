@@ -5,8 +5,11 @@
 //  2. Time from an expected app turning `errored` (PM2's `restart overlimit` broadcast, max_restarts
 //     reached) to the start of our daemon's recovery that runs `pm2 restart`, with pm2.transport "auto"
 //     (events) and "cli" (polling only, pm2.interval 30s).
-// Usage: tools/bench.d/pm2_transport.mjs [--apps 10,100,1000] [--rounds 5]   (BUILD_DIR, default build/)
-// Prints one line per figure. Everything it starts is killed at the end (pm2 kill, the daemon's group).
+// Usage: tools/bench.d/pm2_transport.mjs [--apps 10,100,1000] [--rounds 5] [--json FILE]   (BUILD_DIR, default build/)
+// Each CPU figure of a round is the mean of 5 calls (/proc counts in 10 ms ticks); each latency round
+// is one errored app. Prints one line per figure (the median of the rounds) and, with --json, writes
+// every round's values for tools/bench. Everything it starts is killed at the end (pm2 kill, the
+// daemon's process group).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,9 +23,13 @@ const ours = path.join(build, 'redundancy');
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const appCounts = arg('--apps', '10,100,1000').split(',').map(Number);
 const rounds = Number(arg('--rounds', '5'));
+const jsonOut = arg('--json', '');
+const callsPerRound = 5;
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const tick = 100;  // USER_HZ: /proc times are in clock ticks
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const figures = { cpu: {}, latency: {} };
 const home = fs.mkdtempSync('/tmp/rpb-');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpb-project-'));
 const env = { ...process.env, PM2_HOME: home, PM2_SILENT: 'true' };
@@ -40,11 +47,16 @@ function writeConfig(file, pm2Section) {
   }));
 }
 
-// CPU seconds per call of `run`, ours (waited-for children) plus the PM2 daemon's.
+// CPU seconds per call of `run`, ours (waited-for children) plus the PM2 daemon's: one value per round.
 function cpuPerCall(run) {
-  const d0 = cpuOf(daemonPid()), c0 = childrenCpu();
-  for (let i = 0; i < rounds; i++) if (run().status > 1) throw new Error('call failed');
-  return { ours: (childrenCpu() - c0) / rounds, daemon: (cpuOf(daemonPid()) - d0) / rounds };
+  const ours = [], daemon = [];
+  for (let r = 0; r < rounds; r++) {
+    const d0 = cpuOf(daemonPid()), c0 = childrenCpu();
+    for (let i = 0; i < callsPerRound; i++) if (run().status > 1) throw new Error('call failed');
+    ours.push((childrenCpu() - c0) / callsPerRound);
+    daemon.push((cpuOf(daemonPid()) - d0) / callsPerRound);
+  }
+  return { ours, daemon, total: ours.map((x, i) => x + daemon[i]) };
 }
 
 async function cpuFigures() {
@@ -61,10 +73,11 @@ async function cpuFigures() {
     await sleep(2000);
     const rpc = cpuPerCall(() => spawnSync(ours, ['--config', cfg, 'check', '--once', 'pm2'], { env, encoding: 'utf8', timeout: 120000 }));
     const cli = cpuPerCall(() => pm2('jlist'));
-    const total = (x) => x.ours + x.daemon;
-    console.log(`pm2 check cpu, ${n} apps: rpc ${total(rpc).toFixed(3)} s (ours ${rpc.ours.toFixed(3)} + pm2 ${rpc.daemon.toFixed(3)}), ` +
-                `jlist ${total(cli).toFixed(3)} s (ours ${cli.ours.toFixed(3)} + pm2 ${cli.daemon.toFixed(3)}), ` +
-                `rpc/jlist ${(total(rpc) / total(cli)).toFixed(3)}`);
+    figures.cpu[n] = { rpc, jlist: cli };
+    const m = (x) => median(x).toFixed(3);
+    console.log(`pm2 check cpu, ${n} apps: rpc ${m(rpc.total)} s (ours ${m(rpc.ours)} + pm2 ${m(rpc.daemon)}), ` +
+                `jlist ${m(cli.total)} s (ours ${m(cli.ours)} + pm2 ${m(cli.daemon)}), ` +
+                `rpc/jlist ${(median(rpc.total) / median(cli.total)).toFixed(3)}`);
   }
   pm2('delete', 'all');
 }
@@ -88,6 +101,7 @@ async function latency(transport, interval) {
   const eco = path.join(dir, 'flaky.config.json');
   fs.writeFileSync(eco, JSON.stringify({ apps: [{ name: 'flaky', script: path.join(dir, 'crash_count.js'), max_restarts: 3, min_uptime: 60000, env: { COUNTER: counter } }] }));
   pm2('start', eco);
+  pm2('save');  // without a dump.pm2 the check warns (degraded), and only a healthy start is timed
   const cfg = path.join(dir, `daemon-${transport}.json`);
   writeConfig(cfg, { transport, interval, restart_delay: '1s', ecosystem_files: [eco] });
   fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
@@ -122,10 +136,13 @@ try {
   if (!fs.existsSync(pm2Bin) || !fs.existsSync(ours)) throw new Error(`need ${pm2Bin} and ${ours}: run tools/bootstrap`);
   pm2('ping');
   await cpuFigures();
-  const events = await latency('auto', '60s');
-  console.log(`errored -> restart started, events (pm2.transport auto, interval 60s): ${events} ms`);
-  const polling = await latency('cli', '30s');
-  console.log(`errored -> restart started, polling only (pm2.transport cli, interval 30s): ${polling} ms`);
+  for (const [key, transport, interval, how] of [['events', 'auto', '60s', 'events (pm2.transport auto, interval 60s)'],
+                                                 ['polling', 'cli', '30s', 'polling only (pm2.transport cli, interval 30s)']]) {
+    figures.latency[key] = [];
+    for (let r = 0; r < rounds; r++) figures.latency[key].push(await latency(transport, interval));
+    console.log(`errored -> restart started, ${how}: ${median(figures.latency[key])} ms`);
+  }
+  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(figures));
 } finally {
   pm2('kill');
   fs.rmSync(home, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-# The bench's rows: http, footprint, cost, latency, scaling. Each takes the context and adds figures.
+# The bench's rows: http, footprint, cost, latency, scaling, pm2_transport. Each takes the context and adds figures.
 import json
 import os
 import re
@@ -403,5 +403,37 @@ def row_scaling(ctx):
                       "subsystem by `redundancy check --once`; per target: own CPU beyond an empty project's, / N")
 
 
+def row_pm2_transport(ctx):
+    """PM2 read over its rpc.sock against `pm2 jlist`, and an errored app's wait for help with events and
+    with polling only: tools/bench.d/pm2_transport.mjs on a real pm2 of its own (private PM2_HOME)."""
+    r = ctx.results
+    counts = "10,100" if ctx.quick else "10,100,1000"
+    say(f"pm2_transport: CPU per check over rpc.sock vs pm2 jlist ({counts} apps), errored -> restart "
+        f"({ctx.runs} runs each; polling waits up to 30 s a run)")
+    out = os.path.join(ctx.env.work, "pm2-transport.json")
+    script = os.path.join(ctx.env.root, "tools", "bench.d", "pm2_transport.mjs")
+    log = ctx.log("pm2-transport.log")
+    run = run_measured(["node", script, "--apps", counts, "--rounds", str(ctx.runs), "--json", out],
+                       env=dict(os.environ, BUILD_DIR=ctx.env.build), timeout=3600, log=log)
+    if run["exit"] != 0:
+        raise RuntimeError(f"pm2_transport.mjs exited {run['exit']}: see {log}")
+    figures = json.load(open(out))
+    for n, by in figures["cpu"].items():
+        for transport in ("rpc", "jlist"):
+            r.add("pm2_transport", f"check_cpu_{transport}_{n}_apps", by[transport]["total"], "s")
+            r.add("pm2_transport", f"check_cpu_{transport}_{n}_apps_ours", by[transport]["ours"], "s")
+        r.add("pm2_transport", f"check_cpu_rpc_over_jlist_{n}_apps",
+              [a / b for a, b in zip(by["rpc"]["total"], by["jlist"]["total"]) if b], "ratio")
+    for how in ("events", "polling"):
+        r.add("pm2_transport", f"errored_to_restart_started_{how}",
+              [ms / 1000 for ms in figures["latency"][how] if ms is not None], "s")
+    r.note("pm2_transport", "CPU per check: ours (`redundancy check --once pm2` with pm2.transport socket, which "
+                            "includes starting our binary; or one `pm2 jlist`) plus the PM2 daemon's, each run the "
+                            "mean of 5 calls; apps are `sleep` under PM2 (interpreter none)")
+    r.note("pm2_transport", "errored -> restart started: from PM2's `restart overlimit` broadcast of an expected app "
+                            "(max_restarts 3 reached) to the start of our recovery running `pm2 restart`; events: "
+                            "pm2.transport auto, interval 60 s; polling only: pm2.transport cli, interval 30 s")
+
+
 ROWS = {"http": row_http, "footprint": row_footprint, "cost": row_cost, "latency": row_latency,
-        "scaling": row_scaling}
+        "scaling": row_scaling, "pm2_transport": row_pm2_transport}

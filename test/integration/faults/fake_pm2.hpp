@@ -1,6 +1,7 @@
 // A PM2 subsystem on the fake tool (test/helpers/fake_tool.cpp) with a fake PM2 daemon: this test
 // process's pid in pm2.pid and a listening rpc.sock. Its jlist shows one online app, "web", while
-// the tool's mode is "ok"; any other mode is a fault.
+// the tool's mode is "ok"; any other mode is a fault. That rpc.sock accepts and never answers, so the
+// rows about the `pm2` command read with `"transport": "cli"`; "auto" makes the silent socket the fault.
 #pragma once
 #include "fault_project.hpp"
 
@@ -20,9 +21,11 @@ struct fake_pm2_project : fault_project {
   fs::path home{dir.path() / "pm2-home"};
   std::optional<unix_listener> rpc;
 
-  // `command`: the pm2 command line (the fake tool by default); `orchestrator`: that config section.
+  // `command`: the pm2 command line (the fake tool by default); `orchestrator`: that config section;
+  // `transport`: pm2.transport.
   explicit fake_pm2_project(std::optional<std::string> command = {},
-                            const std::string& orchestrator = R"({ "interval": "300ms" })") {
+                            const std::string& orchestrator = R"({ "interval": "300ms" })",
+                            const std::string& transport = "cli") {
     fs::create_directories(home);
     // The "PM2 daemon" is this test process: a live pid and an rpc.sock that accepts.
     write_text(home / "pm2.pid", std::to_string(::getpid()));
@@ -31,7 +34,8 @@ struct fake_pm2_project : fault_project {
     write_text(tool / "stdout", jlist_with_web());
     const std::string argv = command ? "\"" + *command + "\"" : "\"" + fake_tool() + "\", \"" + tool.string() + "\"";
     configure(R"("pm2": { "home": ")" + home.string() + R"(", "processes": ["web"], "ecosystem_files": [],
-                          "interval": "300ms", "timeout": "1500ms", "command": [)" + argv + R"(] },
+                          "interval": "300ms", "timeout": "1500ms", "transport": ")" + transport + R"(",
+                          "command": [)" + argv + R"(] },
                  "orchestrator": )" + orchestrator + R"(,
                  "github": { "enabled": false }, "netlify": { "enabled": false })");
   }

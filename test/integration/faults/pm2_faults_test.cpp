@@ -86,6 +86,27 @@ BOOST_AUTO_TEST_CASE(pm2_that_is_missing_says_not_installed_until_it_appears) {
   }, 503);
 }
 
+BOOST_AUTO_TEST_CASE(rpc_sock_that_accepts_and_never_answers_falls_back_to_jlist_and_says_so) {
+  // The fake daemon's rpc.sock accepts and stays silent: in "auto" each check gives getMonitorData
+  // its share of the timeout, then reads with `pm2 jlist` and says why (degraded, not unhealthy).
+  fake_pm2_project p({}, R"({ "interval": "300ms" })", "auto");
+  p.start();
+  BOOST_TEST_REQUIRE(p.wait_status("pm2", "degraded", "getMonitorData over rpc.sock failed (timed_out)"));
+  BOOST_TEST(p.summary("pm2").find("read with pm2 jlist") != std::string::npos, p.summary("pm2"));
+  for (int i = 0; i < 5; ++i) {
+    BOOST_TEST(p.health_answer().status == 200);
+    std::this_thread::sleep_for(200ms);
+  }
+  // The app itself was read and judged through the fallback.
+  const auto web = p.get("/api/subsystems/pm2");
+  BOOST_TEST(json::serialize(web).find(R"("source":"jlist")") != std::string::npos, json::serialize(web));
+  BOOST_TEST(p.has_event("status_changed", "pm2 is degraded"));
+  p.check_tool_children_gone();
+  BOOST_TEST(!p.process->exited());
+  p.stop();
+  p.check_events_all_stored();
+}
+
 namespace {
 
 const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
@@ -161,7 +182,7 @@ BOOST_AUTO_TEST_CASE(pm2_daemon_killed_mid_check_is_reported_and_resurrected) {
   // Automatic recovery resurrects the daemon and its app.
   BOOST_TEST_REQUIRE(p.wait_status("pm2", "healthy", "", 90s));
   BOOST_TEST(pm2.daemon_pid() != first);
-  BOOST_TEST(p.has_event("action_finished", "recover succeeded"));
+  BOOST_TEST(p.wait_for_event("action_finished", "recover succeeded"));
   // The daemon's children now: only detached daemons (the new PM2 daemon, re-parented to it as
   // subreaper, in a session of its own); no `pm2` command of a check or of the recovery is left.
   const auto session_of = [](int pid) {

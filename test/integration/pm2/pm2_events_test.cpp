@@ -184,6 +184,7 @@ BOOST_AUTO_TEST_CASE(the_check_says_which_path_it_read_and_never_spawns_a_daemon
   }
   BOOST_TEST_REQUIRE(box.pm2("start ok.js --name alpha") == 0);
   BOOST_TEST_REQUIRE(box.pm2("start ok.js --name beta") == 0);
+  BOOST_TEST_REQUIRE(box.pm2("save") == 0);  // without a dump.pm2 the check warns (degraded)
   box.jlist();
   for (auto [transport, source] : {std::pair{"auto", pm2::list_source::rpc}, std::pair{"socket", pm2::list_source::rpc},
                                    std::pair{"cli", pm2::list_source::jlist}}) {
@@ -205,6 +206,7 @@ BOOST_AUTO_TEST_CASE(a_killed_daemon_is_noticed_reported_down_and_reconnected_wh
   sandbox box;
   BOOST_TEST_REQUIRE(box.pm2("start ok.js --name alpha") == 0);
   BOOST_TEST_REQUIRE(box.pm2("start ok.js --name beta") == 0);
+  BOOST_TEST_REQUIRE(box.pm2("save") == 0);  // without a dump.pm2 the check warns (degraded)
   box.jlist();
   asio::io_context io;
   pm2::pm2_subsystem s(box.make_config("auto"));
@@ -254,6 +256,7 @@ BOOST_AUTO_TEST_CASE(an_errored_app_is_restarted_by_the_daemon_long_before_its_6
                    R"({"apps": [{"name": "flaky", "script": "crash_count.js", "max_restarts": 3, "min_uptime": 60000,
                                  "env": {"COUNTER": ")" + (box.dir / "count").string() + R"("}}]})");
   BOOST_TEST_REQUIRE(box.pm2("start apps.config.json") == 0);
+  BOOST_TEST_REQUIRE(box.pm2("save") == 0);  // without a dump.pm2 the check warns (degraded)
   box.jlist();
   test::write_text(box.dir / "redundancy.json", R"({
     "state_dir": "state", "log_dir": "logs",

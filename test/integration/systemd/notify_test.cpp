@@ -95,11 +95,12 @@ class config_pipe {
       }
       ::fcntl(fd, F_SETFL, 0);
       const auto written = ::write(fd, text_.data(), text_.size());
-      ::close(fd);
+      // Counted before the close: the reader sees the end of the file, and so can answer, only after.
       if (written == static_cast<ssize_t>(text_.size())) {
         pending_ = false;
         ++served_;
       }
+      ::close(fd);
     }
   }
 
