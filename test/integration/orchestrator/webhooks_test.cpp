@@ -1,6 +1,7 @@
 // Webhooks on the real binary with a loopback receiver: a status change is delivered (once, not on
 // every check); a receiver failing the first deliveries gets the message exactly once; one that is
-// down while the daemon is SIGKILLed gets it once from the next life; `notify test` reports each
+// down while the daemon is SIGKILLed gets it once from the next life; one down for an hour (at 200 times
+// the speed) gets spaced retries and then the message once; `notify test` reports each
 // endpoint; and the hook's secrets (URL path and query, header values, signing key) never appear in a
 // payload, a log, the history file, the API or `config check`.
 //
@@ -157,6 +158,48 @@ BOOST_AUTO_TEST_CASE(a_message_pending_at_kill_9_is_delivered_once_by_the_next_l
   std::this_thread::sleep_for(2s);
   BOOST_TEST(count(delivered_notifications(receiver), "down pm2/api") == 1u);
   BOOST_TEST(p.outbox().first == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_receiver_down_for_an_hour_at_200x_speed_gets_spaced_retries_then_one_delivery) {
+  // retry_delay 50 ms is the default 10 s at 200 times the speed: 18 s here are an hour of the
+  // receiver refusing connections. Doubling from 50 ms, the attempts come at about 0.05, 0.15, 0.35,
+  // ... 12.75 s after the first (10 s ... 2,550 s at the default): 9 or so, never one per check
+  // (a check every 200 ms would be 90).
+  webhook_receiver receiver;
+  receiver.stop();
+  project p(R"({"webhooks": [)" + hook_json(receiver.url()) + R"(], "group_window": "300ms", "retry_delay": "50ms"})");
+  p.start();
+  const auto open_fds = [&] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/" + std::to_string(p.process->pid()) + "/fd")) ++n;
+    return n;
+  };
+  BOOST_REQUIRE(eventually([&] { return p.outbox().second >= 3; }));
+  const auto fds_early = open_fds();
+  const auto until = std::chrono::steady_clock::now() + 18s;
+  while (std::chrono::steady_clock::now() < until) {
+    BOOST_TEST_REQUIRE(http_get(p.address, "/api/health").status != 0, "the daemon stopped answering");
+    std::this_thread::sleep_for(250ms);
+  }
+  const auto [rows, attempts] = p.outbox();
+  BOOST_TEST(rows >= 1);
+  BOOST_TEST(attempts >= 7, attempts << " attempts");
+  BOOST_TEST(attempts <= 11, attempts << " attempts");
+  BOOST_TEST(open_fds() <= fds_early + 2, "fds " << fds_early << " -> " << open_fds());  // no socket kept per attempt
+  const auto status = json::parse(http_get(p.address, "/api/status").body);
+  const auto& hook = status.at("notify").at("webhooks").at(0);
+  BOOST_TEST(hook.at("pending").as_int64() >= 1);
+  BOOST_TEST(hook.at("last_error").is_string());
+  BOOST_TEST(receiver.requests().empty());
+
+  // Back up: the message waiting all along arrives once, at the next attempt (12.8 s at most here).
+  receiver.start();
+  BOOST_REQUIRE(eventually([&] { return count(delivered_notifications(receiver), "down pm2/api") == 1; }, 40s));
+  std::this_thread::sleep_for(1s);
+  BOOST_TEST(count(delivered_notifications(receiver), "down pm2/api") == 1u);
+  BOOST_TEST(receiver.delivered().size() == 1u);
+  BOOST_TEST(p.outbox().first == 0);
+  BOOST_TEST(!p.process->exited());
 }
 
 BOOST_AUTO_TEST_CASE(secrets_of_a_hook_never_appear_in_payloads_logs_the_history_or_the_api) {
