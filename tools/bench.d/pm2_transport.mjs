@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Measures PM2's fast path against `pm2 jlist` with a real pm2 (build/npm) under a private PM2_HOME:
-//  1. CPU per check (ours plus the PM2 daemon's) with 10, 100 and 1,000 apps: `redundancy check --once pm2`
-//     over rpc.sock (pm2.transport "socket"; it includes starting our binary) vs one `pm2 jlist`.
+//  1. CPU per PM2 check with 10, 100 and 1,000 apps inside our running daemon (pm2.interval 1s, checks
+//     counted by /metrics): ours (with the `pm2 jlist` children it reaps) plus the PM2 daemon's, over
+//     rpc.sock (pm2.transport "socket") vs `pm2 jlist` (pm2.transport "cli").
 //  2. Time from an expected app turning `errored` (PM2's `restart overlimit` broadcast, max_restarts
 //     reached) to the start of our daemon's recovery that runs `pm2 restart`, with pm2.transport "auto"
 //     (events) and "cli" (polling only, pm2.interval 30s).
 // Usage: tools/bench.d/pm2_transport.mjs [--apps 10,100,1000] [--rounds 5] [--json FILE]   (BUILD_DIR, default build/)
-// Each CPU figure of a round is the mean of 5 calls (/proc counts in 10 ms ticks); each latency round
-// is one errored app. Prints one line per figure (the median of the rounds) and, with --json, writes
+// Each CPU figure of a round is the mean over a 10 s window of checks (/proc counts in 10 ms ticks);
+// each latency round is one errored app. Prints one line per figure (the median of the rounds) and, with --json, writes
 // every round's values for tools/bench. Everything it starts is killed at the end (pm2 kill, the
 // daemon's process group).
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,7 +25,7 @@ const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0
 const appCounts = arg('--apps', '10,100,1000').split(',').map(Number);
 const rounds = Number(arg('--rounds', '5'));
 const jsonOut = arg('--json', '');
-const callsPerRound = 5;
+const windowMs = 10000;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const tick = 100;  // USER_HZ: /proc times are in clock ticks
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +36,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpb-project-'));
 const env = { ...process.env, PM2_HOME: home, PM2_SILENT: 'true' };
 const pm2 = (...args) => spawnSync(pm2Bin, args, { env, cwd: dir, encoding: 'utf8', timeout: 600000, maxBuffer: 1 << 30 });
 const cpuOf = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / tick; };
-const childrenCpu = () => { const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[13]) + Number(f[14])) / tick; };
+const cpuWithChildren = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / tick; };
 const daemonPid = () => Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8'));
 
 function writeConfig(file, pm2Section) {
@@ -47,14 +48,47 @@ function writeConfig(file, pm2Section) {
   }));
 }
 
-// CPU seconds per call of `run`, ours (waited-for children) plus the PM2 daemon's: one value per round.
-function cpuPerCall(run) {
+// Our daemon on `cfg`, in a process group of its own; resolves once it has written its address.
+async function startDaemon(cfg) {
+  fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
+  const proc = spawn(ours, ['run', '--config', cfg], { env, detached: true, stdio: 'ignore' });
+  let addr;
+  for (let i = 0; i < 300 && !addr; i++) { await sleep(100); try { addr = fs.readFileSync(path.join(dir, 'state/http.addr'), 'utf8').trim(); } catch {} }
+  if (!addr) throw new Error('our daemon wrote no address');
+  return { proc, addr };
+}
+
+async function stopDaemon(d) {
+  try { process.kill(-d.proc.pid, 'SIGTERM'); } catch {}
+  await sleep(1500);
+  try { process.kill(-d.proc.pid, 'SIGKILL'); } catch {}
+}
+
+// Finished PM2 checks, from /metrics.
+async function pm2Checks(addr) {
+  const text = await (await fetch(`http://${addr}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith('redundancy_checks_total{') && l.includes('subsystem="pm2"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+// CPU seconds per PM2 check inside our running daemon (pm2.interval 1s): ours, with the children it
+// reaped (each `pm2 jlist`), and the PM2 daemon's; one value per round, each a window of checks.
+async function cpuPerCheck(transport) {
+  const cfg = path.join(dir, `check-${transport}.json`);
+  writeConfig(cfg, { transport, interval: '1s', processes: [] });
+  const d = await startDaemon(cfg);
   const ours = [], daemon = [];
-  for (let r = 0; r < rounds; r++) {
-    const d0 = cpuOf(daemonPid()), c0 = childrenCpu();
-    for (let i = 0; i < callsPerRound; i++) if (run().status > 1) throw new Error('call failed');
-    ours.push((childrenCpu() - c0) / callsPerRound);
-    daemon.push((cpuOf(daemonPid()) - d0) / callsPerRound);
+  try {
+    while ((await pm2Checks(d.addr)) < 2) await sleep(100);
+    for (let r = 0; r < rounds; r++) {
+      const n0 = await pm2Checks(d.addr), o0 = cpuWithChildren(d.proc.pid), p0 = cpuOf(daemonPid());
+      await sleep(windowMs);
+      const n1 = await pm2Checks(d.addr), o1 = cpuWithChildren(d.proc.pid), p1 = cpuOf(daemonPid());
+      ours.push((o1 - o0) / (n1 - n0));
+      daemon.push((p1 - p0) / (n1 - n0));
+    }
+  } finally {
+    await stopDaemon(d);
   }
   return { ours, daemon, total: ours.map((x, i) => x + daemon[i]) };
 }
@@ -62,8 +96,6 @@ function cpuPerCall(run) {
 async function cpuFigures() {
   // Cheap apps: `sleep` itself, no Node per app, so 1,000 fit on a small machine.
   let started = 0;
-  const cfg = path.join(dir, 'check.json');
-  writeConfig(cfg, { transport: 'socket', processes: [] });
   for (const n of appCounts) {
     const eco = path.join(dir, `sleepers-${n}.config.json`);
     const apps = [];
@@ -71,8 +103,8 @@ async function cpuFigures() {
     if (apps.length) { fs.writeFileSync(eco, JSON.stringify({ apps })); pm2('start', eco); }
     started = n;
     await sleep(2000);
-    const rpc = cpuPerCall(() => spawnSync(ours, ['--config', cfg, 'check', '--once', 'pm2'], { env, encoding: 'utf8', timeout: 120000 }));
-    const cli = cpuPerCall(() => pm2('jlist'));
+    const rpc = await cpuPerCheck('socket');
+    const cli = await cpuPerCheck('cli');
     figures.cpu[n] = { rpc, jlist: cli };
     const m = (x) => median(x).toFixed(3);
     console.log(`pm2 check cpu, ${n} apps: rpc ${m(rpc.total)} s (ours ${m(rpc.ours)} + pm2 ${m(rpc.daemon)}), ` +
@@ -104,11 +136,9 @@ async function latency(transport, interval) {
   pm2('save');  // without a dump.pm2 the check warns (degraded), and only a healthy start is timed
   const cfg = path.join(dir, `daemon-${transport}.json`);
   writeConfig(cfg, { transport, interval, restart_delay: '1s', ecosystem_files: [eco] });
-  fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
-  const daemon = spawn(ours, ['run', '--config', cfg], { env, detached: true, stdio: 'ignore' });
+  const daemon = await startDaemon(cfg);
   try {
-    let addr;
-    for (let i = 0; i < 300 && !addr; i++) { await sleep(100); try { addr = fs.readFileSync(path.join(dir, 'state/http.addr'), 'utf8').trim(); } catch {} }
+    const addr = daemon.addr;
     const get = async (p) => (await fetch(`http://${addr}${p}`)).json();
     for (let i = 0; i < 300; i++) { const s = await get('/api/subsystems/pm2'); if (s.status === 'healthy') break; await sleep(100); }
     await sleep(1000);
@@ -125,9 +155,7 @@ async function latency(transport, interval) {
     }
     return NaN;
   } finally {
-    try { process.kill(-daemon.pid, 'SIGTERM'); } catch {}
-    await sleep(1500);
-    try { process.kill(-daemon.pid, 'SIGKILL'); } catch {}
+    await stopDaemon(daemon);
     pm2('delete', 'all');
   }
 }

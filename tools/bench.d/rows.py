@@ -427,9 +427,9 @@ def row_pm2_transport(ctx):
     for how in ("events", "polling"):
         r.add("pm2_transport", f"errored_to_restart_started_{how}",
               [ms / 1000 for ms in figures["latency"][how] if ms is not None], "s")
-    r.note("pm2_transport", "CPU per check: ours (`redundancy check --once pm2` with pm2.transport socket, which "
-                            "includes starting our binary; or one `pm2 jlist`) plus the PM2 daemon's, each run the "
-                            "mean of 5 calls; apps are `sleep` under PM2 (interpreter none)")
+    r.note("pm2_transport", "CPU per check inside the running daemon (pm2.interval 1 s, checks counted by /metrics, "
+                            "each run a 10 s window): ours with the `pm2 jlist` children it reaps, plus the PM2 "
+                            "daemon's; rpc is pm2.transport socket, jlist is cli; the apps are `sleep` under PM2")
     r.note("pm2_transport", "errored -> restart started: from PM2's `restart overlimit` broadcast of an expected app "
                             "(max_restarts 3 reached) to the start of our recovery running `pm2 restart`; events: "
                             "pm2.transport auto, interval 60 s; polling only: pm2.transport cli, interval 30 s")
