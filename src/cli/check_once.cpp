@@ -2,6 +2,7 @@
 #include "redundancy/cli/check_once.hpp"
 
 #include "redundancy/cli/table.hpp"
+#include "redundancy/core/target_row.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/subsystems.hpp"
@@ -19,12 +20,7 @@ bool passes(status s) { return s == status::healthy || s == status::degraded || 
 boost::json::object to_json(const subsystem_state& s) {
   boost::json::array targets;
   for (const auto& t : s.last.targets) {
-    boost::json::object row = t.detail;
-    if (auto own = row.find("status"); own != row.end()) row[std::string(s.target->name()) + "_status"] = own->value();
-    row["name"] = t.name;
-    row["status"] = to_string(t.state);
-    row["reason"] = t.reason;
-    targets.push_back(std::move(row));
+    targets.push_back(target_row(t, s.target->name()));
   }
   return {{"status", to_string(s.last.state)},
           {"summary", s.last.summary},

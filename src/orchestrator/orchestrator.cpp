@@ -4,6 +4,7 @@
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/target_row.hpp"
 #include "redundancy/core/time.hpp"
 #include "redundancy/http/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
@@ -433,13 +434,7 @@ boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool 
   o["running_action"] = action ? boost::json::value(*action) : nullptr;
   boost::json::array targets;
   for (const auto& t : h.targets) {
-    boost::json::object row = t.detail;
-    // The row's status is our verdict; a status of the domain's own (PM2's "online") stays visible
-    // under its own name.
-    if (auto own = row.find("status"); own != row.end()) row[name + "_status"] = own->value();
-    row["name"] = t.name;
-    row["status"] = to_string(t.state);
-    row["reason"] = t.reason;
+    auto row = target_row(t, name);
     row["since"] = time_or_null(since(name + "/" + t.name));
     const auto target_pause = paused(name + "/" + t.name);
     row["paused_until"] = target_pause ? time_or_null(target_pause->until) : nullptr;

@@ -109,7 +109,8 @@ class Pm2:
 
 
 class FakePm2Home:
-    """A PM2_HOME that looks alive to the daemon: pm2.pid names this bench, rpc.sock accepts."""
+    """A PM2_HOME that looks alive to the daemon: pm2.pid names this bench, rpc.sock accepts (and closes;
+    the projects read with pm2.transport cli)."""
 
     def __init__(self, home):
         os.makedirs(home, exist_ok=True)
@@ -215,8 +216,9 @@ def make_project(env, name, *, apps, workflows, functions, pm2_template, interva
     config = {
         "project_dir": ".", "state_dir": "automation", "log_dir": "automation/logs",
         "http": {"listen": "127.0.0.1:0"},
+        # transport cli: these figures are of `pm2 jlist` and its parsing (pm2_transport compares the socket)
         "pm2": {"command": pm2, "home": "../pm2-home", "ecosystem_files": [], "processes": names,
-                "timeout": "60s", **({"interval": iv["pm2"]} if "pm2" in iv else {})},
+                "timeout": "60s", "transport": "cli", **({"interval": iv["pm2"]} if "pm2" in iv else {})},
         "github": {"workflows": [], "backup": ["local"], "timeout": "120s",
                    **({"interval": iv["github"]} if "github" in iv else {})},
         "netlify": {"auto_deploy": False, "timeout": "600s", **({"interval": iv["netlify"]} if "netlify" in iv else {})},

@@ -70,7 +70,12 @@ BOOST_AUTO_TEST_CASE(pm2_that_prints_50_mib_is_capped_and_ignored) {
   fault_then_recovery(p, "unknown", "pm2 jlist printed more than", [&] {
     // The cap holds: 50 MiB per check, several times over, and the daemon did not keep it.
     const auto rss = p.get("/api/status").at("daemon").at("rss_bytes").to_number<std::int64_t>();
+#ifdef __SANITIZE_ADDRESS__
+    // ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing about the cap here.
+    BOOST_TEST_MESSAGE("SKIPPED under ASan: rss " << rss << " not compared with 100 MiB");
+#else
     BOOST_TEST(rss < 100 * 1024 * 1024, "rss " << rss);
+#endif
     p.mode("ok");
   }, 200);
 }
