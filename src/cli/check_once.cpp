@@ -2,10 +2,10 @@
 #include "redundancy/cli/check_once.hpp"
 
 #include "redundancy/cli/table.hpp"
-#include "redundancy/core/target_row.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/subsystems.hpp"
+#include "redundancy/core/target_row.hpp"
 #include "redundancy/core/time.hpp"
 
 #include <boost/json/serialize.hpp>
