@@ -70,9 +70,11 @@ std::string_view to_string(app_status s) {
 
 std::chrono::seconds app_entry::uptime(std::chrono::system_clock::time_point now) const {
   if (status != app_status::online || !pm_uptime_ms) return std::chrono::seconds{0};
-  auto started = std::chrono::system_clock::time_point{std::chrono::milliseconds{*pm_uptime_ms}};
-  if (started >= now) return std::chrono::seconds{0};
-  return std::chrono::duration_cast<std::chrono::seconds>(now - started);
+  // Compared in milliseconds: a start time far in the future (PM2's or a corrupt one) would overflow
+  // the clock's nanoseconds (found by fuzz_pm2_jlist).
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  if (*pm_uptime_ms < 0 || *pm_uptime_ms >= now_ms) return std::chrono::seconds{0};
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds{now_ms - *pm_uptime_ms});
 }
 
 boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::string_view output) {
