@@ -5,6 +5,8 @@
 #include "redundancy/pm2/jlist.hpp"
 #include "test_paths.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -165,4 +167,45 @@ BOOST_AUTO_TEST_CASE(uptime_only_when_online) {
   BOOST_TEST(apps[0].uptime(now).count() == 90);
   BOOST_TEST(apps[1].uptime(now).count() == 0);
   BOOST_TEST(apps[0].uptime(system_clock::time_point{milliseconds{5}}).count() == 0);  // clock behind: not negative
+}
+
+// parse_jlist streams past the environments; parse_app_list reads a whole tree (getMonitorData's). Both
+// must give the same apps and the same errors, including where a full parse keeps the last of a
+// repeated key or where the kept fields sit beside, inside or under containers.
+BOOST_AUTO_TEST_CASE(streaming_parse_equals_the_tree_parse) {
+  const std::vector<std::string> lines{
+      fixture("jlist_mixed.json"),
+      R"([{"name":"a","pm2_env":{"status":"online"},"pm2_env":{"status":"stopped"}}])",
+      R"([{"name":"a","pm2_env":{"status":"online"},"pm2_env":"gone"}])",
+      R"([{"name":"a","pm2_env":"gone","pm2_env":{"status":"errored","pm_id":3}}])",
+      R"([{"name":"a","pm2_env":{"status":7,"status":"online"}}])",
+      R"([{"name":"a","pm2_env":{"env":{"status":"stopped","pm_id":9},"status":"online"}}])",
+      R"([{"name":"a","axm":{"name":"b","monit":{"cpu":1}},"monit":{"cpu":[1],"memory":2}}])",
+      R"([{"name":"a","monit":{"cpu":{"x":1}}}])",
+      R"([{"name":["a"]}])",
+      R"([{"name":"a"},[{"name":"b"}],{"name":"c","pid":"x"}])",
+      R"([{"name":"a"},{"name":"b","pid":"x"},7])",
+      R"([{"name":"a\u00e9\"b","pm2_env":{"pm_err_log_path":"\/var\/log\/x","instances":2.0,"pmx_module":true}}])",
+      R"([{"name":"a","pid":null,"pm_id":null,"pm2_env":{"pm_id":5,"max_memory_restart":1e3}}])",
+      R"([{"name":"a","pid":1e30}])",
+      R"([])",
+      R"({"apps":[]})",
+      R"("text")",
+  };
+  for (const auto& line : lines) {
+    BOOST_TEST_CONTEXT(line) {
+      const auto streamed = parse_jlist(line);
+      const auto whole = parse_app_list(boost::json::parse(line), "pm2 jlist output");
+      BOOST_REQUIRE_EQUAL(streamed.has_value(), whole.has_value());
+      if (whole)
+        BOOST_TEST((*streamed == *whole));
+      else
+        BOOST_TEST(streamed.error() == whole.error());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_json_after_a_content_error_is_still_not_json) {
+  BOOST_TEST(parse_error(R"([7, {"name": )").find("not JSON") != std::string::npos);
+  BOOST_TEST(parse_error(R"([{"name":"a"}] trailing)").find("not JSON") != std::string::npos);
 }
