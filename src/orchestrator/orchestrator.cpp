@@ -14,6 +14,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 
 namespace redundancy {
@@ -544,6 +546,10 @@ awaitable<void> orchestrator::run_timers() {
     if (now >= next_report) {
       next_report = now + settings_.orchestrator.report_interval;
       write_report();
+      // The report is the daemon's largest transient tree (a day of events, up to 1,000): hand the
+      // pages it freed back to the system, or the heap keeps its high-water mark (tools/soak saw RSS
+      // climb in 0.7 MiB steps as the day's events grew).
+      ::malloc_trim(0);
     }
     if (now >= next_prune) {
       next_prune = now + 24h;
