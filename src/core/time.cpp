@@ -2,8 +2,6 @@
 // needed).
 #include "redundancy/core/time.hpp"
 
-#include <cstdio>
-
 namespace redundancy {
 namespace {
 
@@ -34,13 +32,20 @@ std::string to_rfc3339(sys_time t) {
   const auto day = floor<days>(ms);
   const year_month_day ymd{day};
   const hh_mm_ss hms{ms - day};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
-  return buffer;
+  // Written digit by digit: snprintf was a seventh of the cost of answering /api/health. A sys_time
+  // (64-bit nanoseconds) spans the years 1677-2262, so the year always has four digits.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t end, long value, int width) {
+    for (int i = 0; i < width; ++i, value /= 10) out[end - static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(3, static_cast<int>(ymd.year()), 4);
+  put(6, static_cast<unsigned>(ymd.month()), 2);
+  put(9, static_cast<unsigned>(ymd.day()), 2);
+  put(12, hms.hours().count(), 2);
+  put(15, hms.minutes().count(), 2);
+  put(18, hms.seconds().count(), 2);
+  put(22, hms.subseconds().count(), 3);
+  return out;
 }
 
 std::optional<sys_time> from_rfc3339(std::string_view text) {

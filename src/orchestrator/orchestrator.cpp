@@ -132,13 +132,17 @@ overall_status orchestrator::overall() const {
   bool degraded = false;
   for (const auto& [name, s] : scheduler_.states()) {
     if (!s.checked) return overall_status::starting;
-    const auto h = effective_health(s);
-    if (counts_as_unhealthy(h.state)) return overall_status::unhealthy;
-    if (h.state == status::degraded || h.state == status::unknown) degraded = true;
+    const auto state = effective_state(s);
+    if (counts_as_unhealthy(state)) return overall_status::unhealthy;
+    if (state == status::degraded || state == status::unknown) degraded = true;
   }
   // A history that cannot be written is the daemon's own problem: it still watches and repairs.
   if (!history_ok()) degraded = true;
   return degraded ? overall_status::degraded : overall_status::healthy;
+}
+
+status orchestrator::effective_state(const subsystem_state& s) const {
+  return paused(std::string(s.target->name())) ? status::paused : s.last.state;
 }
 
 health orchestrator::effective_health(const subsystem_state& s) const {
@@ -421,11 +425,11 @@ std::vector<event> orchestrator::events(const event_query& q) const {
 
 boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool with_targets) const {
   const std::string name{s.target->name()};
-  const auto h = effective_health(s);
-  boost::json::object o{{"status", s.checked ? to_string(h.state) : "starting"},
-                        {"summary", h.summary},
-                        {"checked_at", s.checked ? time_or_null(h.checked_at) : nullptr}};
+  boost::json::object o{{"status", s.checked ? to_string(effective_state(s)) : "starting"},
+                        {"summary", s.last.summary},
+                        {"checked_at", s.checked ? time_or_null(s.last.checked_at) : nullptr}};
   if (!with_targets) return o;
+  const auto h = effective_health(s);
   o["next_check_at"] = time_or_null(s.next_check_at);
   o["consecutive_failures"] = s.consecutive_failures;
   o["last_check"] = {{"result", to_string(s.last_outcome)}, {"duration_ms", s.last_duration.count()}};

@@ -112,6 +112,9 @@ class orchestrator {
   awaitable<void> run_timers();
   awaitable<void> recheck_all();
   health effective_health(const subsystem_state& s) const;
+  // The subsystem's own state as effective_health gives it, without copying its targets (what
+  // /api/health and overall() need, on every request).
+  status effective_state(const subsystem_state& s) const;
   void note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
                   std::string message, boost::json::object data = {});
   void flush_unsaved();

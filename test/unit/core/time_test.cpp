@@ -31,6 +31,9 @@ BOOST_AUTO_TEST_CASE(formats_utc_with_milliseconds) {
   // Sub-millisecond parts are cut, toward the past, also before the epoch.
   BOOST_TEST(to_rfc3339(at(2024, 5, 1, 12h, 0min, 0s) + 999us) == "2024-05-01T12:00:00.000Z");
   BOOST_TEST(to_rfc3339(sys_time{} - 1ms) == "1969-12-31T23:59:59.999Z");
+  // The whole range of the clock: every field keeps its width.
+  BOOST_TEST(to_rfc3339(sys_time::max()) == "2262-04-11T23:47:16.854Z");
+  BOOST_TEST(to_rfc3339(sys_time::min()) == "1677-09-21T00:12:43.145Z");
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_at_millisecond_precision) {
