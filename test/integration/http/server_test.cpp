@@ -101,6 +101,51 @@ BOOST_AUTO_TEST_CASE(keep_alive_two_requests_on_one_connection) {
   BOOST_TEST(c.wait_closed(5s));
 }
 
+// After the first request of a connection, the server parses what its idle read brought in without
+// another read: a whole request, a request with a body, a chunked one, and one that arrives in parts
+// must get the same answers and the same refusals as on the first read.
+BOOST_AUTO_TEST_CASE(keep_alive_requests_parsed_from_the_buffer_get_the_same_checks) {
+  running_server s(server_settings{.read_timeout = 500ms, .close_linger = 100ms});
+  raw_connection c(s.port);
+  BOOST_REQUIRE(c.send(get("/api/ping")));
+  BOOST_TEST(c.read_answer()->status == 200);
+  BOOST_REQUIRE(c.send(post("/api/do", R"({"x":12345})", auth)));
+  const auto with_body = c.read_answer();
+  BOOST_REQUIRE(with_body);
+  BOOST_TEST(with_body->status == 202);
+  BOOST_TEST(with_body->body == R"({"action_id":"a1","bytes":11})");
+  BOOST_REQUIRE(c.send("POST /api/do HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n" + auth +
+                       "\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  const auto chunked = c.read_answer();
+  BOOST_REQUIRE(chunked);
+  BOOST_TEST(chunked->body == R"({"action_id":"a1","bytes":5})");
+  // Half a request, then the rest: the read goes on from where the buffered parse stopped.
+  const auto request = get("/api/whoami", auth);
+  BOOST_REQUIRE(c.send(request.substr(0, 20)));
+  std::this_thread::sleep_for(100ms);
+  BOOST_REQUIRE(c.send(request.substr(20)));
+  const auto joined = c.read_answer();
+  BOOST_REQUIRE(joined);
+  BOOST_TEST(joined->body == R"({"authorized":true})");
+  BOOST_TEST(s.do_calls == 2);
+  // A framing that two parsers could read differently is refused on a kept connection too.
+  BOOST_REQUIRE(c.send("POST /api/do HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n" + auth +
+                       "\r\n3\r\nabc\r\n0\r\n\r\n"));
+  const auto smuggled = c.read_answer();
+  BOOST_REQUIRE(smuggled);
+  BOOST_TEST(smuggled->status == 400);
+  BOOST_TEST(s.do_calls == 2);
+  BOOST_TEST(c.wait_closed(5s));
+  // A kept connection whose next request stops half-way gets 408 at the read limit.
+  raw_connection stalled(s.port);
+  BOOST_REQUIRE(stalled.send(get("/api/ping")));
+  BOOST_TEST(stalled.read_answer()->status == 200);
+  BOOST_REQUIRE(stalled.send("GET /api/ping HTTP/1.1\r\nHost: 127"));
+  const auto timeout = stalled.read_answer(5s);
+  BOOST_REQUIRE(timeout);
+  BOOST_TEST(timeout->status == 408);
+}
+
 BOOST_AUTO_TEST_CASE(head_and_405) {
   running_server s;
   raw_connection c(s.port);
