@@ -36,7 +36,8 @@ std::string to_rfc3339(sys_time t) {
   // (64-bit nanoseconds) spans the years 1677-2262, so the year always has four digits.
   std::string out = "0000-00-00T00:00:00.000Z";
   auto put = [&out](std::size_t end, long value, int width) {
-    for (int i = 0; i < width; ++i, value /= 10) out[end - static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    for (int i = 0; i < width; ++i, value /= 10)
+      out[end - static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
   };
   put(3, static_cast<int>(ymd.year()), 4);
   put(6, static_cast<unsigned>(ymd.month()), 2);

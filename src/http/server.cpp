@@ -179,8 +179,8 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
       auto outcome = co_await (read_request(stream, buffer, parser) || deadline.async_wait(use_tuple));
       if (outcome.index() == 1) {
         RLOG("http", debug) << "request not read within the read timeout: 408";
-        co_await answer_and_close(
-            stream, settings, to_message(json_error(408, "request_timeout", "request not received in time"), 11, false));
+        auto late = json_error(408, "request_timeout", "request not received in time");
+        co_await answer_and_close(stream, settings, to_message(std::move(late), 11, false));
         co_return;
       }
       ec = std::get<0>(outcome);

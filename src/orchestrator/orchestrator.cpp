@@ -109,7 +109,8 @@ void orchestrator::start() {
     if (a.kind == "recover" && a.requested_by == "auto") {
       // A recovery that succeeded without a single step had nothing to try: asking again after the
       // re-check would loop as fast as checks run, so wait until the problem changes.
-      if (a.state == action_state::succeeded && a.steps.empty())
+      // One that found nothing due *yet* (a restart's backoff) set retry_at_ instead.
+      if (a.state == action_state::succeeded && a.steps.empty() && !retry_at_.contains(a.subsystem))
         nothing_to_do_for_[a.subsystem] = recovering_for_[a.subsystem];
       else
         nothing_to_do_for_.erase(a.subsystem);
@@ -219,6 +220,10 @@ void orchestrator::maybe_recover(const subsystem_state& s) {
   if (any_paused && !any_unhealthy) return;
   const auto problem = problem_of(last);
   if (auto it = nothing_to_do_for_.find(name); it != nothing_to_do_for_.end() && it->second == problem) return;
+  if (auto it = retry_at_.find(name); it != retry_at_.end()) {
+    if (std::chrono::steady_clock::now() < it->second) return;
+    retry_at_.erase(it);
+  }
   // The re-check after a recovery comes at once; another automatic attempt waits for the subsystem's
   // own rhythm, so a problem that no recovery fixes costs one attempt per check interval, not a loop.
   const auto now = std::chrono::steady_clock::now();
@@ -232,7 +237,19 @@ void orchestrator::maybe_recover(const subsystem_state& s) {
                    .target = "",
                    .requested_by = "auto",
                    .lane = {},
-                   .work = [target, last]() { return target->recover(last); }});
+                   .work = [this, target, last, name]() { return recover_noting_retry(target, last, name); }});
+}
+
+// A free-standing coroutine (its arguments live in its frame, not in a lambda that may go first):
+// runs the recovery and keeps the time it asks to be tried again, before the action is finished.
+awaitable<action_result> orchestrator::recover_noting_retry(std::shared_ptr<subsystem> target, health last,
+                                                           std::string name) {
+  auto result = co_await target->recover(last);
+  if (result.retry_at && result.steps.empty())
+    retry_at_[name] = *result.retry_at;
+  else
+    retry_at_.erase(name);
+  co_return result;
 }
 
 void orchestrator::evaluate_emergency() {

@@ -60,7 +60,6 @@ std::optional<std::string> read_entry(const boost::json::object& entry, std::siz
   return std::nullopt;
 }
 
-
 // The fields read_entry reads, by where they sit: PM2 repeats every app's whole environment inside
 // pm2_env (a 1,000-app list is about 6 MB), and only these few values are kept.
 constexpr std::array<std::string_view, 5> app_fields{"name", "pid", "pm_id", "monit", "pm2_env"};
@@ -122,11 +121,11 @@ class app_list_handler {
     return true;
   }
   bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(std::int64_t i, std::string_view, boost::system::error_code&) { return number(i); }
-  bool on_uint64(std::uint64_t u, std::string_view, boost::system::error_code&) { return number(u); }
-  bool on_double(double d, std::string_view, boost::system::error_code&) { return number(d); }
-  bool on_bool(bool b, boost::system::error_code&) { return number(b); }
-  bool on_null(boost::system::error_code&) { return number(nullptr); }
+  bool on_int64(std::int64_t i, std::string_view, boost::system::error_code&) { return value(i); }
+  bool on_uint64(std::uint64_t u, std::string_view, boost::system::error_code&) { return value(u); }
+  bool on_double(double d, std::string_view, boost::system::error_code&) { return value(d); }
+  bool on_bool(bool b, boost::system::error_code&) { return value(b); }
+  bool on_null(boost::system::error_code&) { return value(nullptr); }
   bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
   bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 
@@ -153,8 +152,9 @@ class app_list_handler {
       section_object()[key_] = std::move(v);
   }
 
+  // A number, bool or null.
   template <typename T>
-  bool number(T x) {
+  bool value(T x) {
     if (wanted_) {
       boost::json::value v(x);
       return scalar(&v);

@@ -673,8 +673,14 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
     auto action = it->second.fsm.next_action(now);
     auto file = it->second.file;
     switch (action.kind) {
-      case action_kind::none:
+      case action_kind::none: {
+        // Down but waiting out the backoff after a restart: something is due, at a known time.
+        const auto& fsm = it->second.fsm;
+        const bool waiting = fsm.state() == app_state::down || fsm.state() == app_state::overloaded;
+        if (waiting && !fsm.given_up() && fsm.next_attempt_at() > now)
+          result.retry_at = result.retry_at ? std::min(*result.retry_at, fsm.next_attempt_at()) : fsm.next_attempt_at();
         break;
+      }
       case action_kind::warn:
         RLOG("pm2", warning) << name << ": " << action.reason;
         result.steps.push_back({.name = "warn " + name, .ok = true, .detail = action.reason});
@@ -738,7 +744,11 @@ awaitable<action_result> pm2_subsystem::recover(const health& last) {
     result.steps.insert(result.steps.end(), rotated.steps.begin(), rotated.steps.end());
   }
   result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; });
-  if (result.steps.empty()) {
+  if (result.steps.empty() && state_ == pm2_state::ok && result.retry_at) {
+    const auto wait = std::chrono::ceil<std::chrono::seconds>(*result.retry_at - fsm_clock::now());
+    result.summary = "nothing due yet: the next restart in " + std::to_string(std::max<long>(wait.count(), 0)) + " s";
+    result.ok = true;
+  } else if (result.steps.empty()) {
     result.summary = state_ == pm2_state::ok ? "nothing to do now" : "PM2 still unusable: " + last_.summary;
     result.ok = state_ == pm2_state::ok;
   } else {

@@ -13,7 +13,8 @@ namespace {
 
 // The line parse_jlist reads: the last one that holds anything.
 std::string_view last_line(std::string_view text) {
-  while (!text.empty() && std::string_view(" \t\r\n").find(text.back()) != std::string_view::npos) text.remove_suffix(1);
+  while (!text.empty() && std::string_view(" \t\r\n").find(text.back()) != std::string_view::npos)
+    text.remove_suffix(1);
   const auto nl = text.rfind('\n');
   return nl == std::string_view::npos ? text : text.substr(nl + 1);
 }

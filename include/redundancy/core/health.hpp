@@ -47,6 +47,9 @@ struct action_result {
   std::string summary{};
   std::vector<action_step> steps{};
   std::string output_tail{};  // the last few KiB of what the action's children printed
+  // Set when nothing was due yet but something will be (an app waiting out its restart backoff): the
+  // policy asks again from then on, where a recovery with nothing to do is not repeated.
+  std::optional<std::chrono::steady_clock::time_point> retry_at{};
 };
 
 }  // namespace redundancy

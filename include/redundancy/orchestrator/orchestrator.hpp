@@ -108,6 +108,7 @@ class orchestrator {
   void on_checked(const subsystem_state& s);
   void record_transitions(const subsystem_state& s);
   void maybe_recover(const subsystem_state& s);
+  awaitable<action_result> recover_noting_retry(std::shared_ptr<subsystem> target, health last, std::string name);
   void evaluate_emergency();
   awaitable<void> run_timers();
   awaitable<void> recheck_all();
@@ -135,6 +136,8 @@ class orchestrator {
   std::map<std::string, std::string> recovering_for_;
   std::map<std::string, std::string> nothing_to_do_for_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_recovery_at_;
+  // A recovery that found nothing due yet said when something will be: no attempt before then.
+  std::map<std::string, std::chrono::steady_clock::time_point> retry_at_;
   std::set<std::string> given_up_;  // targets ("pm2/api") whose check says their recovery gave up
   std::optional<std::string> history_problem_;                // the file could not be opened
   std::deque<event> unsaved_;                                 // events the store refused, oldest first

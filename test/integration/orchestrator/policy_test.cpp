@@ -63,6 +63,9 @@ class fake_subsystem : public subsystem {
   awaitable<action_result> recover(const health&) override {
     journal_.push_back(name_ + " recover");
     if (recover_finds_nothing_to_do) co_return action_result{.ok = true, .summary = "nothing to do", .steps = {}, .output_tail = {}};
+    if (recover_waits_for)
+      co_return action_result{.ok = true, .summary = "nothing due yet", .steps = {}, .output_tail = {},
+                              .retry_at = std::chrono::steady_clock::now() + *recover_waits_for};
     co_return action_result{.ok = true, .summary = "recovered", .steps = {{.name = "restart t1", .ok = true, .detail = ""}},
                             .output_tail = {}};
   }
@@ -84,6 +87,7 @@ class fake_subsystem : public subsystem {
   status state{status::healthy};
   bool heals_in_emergency{false};
   bool recover_finds_nothing_to_do{false};
+  std::optional<std::chrono::milliseconds> recover_waits_for{};  // nothing due until then (a backoff)
   std::string reason{"broken"};
   bool hold{false};
   unsigned checks{0};
@@ -193,6 +197,23 @@ BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_pro
   BOOST_TEST(r.count("pm2 recover") == 1u);
   r.pm2->reason = "broken differently";  // a different problem is worth another try
   BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
+}
+
+// An app that died again during its restart backoff: the recovery finds nothing due yet, and must be
+// asked again once the backoff is over, not given up on as "nothing to do" (the app stayed errored).
+BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_due_yet_is_asked_again_when_it_is_due) {
+  temp_dir dir;
+  rig r(dir.path);
+  r.pm2->state = status::unhealthy;
+  r.pm2->recover_waits_for = 2s;
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 1; }));
+  const auto first = std::chrono::steady_clock::now();
+  r.run_checks(5);  // 100 ms of checks: nothing is due yet
+  BOOST_TEST(r.count("pm2 recover") == 1u);
+  r.pm2->recover_waits_for.reset();  // the backoff is over: this time the recovery restarts the app
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
+  BOOST_TEST((std::chrono::steady_clock::now() - first >= 1900ms));
 }
 
 BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_step_in_order) {
