@@ -143,12 +143,16 @@ BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
   for (const char* name : {"pm2_check_fake_100_wall", "pm2_check_fake_100_own_cpu", "pm2_check_fake_100_children_cpu",
                            "pm2_check_fake_1000_own_cpu_beyond_startup", "github_check_50_own_cpu",
                            "netlify_check_200_wall", "netlify_check_200_children_cpu",
-                           "daemon_cpu_pct_own_default_intervals", "daemon_cpu_pct_with_children_default_intervals"})
+                           "daemon_cpu_pct_own_default_intervals", "daemon_cpu_pct_with_children_default_intervals",
+                           "pm2_check_fake_1000_in_daemon_own_cpu"})
     BOOST_TEST(rows.at("cost").as_object().contains(name), name);
   // Sane: a check takes time, a pm2 check runs a child, the functions scan runs node, a CPU share is a share.
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_wall") > 0.0);
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_children_cpu") > 0.0);
   BOOST_TEST(median(rows, "cost", "netlify_check_200_children_cpu") > 0.0);
+  // Inside the running daemon a 1,000-app check costs something, and less than a second of CPU.
+  BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_in_daemon_own_cpu") > 0.0);
+  BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_in_daemon_own_cpu") < 1.0);
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_own_cpu") >= median(rows, "cost", "pm2_check_fake_1000_own_cpu_beyond_startup"));
   BOOST_TEST(median(rows, "cost", "daemon_cpu_pct_with_children_default_intervals") >=
              median(rows, "cost", "daemon_cpu_pct_own_default_intervals"));
