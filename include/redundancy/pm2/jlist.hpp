@@ -47,8 +47,9 @@ struct app_entry {
 
 // Parses the output of `pm2 jlist`. PM2 can print a banner or daemon messages before the JSON, which
 // is always one line, so only the last non-empty line is read. It streams: the result is that of
-// parse_app_list on the parsed line, but no tree of the (large) environments is built. Missing fields take the defaults above;
-// a field of the wrong type is an error naming its path: `[3].pm2_env.status: expected a string`.
+// parse_app_list on the parsed line, but no tree of the (large) environments is built. Missing fields
+// take the defaults above; a field of the wrong type is an error naming its path:
+// `[3].pm2_env.status: expected a string`.
 // Error messages never quote the input (it holds secrets).
 boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::string_view output);
 
