@@ -148,8 +148,8 @@ status orchestrator::effective_state(const subsystem_state& s) const {
 
 health orchestrator::effective_health(const subsystem_state& s) const {
   health h = s.last;
+  h.state = effective_state(s);
   const std::string name{s.target->name()};
-  if (paused(name)) h.state = status::paused;
   for (auto& t : h.targets)
     if (paused(name + "/" + t.name)) t.state = status::paused;
   return h;
