@@ -77,7 +77,11 @@ awaitable<delivery_result> send_webhook(webhook_config hook, std::vector<notific
 notifier::notifier(asio::any_io_executor executor, const notify_config& settings, store& outbox)
     : executor_(std::move(executor)), settings_(settings), store_(outbox), host_(host_name()) {}
 
-notifier::~notifier() { *alive_ = false; }
+notifier::~notifier() {
+  *alive_ = false;
+  // What the loop had not saved yet (stopped right after a burst of events).
+  if (tracker_.dirty()) save_conditions();
+}
 
 void notifier::start() {
   if (started_) return;
@@ -104,9 +108,10 @@ void notifier::apply(const notify_config& settings) {
 void notifier::on_event(const event& e) {
   auto made = tracker_.on_event(e);
   for (const auto& n : made) enqueue(n);
-  // After the rows: dying in between repeats an alert at the next start rather than losing it.
-  if (tracker_.dirty()) save_conditions();
-  if (!made.empty()) wake();
+  // The loop saves the conditions, after the rows: dying in between repeats an alert at the next
+  // start rather than losing it. Once for a burst: a thousand targets going down together are a
+  // thousand events in one go, and saving every open condition after each was quadratic (1.4 s).
+  if (tracker_.dirty() || !made.empty()) wake();
 }
 
 void notifier::save_conditions() { store_.set_counter(conditions_key, tracker_.save()); }

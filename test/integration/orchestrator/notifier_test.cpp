@@ -176,3 +176,21 @@ BOOST_FIXTURE_TEST_CASE(a_reminder_goes_out_while_something_stays_down, fixture)
   BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 2; }, 10s));
   BOOST_TEST((kinds_in(receiver.delivered()[1]) == std::vector<std::string>{"still_down"}));
 }
+
+BOOST_FIXTURE_TEST_CASE(a_burst_of_conditions_is_saved_once_the_loop_runs_or_when_the_notifier_ends, fixture) {
+  const auto saved_conditions = [&] {
+    const auto text = history->get_counter("notify.conditions");
+    return text ? boost::json::parse(*text).as_object().size() : 0u;
+  };
+  settings.webhooks.clear();  // the outbox is not what this is about
+  {
+    asio::io_context io{1};
+    auto n = make(io);
+    // A thousand targets down in one check: one save after the burst, by the loop.
+    for (int i = 0; i < 1000; ++i) n->on_event(status("app-" + std::to_string(i), "unhealthy"));
+    BOOST_TEST(run_until(io, [&] { return saved_conditions() == 1000u; }, 10s));
+    // Ended before its loop ran again: the notifier saves what it had not.
+    n->on_event(status("app-1000", "unhealthy"));
+  }
+  BOOST_TEST(saved_conditions() == 1001u);
+}
