@@ -152,6 +152,7 @@ awaitable<process_result> run_process(process_spec spec) {
   std::optional<int> status;
   std::exception_ptr failure;  // the cancellation (or a bug) to pass on once the group is ended
   try {
+    result.out.reserve(std::min(spec.expected_out, spec.output_cap));
     const auto outcome = co_await (collect(child, result, spec.output_cap, status) ||
                                    deadline.async_wait(asio::use_awaitable));
     result.timed_out = outcome.index() == 1;

@@ -160,19 +160,19 @@ void orchestrator::on_checked(const subsystem_state& s) {
                          std::chrono::duration<double>(s.last_duration));
   if (s.last_lateness) metrics_.observe_lateness(s.target->name(), *s.last_lateness);
   expire_pauses();
+  // Once per check: with a thousand targets, each copy of the health is a thousand detail objects.
   const auto h = effective_health(s);
   metrics_.update_subsystem(s.target->name(), h);
-  record_transitions(s);
+  record_transitions(s, h);
   // Emergency first: when this check tips the project over the threshold, the emergency recovery
   // runs instead of a per-subsystem one.
   evaluate_emergency();
-  maybe_recover(s);
+  maybe_recover(s, h);
   if (on_evaluated) on_evaluated();
 }
 
-void orchestrator::record_transitions(const subsystem_state& s) {
+void orchestrator::record_transitions(const subsystem_state& s, const health& h) {
   const std::string name{s.target->name()};
-  const auto h = effective_health(s);
   const auto now = std::chrono::system_clock::now();
   auto note = [&](const std::string& key, const std::string& target, status state, const std::string& reason) {
     auto it = since_.find(key);
@@ -204,14 +204,13 @@ void orchestrator::record_transitions(const subsystem_state& s) {
   }
 }
 
-void orchestrator::maybe_recover(const subsystem_state& s) {
+void orchestrator::maybe_recover(const subsystem_state& s, const health& last) {
   const std::string name{s.target->name()};
   if (!settings_.orchestrator.auto_recovery) return;
   if (s.last.state != status::unhealthy || paused(name)) return;
   // Recovering: the emergency is on it. Given up: automatic repair stopped, a person decides.
   if (emergency_.phase != emergency_phase::normal) return;
   if (actions_.active(name)) return;
-  health last = effective_health(s);
   // Every unhealthy target paused: nothing left that this recovery may touch.
   const bool any_paused = std::any_of(last.targets.begin(), last.targets.end(),
                                       [](const target_health& t) { return t.state == status::paused; });

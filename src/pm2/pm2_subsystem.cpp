@@ -359,7 +359,7 @@ awaitable<pm2_subsystem::daemon_probe> pm2_subsystem::probe_daemon() {
   co_return probe;
 }
 
-awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args) {
+awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args, std::size_t expected_out) {
   process_spec spec;
   spec.argv = pm2_.command;
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
@@ -368,6 +368,7 @@ awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args) 
   spec.env["PM2_HOME"] = pm2_home_.string();
   spec.timeout = pm2_.timeout;
   spec.output_cap = jlist_cap;
+  spec.expected_out = expected_out;
   co_return co_await run_process(std::move(spec));
 }
 
@@ -485,7 +486,9 @@ awaitable<health> pm2_subsystem::check() {
     problems.insert(problems.begin(), "PM2 daemon is not running (PM2_HOME " + pm2_home_.string() + ")");
   } else {
     std::vector<std::string> jlist_args{"jlist"};
-    auto r = co_await run_pm2(std::move(jlist_args));
+    // About the last list's size, with room for numbers that grew.
+    auto r = co_await run_pm2(std::move(jlist_args), last_jlist_bytes_ + last_jlist_bytes_ / 8);
+    last_jlist_bytes_ = r.out.size();
     if (!r.started()) {
       state_ = pm2_state::not_installed;
       problems.insert(problems.begin(), "pm2 is not installed: " + r.error);

@@ -106,8 +106,9 @@ class orchestrator {
 
  private:
   void on_checked(const subsystem_state& s);
-  void record_transitions(const subsystem_state& s);
-  void maybe_recover(const subsystem_state& s);
+  // Both take the check's effective_health.
+  void record_transitions(const subsystem_state& s, const health& h);
+  void maybe_recover(const subsystem_state& s, const health& last);
   awaitable<action_result> recover_noting_retry(std::shared_ptr<subsystem> target, health last, std::string name);
   void evaluate_emergency();
   awaitable<void> run_timers();

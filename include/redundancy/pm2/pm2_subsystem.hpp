@@ -93,7 +93,7 @@ class pm2_subsystem final : public subsystem {
   awaitable<boost::system::result<std::vector<app_entry>, rpc_error>> read_over_rpc();
   void on_bus(const bus_notice& notice);
   void check_soon(std::string why);
-  awaitable<process_result> run_pm2(std::vector<std::string> args);
+  awaitable<process_result> run_pm2(std::vector<std::string> args, std::size_t expected_out = 0);
   awaitable<bool> run_step(action_result& result, std::string name, std::vector<std::string> argv, bool pm2);
   awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
                                   std::optional<std::string> only);
@@ -113,6 +113,7 @@ class pm2_subsystem final : public subsystem {
   std::vector<ecosystem_file> files_{};
   std::map<std::string, expected_app> expected_{};
   std::vector<app_entry> list_{};  // the last jlist
+  std::size_t last_jlist_bytes_{0};
   std::vector<std::filesystem::path> oversized_logs_{};
   pm2_state state_{pm2_state::unchecked};
   health last_{};
