@@ -244,6 +244,26 @@ BOOST_AUTO_TEST_CASE(output_under_the_cap_is_kept_whole) {
   BOOST_TEST(!r.truncated);
 }
 
+BOOST_AUTO_TEST_CASE(a_guess_at_the_output_size_changes_nothing_but_the_allocation) {
+  // Too small, right, too large, and over the cap: the same output, the same truncation.
+  for (const std::size_t guess : {std::size_t{1}, std::size_t{100000}, std::size_t{10000000}}) {
+    BOOST_TEST_CONTEXT("expected_out " << guess) {
+      auto spec = helper_spec({"out", "100000"});
+      spec.output_cap = 100000;
+      spec.expected_out = guess;
+      const auto r = run(spec);
+      BOOST_TEST(r.ok());
+      BOOST_TEST(r.out == std::string(100000, 'x'));
+      BOOST_TEST(!r.truncated);
+      BOOST_TEST(r.out.capacity() < 200000u);  // the cap bounds the guess too
+      spec.output_cap = 1000;
+      const auto cut = run(spec);
+      BOOST_TEST(cut.out == std::string(1000, 'x'));
+      BOOST_TEST(cut.truncated);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(output_over_the_cap_is_truncated_and_the_child_never_blocks) {
   // 20 MiB on stderr first, then 20 MiB on stdout: a runner that read the streams one after the other,
   // or stopped reading at the cap, would leave the child blocked on a full pipe until the timeout.
