@@ -115,6 +115,8 @@ class pm2_subsystem final : public subsystem {
   std::vector<app_entry> list_{};  // the last jlist
   std::size_t last_jlist_bytes_{0};
   std::vector<std::filesystem::path> oversized_logs_{};
+  std::vector<std::string> log_warnings_{};  // about oversized_logs_, repeated until they are measured again
+  std::optional<fsm_clock::time_point> logs_measured_at_{};
   pm2_state state_{pm2_state::unchecked};
   health last_{};
   std::mt19937_64 random_;

@@ -289,6 +289,39 @@ BOOST_AUTO_TEST_CASE(pm2_stop_is_undone_after_one_interval) {
   BOOST_TEST(app_is(h, "steady", "online"));
 }
 
+BOOST_AUTO_TEST_CASE(an_oversized_log_is_a_warning_and_the_recovery_rotates_it) {
+  if (!have_pm2()) return;
+  pm2_sandbox box;
+  const auto log = box.dir / "steady-out.log";
+  box.write("ecosystem.pm2.cjs", "module.exports = { apps: [ { name: 'steady', script: './ok.js', out_file: '" +
+                                     log.string() + "' } ] };\n");
+  auto cfg = box.make_config({"ecosystem.pm2.cjs"});
+  cfg.pm2.log_max_bytes = 4000;
+  cfg.pm2.log_keep = 2;
+  const auto grow_log = [&] { std::ofstream(log, std::ios::app) << std::string(5000, 'x') << "\n"; };
+  {
+    pm2::pm2_subsystem starter(cfg);
+    run(starter.recover(run(starter.check())));
+    BOOST_REQUIRE(all_online(check_until(starter, [](const health& x) { return all_online(x, {"steady"}); }), {"steady"}));
+  }
+  grow_log();
+  pm2::pm2_subsystem pm2s(cfg);
+  auto h = run(pm2s.check());
+  BOOST_TEST_MESSAGE(describe(h));
+  BOOST_TEST(h.state == status::degraded);
+  BOOST_TEST(h.summary.find("steady: log " + log.string() + " is") != std::string::npos);
+  auto r = run(pm2s.recover(h));
+  BOOST_TEST_MESSAGE(describe(r));
+  BOOST_TEST(count_steps(r, "rotate steady-out.log") == 1u);
+  BOOST_TEST(r.ok);
+  BOOST_TEST(fs::file_size(fs::path(log.string() + ".1")) > 5000u);
+  BOOST_TEST(fs::file_size(log) < 4000u);
+  // Measured again at the next check after a rotation, not a minute later (between those, once a minute).
+  grow_log();
+  h = run(pm2s.check());
+  BOOST_TEST(h.summary.find("steady: log " + log.string() + " is") != std::string::npos, describe(h));
+}
+
 BOOST_AUTO_TEST_CASE(after_max_attempts_the_app_is_given_up_and_left_alone) {
   if (!have_pm2()) return;
   pm2_sandbox box;
