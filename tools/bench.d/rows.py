@@ -403,6 +403,57 @@ def row_latency(ctx):
     d.stop()
     victim_pm2.stop()
 
+    say("latency: /api/health while 1,000 PM2 apps go down together and come back")
+    r.add("latency", "health_answer_slowest_during_1000_apps_changing", health_during_mass_change(ctx, 1000), "s")
+    r.note("latency", "health_answer_slowest_during_1000_apps_changing: the slowest /api/health answer (polled every "
+                      "5 ms) from the moment a fake pm2 lists 1,000 apps errored, or online again, until 2 s after the "
+                      "daemon reports it: that check records 1,000 status changes and 1,000 notifications")
+
+
+def set_fake_apps_status(cfg, status):
+    """Rewrites the fake pm2's list of a make_project project: every app in `status`."""
+    path = os.path.join(os.path.dirname(os.path.dirname(cfg)), "fake-pm2", "jlist.json")
+    apps = json.load(open(path))
+    for a in apps:
+        a["pm2_env"]["status"] = status
+    with open(path + ".new", "w") as f:
+        json.dump(apps, f)
+    os.replace(path + ".new", path)
+
+
+def health_during_mass_change(ctx, n):
+    """The slowest /api/health answer while n PM2 apps go down together (errored) and come back: each such
+    check records n status changes and n notifications at once. One value per change."""
+    template = realistic_jlist(ctx.env, ctx.pm2_capture)
+    cfg = make_project(ctx.env, f"mass-{n}", apps=n, workflows=0, functions=0, pm2_template=template,
+                       intervals={"pm2": "1s"})
+    conf = json.load(open(cfg))
+    conf["github"]["enabled"] = False
+    conf["netlify"]["enabled"] = False
+    json.dump(conf, open(cfg, "w"))
+    d = Daemon(ctx.env, ctx.procs, cfg, ctx.log(f"daemon-mass-{n}.log"))
+    wait_for("the first pm2 check", d.all_checked, 120, step=0.2)
+    slowest = []
+    for i in range(max(2, ctx.runs)):
+        going_down = i % 2 == 0
+        set_fake_apps_status(cfg, "errored" if going_down else "online")
+        worst, seen_at = 0.0, None
+        end = time.monotonic() + 60
+        # Until the change is seen and 2 s after it (the recording follows the check that saw it).
+        while time.monotonic() < end and (seen_at is None or time.monotonic() < seen_at + 2):
+            t0 = time.monotonic()
+            got = http_get(d.url + "/api/health", timeout=30)
+            worst = max(worst, time.monotonic() - t0)
+            down = got is not None and json.loads(got[1])["subsystems"]["pm2"]["status"] == "unhealthy"
+            if seen_at is None and got is not None and down == going_down:
+                seen_at = time.monotonic()
+            time.sleep(0.005)
+        if seen_at is None:
+            raise RuntimeError(f"the daemon never saw {n} apps {'errored' if going_down else 'online'}; see {d.log}")
+        slowest.append(worst)
+    d.stop()
+    return slowest
+
 
 def victim_state(d):
     """(PM2 status, pid) of the app `victim` as the daemon last saw it."""
