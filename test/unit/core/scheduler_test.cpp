@@ -114,15 +114,15 @@ BOOST_AUTO_TEST_CASE(a_hung_check_times_out_and_never_delays_another) {
   scheduler s(io.get_executor());
   auto hung = std::make_shared<probe_subsystem>("hung", 1h);
   auto quick = std::make_shared<probe_subsystem>("quick", 1ms);
-  s.add(hung, {.interval = 10s, .timeout = 150ms});
+  s.add(hung, {.interval = 10s, .timeout = 600ms});
   s.add(quick, {.interval = 20ms, .timeout = 1s});
   s.start();
-  run_for(io, s, 300ms);
+  run_for(io, s, 900ms);
   // The quick subsystem kept its pace while the other hung: gaps near 20 ms, none as long as the
-  // hung check's 150 ms timeout.
-  BOOST_TEST(quick->calls >= 5);
+  // hung check's 600 ms timeout (the margin is for a loaded machine, sanitizers included).
+  BOOST_TEST(quick->calls >= 10);
   for (std::size_t i = 1; i < quick->started.size(); ++i)
-    BOOST_TEST((quick->started[i] - quick->started[i - 1]) < 140ms);
+    BOOST_TEST((quick->started[i] - quick->started[i - 1]) < 500ms);
   const auto* state = s.state("hung");
   BOOST_REQUIRE(state);
   BOOST_TEST(state->checked);
