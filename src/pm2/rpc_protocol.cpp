@@ -22,7 +22,7 @@ boost::system::result<rpc_reply, std::string> parse_rpc_reply(const amp_frame& f
   auto body = amp_as_json(frame.args[0]);
   if (!body) return fail("rpc reply " + *id + ": [0]: " + body.error());
   if (!body->is_object()) return fail("rpc reply " + *id + ": [0]: expected an object");
-  const auto& o = body->get_object();
+  auto& o = body->get_object();
   rpc_reply reply{.id = std::move(*id), .result = std::nullopt, .error = {}};
   if (const auto* error = o.if_contains("error"); error && !error->is_null()) {
     // axon-rpc sends the message as a string; anything else still means the call failed.
@@ -30,9 +30,13 @@ boost::system::result<rpc_reply, std::string> parse_rpc_reply(const amp_frame& f
     if (reply.error.empty()) reply.error = "error without a message";
     return reply;
   }
-  const auto* args = o.if_contains("args");
+  auto* args = o.if_contains("args");
   if (!args || !args->is_array()) return fail("rpc reply " + reply.id + ": [0].args: expected an array");
-  reply.result = args->get_array().empty() ? boost::json::value(nullptr) : args->get_array()[0];
+  // Moved, not copied: the result may be the whole process list.
+  if (args->get_array().empty())
+    reply.result = boost::json::value(nullptr);
+  else
+    reply.result = std::move(args->get_array()[0]);
   return reply;
 }
 
