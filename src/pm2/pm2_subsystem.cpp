@@ -528,7 +528,10 @@ awaitable<health> pm2_subsystem::check() {
     by_name[e.name].push_back(&e);
     if (e.name == "pm2-logrotate" && e.status == app_status::online) logrotate = true;
   }
-  const bool measure_logs = state_ == pm2_state::ok && (!logs_measured_at_ || now - *logs_measured_at_ >= log_measure_every);
+  // Not measured while PM2 is unusable, and at once when it is usable again.
+  if (state_ != pm2_state::ok) logs_measured_at_.reset();
+  const bool measure_logs =
+      state_ == pm2_state::ok && (!logs_measured_at_ || now - *logs_measured_at_ >= log_measure_every);
   if (measure_logs) logs_measured_at_ = now;
   if (measure_logs || state_ != pm2_state::ok) {
     oversized_logs_.clear();
