@@ -107,10 +107,12 @@ void orchestrator::start() {
                a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
     if (a.kind == "emergency") evaluate_emergency();
     if (a.kind == "recover" && a.requested_by == "auto") {
-      // A recovery that succeeded without a single step had nothing to try: asking again after the
-      // re-check would loop as fast as checks run, so wait until the problem changes.
-      // One that found nothing due *yet* (a restart's backoff) set retry_at_ instead.
-      if (a.state == action_state::succeeded && a.steps.empty() && !retry_at_.contains(a.subsystem))
+      // A recovery that took not a single step had nothing to try, whether it calls that success
+      // ("nothing to do now") or failure ("PM2 not answering and no daemon_restart_command"): asking
+      // again after the re-check would repeat it as fast as checks run, an action and two events each
+      // time, so wait until the problem changes. One that found nothing due *yet* (a restart's
+      // backoff) set retry_at_ instead.
+      if (a.steps.empty() && !retry_at_.contains(a.subsystem))
         nothing_to_do_for_[a.subsystem] = recovering_for_[a.subsystem];
       else
         nothing_to_do_for_.erase(a.subsystem);
@@ -119,7 +121,11 @@ void orchestrator::start() {
   asio::co_spawn(scheduler_.executor(), run_timers(), asio::detached);
 }
 
-void orchestrator::apply(const config& settings) { settings_ = settings; }
+void orchestrator::apply(const config& settings) {
+  settings_ = settings;
+  // A new config may give a recovery that had nothing to try something to try (a restart command).
+  nothing_to_do_for_.clear();
+}
 
 void orchestrator::set_history_problem(std::string problem) {
   history_problem_ = std::move(problem);
@@ -206,6 +212,8 @@ void orchestrator::record_transitions(const subsystem_state& s, const health& h)
 
 void orchestrator::maybe_recover(const subsystem_state& s, const health& last) {
   const std::string name{s.target->name()};
+  // Well again: the same problem later is a new one, worth a try.
+  if (s.last.state != status::unhealthy) nothing_to_do_for_.erase(name);
   if (!settings_.orchestrator.auto_recovery) return;
   if (s.last.state != status::unhealthy || paused(name)) return;
   // Recovering: the emergency is on it. Given up: automatic repair stopped, a person decides.

@@ -63,6 +63,8 @@ class fake_subsystem : public subsystem {
   awaitable<action_result> recover(const health&) override {
     journal_.push_back(name_ + " recover");
     if (recover_finds_nothing_to_do) co_return action_result{.ok = true, .summary = "nothing to do", .steps = {}, .output_tail = {}};
+    if (recover_can_do_nothing)
+      co_return action_result{.ok = false, .summary = "nothing it can do", .steps = {}, .output_tail = {}};
     if (recover_waits_for)
       co_return action_result{.ok = true, .summary = "nothing due yet", .steps = {}, .output_tail = {},
                               .retry_at = std::chrono::steady_clock::now() + *recover_waits_for};
@@ -87,6 +89,7 @@ class fake_subsystem : public subsystem {
   status state{status::healthy};
   bool heals_in_emergency{false};
   bool recover_finds_nothing_to_do{false};
+  bool recover_can_do_nothing{false};  // fails without a step (a restart command not configured)
   std::optional<std::chrono::milliseconds> recover_waits_for{};  // nothing due until then (a backoff)
   std::string reason{"broken"};
   bool hold{false};
@@ -197,6 +200,32 @@ BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_pro
   BOOST_TEST(r.count("pm2 recover") == 1u);
   r.pm2->reason = "broken differently";  // a different problem is worth another try
   BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
+}
+
+// PM2 not answering and no daemon_restart_command: the recovery fails without trying anything, and
+// asking it again at every check only fills the history (and re-checks at once, without the interval).
+BOOST_AUTO_TEST_CASE(a_recovery_that_can_try_nothing_is_not_repeated_until_the_problem_changes) {
+  temp_dir dir;
+  rig r(dir.path);
+  r.pm2->state = status::unhealthy;
+  r.pm2->recover_can_do_nothing = true;
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 1; }));
+  r.run_checks(20);
+  BOOST_TEST(r.count("pm2 recover") == 1u);
+  r.pm2->reason = "broken differently";
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
+  r.run_checks(5);
+  BOOST_TEST(r.count("pm2 recover") == 2u);
+  // A reload may have given it something to try (pm2.daemon_restart_command): asked again.
+  r.policy->apply(r.c);
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 3; }));
+  // Healthy in between: the same problem later is asked afresh.
+  r.run_checks(5);
+  r.pm2->state = status::healthy;
+  r.run_checks(3);
+  r.pm2->state = status::unhealthy;
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 4; }));
 }
 
 // An app that died again during its restart backoff: the recovery finds nothing due yet, and must be

@@ -302,7 +302,8 @@ BOOST_AUTO_TEST_CASE(an_oversized_log_is_a_warning_and_the_recovery_rotates_it) 
   {
     pm2::pm2_subsystem starter(cfg);
     run(starter.recover(run(starter.check())));
-    BOOST_REQUIRE(all_online(check_until(starter, [](const health& x) { return all_online(x, {"steady"}); }), {"steady"}));
+    const auto up = check_until(starter, [](const health& x) { return all_online(x, {"steady"}); });
+    BOOST_REQUIRE(all_online(up, {"steady"}));
   }
   grow_log();
   pm2::pm2_subsystem pm2s(cfg);
