@@ -248,17 +248,24 @@ def pm2_checks_done(url):
                if line.startswith("redundancy_checks_total{") and 'subsystem="pm2"' in line)
 
 
-def pm2_check_cpu_in_daemon(ctx, n, template):
-    """Our own CPU seconds per PM2 check of a fake pm2 printing n apps, in a running daemon: one value per
-    window of checks (schedstat, the daemon's threads only; the children are not in it)."""
-    cfg = make_project(ctx.env, f"pm2-fake-{n}-daemon", apps=n, workflows=0, functions=0, pm2_template=template,
+def fake_pm2_daemon(ctx, name, n, template):
+    """A daemon watching only a fake pm2 that prints n apps, checked every second, after its first check:
+    (the config's path, the daemon)."""
+    cfg = make_project(ctx.env, name, apps=n, workflows=0, functions=0, pm2_template=template,
                        intervals={"pm2": "1s"})
     conf = json.load(open(cfg))
     conf["github"]["enabled"] = False
     conf["netlify"]["enabled"] = False
     json.dump(conf, open(cfg, "w"))
-    d = Daemon(ctx.env, ctx.procs, cfg, ctx.log(f"daemon-pm2-fake-{n}.log"))
+    d = Daemon(ctx.env, ctx.procs, cfg, ctx.log(f"daemon-{name}.log"))
     wait_for("the first pm2 check", d.all_checked, 120, step=0.2)
+    return cfg, d
+
+
+def pm2_check_cpu_in_daemon(ctx, n, template):
+    """Our own CPU seconds per PM2 check of a fake pm2 printing n apps, in a running daemon: one value per
+    window of checks (schedstat, the daemon's threads only; the children are not in it)."""
+    _, d = fake_pm2_daemon(ctx, f"pm2-fake-{n}-daemon", n, template)
     window = 3 if ctx.quick else 10
     per_check = []
     for _ in range(ctx.runs):
@@ -427,14 +434,7 @@ def health_during_mass_change(ctx, n):
     """The slowest /api/health answer while n PM2 apps go down together (errored) and come back: each such
     check records n status changes and n notifications at once. One value per change."""
     template = realistic_jlist(ctx.env, ctx.pm2_capture)
-    cfg = make_project(ctx.env, f"mass-{n}", apps=n, workflows=0, functions=0, pm2_template=template,
-                       intervals={"pm2": "1s"})
-    conf = json.load(open(cfg))
-    conf["github"]["enabled"] = False
-    conf["netlify"]["enabled"] = False
-    json.dump(conf, open(cfg, "w"))
-    d = Daemon(ctx.env, ctx.procs, cfg, ctx.log(f"daemon-mass-{n}.log"))
-    wait_for("the first pm2 check", d.all_checked, 120, step=0.2)
+    cfg, d = fake_pm2_daemon(ctx, f"mass-{n}", n, template)
     slowest = []
     for i in range(max(2, ctx.runs)):
         going_down = i % 2 == 0
