@@ -3,6 +3,7 @@
 
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/deadline.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -143,8 +144,8 @@ awaitable<void> scheduler::run_loop(std::string name) {
   while (!l.stopped) {
     s.last_lateness.reset();
     if (!l.requested) {
-      s.next_check_at = std::chrono::system_clock::now() + s.schedule.interval;
-      const auto due = std::chrono::steady_clock::now() + s.schedule.interval;
+      s.next_check_at = add_clamped(std::chrono::system_clock::now(), s.schedule.interval);
+      const auto due = add_clamped(std::chrono::steady_clock::now(), s.schedule.interval);
       l.wake.expires_at(due);
       auto [ec] = co_await l.wake.async_wait(asio::as_tuple(asio::use_awaitable));
       if (l.stopped) break;
@@ -194,7 +195,7 @@ awaitable<void> scheduler::run_one_check(subsystem_state& s) {
   s.last = std::move(result);
   s.checked = true;
   ++s.checks;
-  s.next_check_at = std::chrono::system_clock::now() + s.schedule.interval;
+  s.next_check_at = add_clamped(std::chrono::system_clock::now(), s.schedule.interval);
 
   if (changed) {
     RLOG(name, info) << name << ": " << to_string(s.last.state) << ": " << s.last.summary << " (check "

@@ -174,6 +174,10 @@ class api {
     if (!target) return json_error(400, "bad_request", "target: required, e.g. \"pm2\" or \"pm2/api\"");
     const auto how_long = parse_duration(for_text.value_or("1h"));
     if (!how_long) return json_error(400, "bad_request", "for: expected a duration like \"30m\"");
+    if (*how_long > max_duration)
+      return json_error(400, "bad_request",
+                        "for: expected a duration of at most " + format_duration(max_duration) + ", got \"" +
+                            *for_text + "\"");
     if (auto refused = c_.policy.pause(*target, *how_long, reason)) return json_error(400, "bad_request", *refused);
     return json_response(200, {{"target", *target}, {"paused_until", to_rfc3339(c_.policy.paused(*target)->until)}});
   }

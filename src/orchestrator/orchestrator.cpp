@@ -2,6 +2,7 @@
 #include "redundancy/orchestrator/orchestrator.hpp"
 
 #include "redundancy/core/atomic_file.hpp"
+#include "redundancy/core/deadline.hpp"
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/target_row.hpp"
@@ -386,7 +387,7 @@ std::optional<std::string> orchestrator::pause(const std::string& target, std::c
   const auto subsystem = subsystem_of(target);
   if (!scheduler_.state(subsystem)) return "unknown subsystem '" + subsystem + "'";
   if (how_long <= std::chrono::milliseconds::zero()) return "'for' must be a positive duration";
-  const auto until = std::chrono::system_clock::now() + how_long;
+  const auto until = add_clamped(std::chrono::system_clock::now(), how_long);
   pauses_[target] = {.until = until, .reason = reason};
   // Kept in memory when the store refuses it; the history error state says so.
   store_.set_pause(target, until, reason);

@@ -7,6 +7,10 @@
 
 namespace redundancy {
 
+// The longest duration taken from outside (config, API, CLI): 10 years. Any clock's time point of
+// the next two centuries plus this stays inside its int64 nanoseconds.
+inline constexpr std::chrono::milliseconds max_duration{3650LL * 24 * 60 * 60 * 1000};
+
 // Parses "500ms", "30s", "5m", "1h", "30d" (an integer or decimal and one unit); nullopt otherwise.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 

@@ -5,6 +5,8 @@
 
 #include "support/daemon.hpp"
 
+#include "redundancy/core/time.hpp"
+
 #include <boost/json/parse.hpp>
 
 using namespace redundancy::test;
@@ -117,6 +119,26 @@ BOOST_FIXTURE_TEST_CASE(pausing_flips_health_to_200_and_resuming_back_to_503, ru
     if (e.at("kind").as_string() == "paused") saw_pause = true;
   }
   BOOST_TEST(saw_pause);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pause_beyond_ten_years_is_refused_and_one_of_ten_years_is_in_effect, running_daemon) {
+  // 100000d answered 1970-01-02 (the sum wrapped) and the pause was not in effect.
+  auto refused = http_post(address, "/api/pause", R"({"target":"pm2","for":"100000d"})", std::string(token));
+  BOOST_TEST(refused.status == 400, refused.body);
+  const auto message = std::string(json::parse(refused.body).at("error").at("message").as_string());
+  BOOST_TEST(message == "for: expected a duration of at most 3650d, got \"100000d\"", message);
+  BOOST_TEST(http_get(address, "/api/health").status == 503);
+
+  const auto before = std::chrono::system_clock::now();
+  auto paused = http_post(address, "/api/pause", R"({"target":"pm2","for":"3650d"})", std::string(token));
+  BOOST_TEST_REQUIRE(paused.status == 200, paused.body);
+  const auto until = redundancy::from_rfc3339(json::parse(paused.body).at("paused_until").as_string());
+  BOOST_TEST_REQUIRE(until.has_value());
+  const auto expected = before + std::chrono::days(3650);
+  BOOST_TEST((*until >= expected - 1s && *until <= expected + 60s), paused.body);
+  auto health = http_get(address, "/api/health");
+  BOOST_TEST(health.status == 200, health.body);
+  BOOST_TEST(json::parse(health.body).at("subsystems").at("pm2").at("status").as_string() == "paused");
 }
 
 BOOST_FIXTURE_TEST_CASE(posts_need_the_token_and_never_act_without_it, running_daemon) {

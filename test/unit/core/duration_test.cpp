@@ -67,3 +67,10 @@ BOOST_AUTO_TEST_CASE(format_and_parse_round_trip) {
   for (auto d : {1ms, 999ms, 1001ms, 60000ms, 61000ms, 3600000ms, 86400000ms, 86401000ms})
     BOOST_TEST(parsed(format_duration(d)) == ms(d), format_duration(d));
 }
+
+BOOST_AUTO_TEST_CASE(the_ceiling_of_durations_from_outside_is_ten_years) {
+  BOOST_TEST(format_duration(redundancy::max_duration) == "3650d");
+  // Added to any time of the next two centuries, it still fits the clocks' nanoseconds.
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::nanoseconds>(redundancy::max_duration).count() <
+             std::chrono::nanoseconds::max().count() / 4);
+}
