@@ -119,6 +119,7 @@ boost::system::result<config, std::string> parse_at(std::string_view text, std::
 
   json::object& root = document->get_object();
   error_list errors;
+  config_detail::find_duplicate_keys(text, "", "", errors);
   const auto origins = config_detail::apply_env_overrides(root, env, errors);
   config c;
   config_detail::map_config(root, origins, c, errors);

@@ -91,7 +91,9 @@ override_origins apply_env_overrides(json::object& root, const env_lookup& env,
       level = next.if_object();
     }
     if (!level) continue;
-    (*level)[segments.back()] = override_value(text);
+    auto& value = (*level)[segments.back()] = override_value(text);
+    if (value.is_object() || value.is_array())
+      find_duplicate_keys(text, name + ": ", path, errors);
     origins[path] = name;
   }
   return origins;

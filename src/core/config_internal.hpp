@@ -22,6 +22,12 @@ using override_origins = std::map<std::string, std::string>;
 override_origins apply_env_overrides(boost::json::object& root, const env_lookup& env,
                                      error_list& errors);
 
+// Appends "<where>line 7: pm2.interval given twice (first on line 3)" for each key that text (JSON
+// that has parsed, comments and trailing commas allowed) repeats within one object; root_path is
+// the path of text's top-level value ("" for the file).
+void find_duplicate_keys(std::string_view text, std::string_view where,
+                         const std::string& root_path, error_list& errors);
+
 // Reads root into c: keys absent keep c's values, every present value is type- and range-checked.
 // Errors name the JSON path, and the variable when an override set it.
 void map_config(const boost::json::object& root, const override_origins& origins, config& c,

@@ -82,12 +82,12 @@ bool read_string(mapper& m, const json::value& v, const std::string& path, std::
 bool read_path(mapper& m, const json::value& v, const std::string& path,
                std::filesystem::path& out);
 
-// A number from 0 to 100.
+// A percentage from 1 to 100.
 bool read_percent(mapper& m, const json::value& v, const std::string& path, double& out);
 
-// A duration string ("30s") or a plain number of seconds; zero only where allow_zero (delays,
-// graces).
-reader<milliseconds> duration(bool allow_zero = false);
+// A duration string ("30s") or a plain number of seconds, at most max; zero only where allow_zero
+// (delays, graces).
+reader<milliseconds> duration(milliseconds max, bool allow_zero = false);
 
 // One of the names in choices.
 reader<std::string> one_of(std::initializer_list<std::string_view> choices);
@@ -164,6 +164,23 @@ reader<std::vector<T>> array_of(reader<T> item) {
     }
     if (ok) out = std::move(items);
     return ok;
+  };
+}
+
+// read, for an array or object of at most max items (what: their name in the message); a longer
+// one is refused before any item is read.
+template <class T>
+reader<T> at_most(std::size_t max, std::string what, reader<T> read) {
+  return [max, what, read](mapper& m, const json::value& v, const std::string& path, T& out) {
+    const std::size_t size = v.is_array()    ? v.get_array().size()
+                             : v.is_object() ? v.get_object().size()
+                                             : 0;
+    if (size > max) {
+      m.fail(path, "expected at most " + std::to_string(max) + " " + what + ", got " +
+                       std::to_string(size));
+      return false;
+    }
+    return read(m, v, path, out);
   };
 }
 

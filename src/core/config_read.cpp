@@ -131,16 +131,18 @@ bool read_path(mapper& m, const json::value& v, const std::string& path,
 bool read_percent(mapper& m, const json::value& v, const std::string& path, double& out) {
   json::error_code ec;
   const double n = v.is_number() ? v.to_number<double>(ec) : -1;
-  if (!v.is_number() || ec || !(n >= 0 && n <= 100)) {
-    m.fail(path, "expected a number from 0 to 100, got " + describe(v));
+  // 0 (or a fraction of a percent) calls every app over its threshold, healthy or not.
+  if (!v.is_number() || ec || !(n >= 1 && n <= 100)) {
+    m.fail(path, "expected a number from 1 to 100, got " + describe(v));
     return false;
   }
   out = n;
   return true;
 }
 
-reader<milliseconds> duration(bool allow_zero) {
-  return [allow_zero](mapper& m, const json::value& v, const std::string& path, milliseconds& out) {
+reader<milliseconds> duration(milliseconds max, bool allow_zero) {
+  return [max, allow_zero](mapper& m, const json::value& v, const std::string& path,
+                           milliseconds& out) {
     std::optional<milliseconds> d;
     if (v.is_string()) {
       d = parse_duration(v.get_string());
@@ -158,6 +160,12 @@ reader<milliseconds> duration(bool allow_zero) {
     }
     if (d->count() == 0 && !allow_zero) {
       m.fail(path, "expected a duration above zero, got " + describe(v));
+      return false;
+    }
+    // The ceiling keeps every deadline made from it inside the clocks' range, and a value far past
+    // what the key means ("200000d" for a check interval) is a mistake, not a wish.
+    if (*d > max) {
+      m.fail(path, "expected a duration of at most " + format_duration(max) + ", got " + describe(v));
       return false;
     }
     out = *d;

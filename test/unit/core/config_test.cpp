@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_name_their_path) {
   CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": "a"}})"),
                  "pm2.processes: expected an array, got \"a\"");
   CHECK_CONTAINS(parse_error(R"({"log": {"max_files": "5"}})"),
-                 "log.max_files: expected a whole number >= 1, got \"5\"");
+                 "log.max_files: expected a whole number from 1 to 100, got \"5\"");
   CHECK_CONTAINS(parse_error(R"({"state_dir": null})"), "state_dir: expected a string, got null");
   CHECK_CONTAINS(parse_error(R"({"netlify": {"probe_paths": {"f": 1}}})"),
                  "netlify.probe_paths.f: expected a string, got 1");
@@ -309,15 +309,15 @@ BOOST_AUTO_TEST_CASE(bad_durations_name_their_path) {
 
 BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
   CHECK_CONTAINS(parse_error(R"({"pm2": {"memory_threshold_pct": 101}})"),
-                 "pm2.memory_threshold_pct: expected a number from 0 to 100, got 101");
+                 "pm2.memory_threshold_pct: expected a number from 1 to 100, got 101");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"cpu_threshold_pct": -1}})"),
-                 "pm2.cpu_threshold_pct: expected a number from 0 to 100");
+                 "pm2.cpu_threshold_pct: expected a number from 1 to 100");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"max_restart_attempts": 0}})"),
-                 "pm2.max_restart_attempts: expected a whole number >= 1, got 0");
+                 "pm2.max_restart_attempts: expected a whole number from 1 to 100, got 0");
   CHECK_CONTAINS(parse_error(R"({"github": {"max_failures": 2.5}})"),
-                 "github.max_failures: expected a whole number >= 1");
+                 "github.max_failures: expected a whole number from 1 to 100");
   CHECK_CONTAINS(parse_error(R"({"log": {"max_files": 0}})"),
-                 "log.max_files: expected a whole number >= 1, got 0");
+                 "log.max_files: expected a whole number from 1 to 100, got 0");
   CHECK_CONTAINS(parse_error(R"({"orchestrator": {"emergency_threshold": 4}})"),
                  "orchestrator.emergency_threshold: expected a whole number from 1 to 3, got 4");
   CHECK_CONTAINS(parse_error(R"({"orchestrator": {"emergency_threshold": 0}})"),
@@ -337,6 +337,107 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
   CHECK_CONTAINS(parse_error(R"({"github": {"token_env": "GITHUB TOKEN"}})"), "github.token_env");
   CHECK_CONTAINS(parse_error(R"({"github": {"api_url": "ftp://x"}})"),
                  "github.api_url: expected an http:// or https:// URL");
+}
+
+BOOST_AUTO_TEST_CASE(durations_above_their_ceiling_name_the_path_the_limit_and_the_variable) {
+  // 200000d was accepted and made the check timer's nanoseconds overflow: checks back to back.
+  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_GITHUB__INTERVAL", "200000d"}}),
+                 "redundancy.json: github.interval: expected a duration of at most 7d, got "
+                 "\"200000d\" (set by REDUNDANCY_GITHUB__INTERVAL)");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": "100000d"}})"),
+                 "pm2.interval: expected a duration of at most 7d, got \"100000d\"");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": 1e12}})"),
+                 "pm2.interval: expected a duration of at most 7d");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"timeout": "25h"}})"),
+                 "pm2.timeout: expected a duration of at most 1d, got \"25h\"");
+  CHECK_CONTAINS(parse_error(R"({"notify": {"repeat_every": "366d"}})"),
+                 "notify.repeat_every: expected a duration of at most 365d");
+  CHECK_CONTAINS(parse_error(R"({"orchestrator": {"retention": "3651d"}})"),
+                 "orchestrator.retention: expected a duration of at most 3650d, got \"3651d\"");
+  CHECK_CONTAINS(parse_error(R"({"github": {"local_execution": {"timeout": "3000000d"}}})"),
+                 "github.local_execution.timeout: expected a duration of at most 1d");
+  // Each ceiling itself is allowed.
+  const auto c = parse_ok(R"({"pm2": {"interval": "7d", "timeout": "1d"},
+                              "orchestrator": {"retention": "3650d"},
+                              "notify": {"give_up_after": "365d", "group_window": "24h"}})");
+  BOOST_TEST(c.pm2.interval == std::chrono::milliseconds(7 * 24h));
+  BOOST_TEST(c.orchestrator.retention == std::chrono::milliseconds(3650 * 24h));
+  BOOST_TEST(c.notify.give_up_after == std::chrono::milliseconds(365 * 24h));
+}
+
+BOOST_AUTO_TEST_CASE(every_number_has_a_range) {
+  // 0 made every app "over" the threshold: a healthy 40 MB app was restarted four times in 20 s.
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"memory_threshold_pct": 0}})"),
+                 "redundancy.json: pm2.memory_threshold_pct: expected a number from 1 to 100, got 0");
+  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2__CPU_THRESHOLD_PCT", "0"}}),
+                 "pm2.cpu_threshold_pct: expected a number from 1 to 100, got 0 (set by "
+                 "REDUNDANCY_PM2__CPU_THRESHOLD_PCT)");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"memory_threshold_pct": 0.5}})"),
+                 "pm2.memory_threshold_pct: expected a number from 1 to 100, got ");
+  BOOST_TEST(parse_ok(R"({"pm2": {"memory_threshold_pct": 1}})").pm2.memory_threshold_pct == 1.0);
+  BOOST_TEST(parse_ok(R"({"pm2": {"cpu_threshold_pct": 100}})").pm2.cpu_threshold_pct == 100.0);
+  CHECK_CONTAINS(parse_error(R"({"log": {"max_file_bytes": 100}})"),
+                 "log.max_file_bytes: expected a whole number from 65536 to 1099511627776, got 100");
+  CHECK_CONTAINS(parse_error(R"({"log": {"max_files": 1000}})"),
+                 "log.max_files: expected a whole number from 1 to 100, got 1000");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"daemon_memory_max": 1024}})"),
+                 "pm2.daemon_memory_max: expected a whole number from 16777216");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"log_max_bytes": 0}})"),
+                 "pm2.log_max_bytes: expected a whole number from 65536");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"log_keep": 101}})"),
+                 "pm2.log_keep: expected a whole number from 1 to 100, got 101");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"max_restart_attempts": 4294967295}})"),
+                 "pm2.max_restart_attempts: expected a whole number from 1 to 100");
+  CHECK_CONTAINS(parse_error(R"({"netlify": {"max_failures": 0}})"),
+                 "netlify.max_failures: expected a whole number from 1 to 100, got 0");
+  CHECK_CONTAINS(parse_error(R"({"orchestrator": {"max_recovery_attempts": 0}})"),
+                 "orchestrator.max_recovery_attempts: expected a whole number from 1 to 100, got 0");
+  const auto c = parse_ok(R"({"log": {"max_file_bytes": 65536, "max_files": 100},
+                              "pm2": {"daemon_memory_max": 16777216, "log_keep": 1}})");
+  BOOST_TEST(c.log.max_file_bytes == 65536u);
+  BOOST_TEST(c.pm2.daemon_memory_max == 16777216u);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_given_twice_names_both_lines) {
+  CHECK_CONTAINS(parse_error("{\n  \"pm2\": {\n    \"interval\": \"10s\",\n    // again\n"
+                             "    \"interval\": \"1s\"\n  }\n}"),
+                 "redundancy.json: line 5: pm2.interval given twice (first on line 3)");
+  // The same key spelt with an escape is the same key.
+  CHECK_CONTAINS(parse_error("{\"pm2\": {\"interval\": \"10s\",\n\"\\u0069nterval\": \"1s\"}}"),
+                 "redundancy.json: line 2: pm2.interval given twice (first on line 1)");
+  CHECK_CONTAINS(parse_error("{\"log\": {},\n/* a\n comment */ \"log\": {}}"),
+                 "redundancy.json: line 3: log given twice (first on line 1)");
+  CHECK_CONTAINS(
+      parse_error("{\"notify\": {\"webhooks\": [\"https://a.example\",\n"
+                  "  {\"url\": \"https://b.example\",\n   \"url\": \"https://c.example\"}]}}"),
+      "redundancy.json: line 3: notify.webhooks[1].url given twice (first on line 2)");
+  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2", R"({"interval": "1s", "interval": "2s"})"}}),
+                 "REDUNDANCY_PM2: line 1: pm2.interval given twice (first on line 1)");
+  // The same key in two objects, and a key's text as a value, are not duplicates.
+  parse_ok(R"({"pm2": {"interval": "1s"}, "github": {"interval": "1s", "workflows": ["interval"]},
+              "netlify": {"probe_paths": {"a": "/a", "b": "/a"}}})");
+}
+
+BOOST_AUTO_TEST_CASE(targets_beyond_the_cap_are_refused_naming_the_path_and_the_limit) {
+  const auto names = [](std::size_t n) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < n; ++i) out += (i ? ",\"a" : "\"a") + std::to_string(i) + "\"";
+    return out + "]";
+  };
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": )" + names(10'001) + "}}"),
+                 "redundancy.json: pm2.processes: expected at most 10000 apps, got 10001");
+  CHECK_CONTAINS(parse_error(R"({"github": {"workflows": )" + names(250'000) + "}}"),
+                 "github.workflows: expected at most 10000 workflows, got 250000");
+  CHECK_CONTAINS(parse_error(R"({"netlify": {"local_invoke": )" + names(10'001) + "}}"),
+                 "netlify.local_invoke: expected at most 10000 functions, got 10001");
+  std::string probes = "{";
+  for (int i = 0; i < 10'001; ++i) probes += (i ? ",\"f" : "\"f") + std::to_string(i) + "\": \"/\"";
+  CHECK_CONTAINS(parse_error(R"({"netlify": {"probe_paths": )" + probes + "}}}"),
+                 "netlify.probe_paths: expected at most 10000 functions, got 10001");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"ecosystem_files": )" + names(101) + "}}"),
+                 "pm2.ecosystem_files: expected at most 100 files, got 101");
+  BOOST_TEST(parse_ok(R"({"pm2": {"processes": )" + names(10'000) + "}}").pm2.processes.size() ==
+             10'000u);
 }
 
 BOOST_AUTO_TEST_CASE(listen_is_host_and_port) {
