@@ -205,8 +205,6 @@ class daemon {
     // Actions cut short by the stop are recorded as such now, not only when (if) the daemon starts again.
     if (const auto interrupted = history_.mark_unfinished_interrupted())
       RLOG("orchestrator", warning) << interrupted << " unfinished actions marked interrupted at shutdown";
-    RLOG("redundancy", info) << "stopped";
-    flush_logs();
     return 0;
   }
 
@@ -298,7 +296,12 @@ class daemon {
 int run_daemon(config initial, const daemon_options& options) {
   // Logging first: everything after it, opening the history included, has something to say.
   init_logging(log_settings_for(initial));
-  return daemon(std::move(initial), options).run();
+  const int code = daemon(std::move(initial), options).run();
+  // Only now has every part let go (the loop's unfinished work destroyed, the history closed), so that
+  // after "stopped" the process has nothing left to do but exit.
+  if (code == 0) RLOG("redundancy", info) << "stopped";
+  flush_logs();
+  return code;
 }
 
 }  // namespace redundancy

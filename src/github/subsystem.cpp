@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "redundancy/core/limits.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/time.hpp"
 #include "redundancy/github/local_runner.hpp"
@@ -64,7 +65,10 @@ awaitable<health> github_subsystem::check() {
   health h;
   h.checked_at = now_();
   unreachable_.clear();
-  const auto found = files();
+  auto found = files();
+  // A folder is not bounded by the config's check: beyond the cap, files are counted, not watched.
+  const std::size_t beyond_cap = found.size() > max_targets ? found.size() - max_targets : 0;
+  found.resize(std::min(found.size(), max_targets));
   const auto dir = c_.project_dir / c_.github.workflows_dir;
   if (found.empty() && !c_.github.repository) {
     h.state = status::disabled;
@@ -104,6 +108,11 @@ awaitable<health> github_subsystem::check() {
   for (status s : {status::unhealthy, status::unknown, status::degraded})
     if (counts[s]) summary += ", " + std::to_string(counts[s]) + " " + std::string(to_string(s));
   if (h.state != status::healthy) summary += " (" + worst->name + ": " + worst->reason + ")";
+  if (beyond_cap > 0) {
+    if (h.state == status::healthy) h.state = status::degraded;
+    summary += "; " + std::to_string(beyond_cap) + " more workflow files not watched: at most " +
+               std::to_string(max_targets) + " are";
+  }
   h.summary = summary;
   co_return h;
 }

@@ -1,6 +1,7 @@
 // The netlify subsystem: the check that gathers every function's results, and the repairs.
 #include "redundancy/netlify/netlify_subsystem.hpp"
 
+#include "redundancy/core/limits.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/netlify/checks.hpp"
@@ -119,8 +120,11 @@ awaitable<health> netlify_subsystem::check() {
     co_return h;
   }
 
+  // A folder is not bounded by the config's check: beyond the cap, functions are counted, not checked
+  // (the manifest is still compared with every one found).
+  const std::size_t beyond_cap = found->size() > max_targets ? found->size() - max_targets : 0;
   std::vector<function_report> reports;
-  for (auto& f : *found) reports.push_back({.entry = std::move(f)});
+  for (std::size_t i = 0; i < found->size() && i < max_targets; ++i) reports.push_back({.entry = (*found)[i]});
 
   // Cheap checks first; the syntax of every present function in few node processes.
   std::vector<function_entry> present;
@@ -225,9 +229,7 @@ awaitable<health> netlify_subsystem::check() {
   } else if (auto parsed = parse_manifest(*text); !parsed) {
     problem_list.push_back("manifest cannot be read: " + parsed.error());
   } else {
-    std::vector<function_entry> entries;
-    for (const auto& r : reports) entries.push_back(r.entry);
-    problem_list = manifest_problems(*parsed, entries, project_dir_);
+    problem_list = manifest_problems(*parsed, *found, project_dir_);
   }
   for (const auto& p : problem_list) problems.emplace_back(p);
   m.state = problem_list.empty() ? status::healthy : status::unhealthy;
@@ -265,6 +267,11 @@ awaitable<health> netlify_subsystem::check() {
                 // Why they could not run (node missing, a tool timing out) belongs in the one line people read.
                 (any_unknown ? ", some checks could not run (" + join_limited(unknown_reasons, 2) + ")" : " healthy") +
                 (deploy_failed ? "; the last deploy failed" : "");
+  }
+  if (beyond_cap > 0) {
+    if (h.state == status::healthy) h.state = status::degraded;
+    h.summary += "; " + std::to_string(beyond_cap) + " more functions not checked: at most " +
+                 std::to_string(max_targets) + " are";
   }
   h.checked_at = std::chrono::system_clock::now();
   co_return h;

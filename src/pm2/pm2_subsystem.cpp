@@ -1,6 +1,7 @@
 // The PM2 subsystem: check (daemon probe, jlist, judgement per app), recovery, emergency, log rotation.
 #include "redundancy/pm2/pm2_subsystem.hpp"
 
+#include "redundancy/core/limits.hpp"
 #include "redundancy/core/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -432,6 +433,7 @@ awaitable<health> pm2_subsystem::check() {
   files_ = co_await ecosystems_.refresh(ecosystem_paths());
   std::map<std::string, std::optional<std::filesystem::path>> wanted;
   for (const auto& p : pm2_.processes) wanted[p] = std::nullopt;
+  std::size_t beyond_cap = 0;
   for (const auto& f : files_) {
     if (!f.mtime) {
       warnings.push_back(f.error);
@@ -447,8 +449,18 @@ awaitable<health> pm2_subsystem::check() {
         if (app.file == f.path) wanted[name] = f.path;
       continue;
     }
-    for (const auto& app : f.apps) wanted[app.name] = f.path;
+    for (const auto& app : f.apps) {
+      // Ecosystem files are not bounded by the config's check: beyond the cap, apps are named, not watched.
+      if (wanted.size() >= max_targets && !wanted.contains(app.name)) {
+        ++beyond_cap;
+        continue;
+      }
+      wanted[app.name] = f.path;
+    }
   }
+  if (beyond_cap > 0)
+    warnings.push_back(std::to_string(beyond_cap) + " apps of the ecosystem files not watched: at most " +
+                       std::to_string(max_targets) + " apps are");
   for (auto it = expected_.begin(); it != expected_.end();)
     it = wanted.count(it->first) ? std::next(it) : expected_.erase(it);
   for (const auto& [name, file] : wanted) expected(name).file = file;

@@ -45,7 +45,8 @@ daemon_figures read_daemon_figures(sys_time started_at);
 // Pure: the report body. `status` is GET /api/status's body (subsystems with their targets, the
 // emergency); each subsystem and target gets "availability": {"24h": ratio or null, "7d": ...}.
 // `last_day`: the last 24 h of events (newest first); `history`: store::status_history() from 7 d
-// before `now`.
+// before `now`. A subsystem with more than 1,000 targets lists 1,000, those not healthy first, with
+// "targets_total" and a "targets_truncated" note.
 struct report_inputs {
   boost::json::object status{};
   std::vector<event> last_day{};

@@ -1,9 +1,12 @@
 // The real binary: config errors exit 2 naming the key, `config check` redacts, the daemon starts,
-// answers, reloads on SIGHUP and stops on SIGTERM within 2 s leaving no child behind.
+// answers, reloads on SIGHUP and stops on SIGTERM within 2 s leaving no child behind; a config at
+// the target cap stays responsive and bounded, one over it is refused.
 #define BOOST_TEST_MODULE daemon
 #include <boost/test/unit_test.hpp>
 
 #include "support/daemon.hpp"
+
+#include "redundancy/orchestrator/report.hpp"
 
 #include <sys/prctl.h>
 
@@ -178,4 +181,101 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_with
   }
   for (auto pid : members) BOOST_TEST(!alive_and_not_zombie(pid), "pid " << pid << " survived");
   BOOST_TEST(d.err().find("stopped") != std::string::npos);
+}
+
+namespace {
+
+// n PM2 app names as a JSON array: ["app0", "app1", ...].
+std::string app_names(std::size_t n) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < n; ++i) out += (i ? ",\"app" : "\"app") + std::to_string(i) + "\"";
+  return out + "]";
+}
+
+// The daemon's resident memory in bytes (VmRSS of /proc/<pid>/status), 0 when it cannot be read.
+std::size_t rss_of(pid_t pid) {
+  const auto status = read_text("/proc/" + std::to_string(pid) + "/status");
+  const auto at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::stoul(status.substr(at + 6)) * 1024;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_duration_beyond_its_ceiling_is_refused_by_config_check_naming_the_variable) {
+  // 200000d passed `config check`, then overflowed the timer: 14,804 checks in 3 s.
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, quiet_config(dir.path()));
+  auto r = run_binary({"config", "check", "--config", file.string()}, {{"REDUNDANCY_GITHUB__INTERVAL", "200000d"}});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find(file.string() + ": github.interval: expected a duration of at most 7d, got \"200000d\" "
+                                        "(set by REDUNDANCY_GITHUB__INTERVAL)") != std::string::npos,
+             r.err);
+  r = run_binary({"run", "--config", file.string()}, {{"REDUNDANCY_GITHUB__INTERVAL", "200000d"}});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("github.interval") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(more_than_10000_targets_are_refused_naming_the_key_and_the_limit) {
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, R"({ "pm2": { "processes": )" + app_names(250'000) + " } }");
+  auto r = run_binary({"config", "check", "--config", file.string()});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find(file.string() + ": pm2.processes: expected at most 10000 apps, got 250000") !=
+                 std::string::npos,
+             r.err);
+  r = run_binary({"run", "--config", file.string()});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("pm2.processes: expected at most 10000 apps") != std::string::npos, r.err);
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "automation"));
+}
+
+BOOST_AUTO_TEST_CASE(at_the_cap_the_daemon_answers_bounds_its_report_and_exits_soon_after_sigterm) {
+  // 250,000 apps grew RSS to 2.4 GB, left /api/health unanswered for 8 s, wrote a 99 MB report and took
+  // 24 s from SIGTERM to exit, after logging "stopped". At the cap of 10,000, no PM2 daemon runs, so
+  // every app is a target row, unhealthy, with its events.
+  temp_dir dir;
+  std::filesystem::create_directories(dir.path() / "pm2-home");
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, R"({
+    "project_dir": ")" + dir.path().string() + R"(",
+    "state_dir": "state", "log_dir": "logs",
+    "http": { "listen": "127.0.0.1:0" },
+    "pm2": { "home": "pm2-home", "processes": )" + app_names(10'000) + R"(, "ecosystem_files": [],
+             "interval": "2s", "command": ["false"] },
+    "orchestrator": { "auto_recovery": false, "interval": "1s", "report_interval": "2s" },
+    "github": { "enabled": false }, "netlify": { "enabled": false }
+  })");
+  daemon_process d(file, dir.path());
+  const auto address = d.wait_for_address(dir.path() / "state");
+
+  // Every answer within a generous bound, from the first check on, while checks and reports run.
+  const auto report = dir.path() / "logs" / redundancy::report_file_name(std::chrono::system_clock::now());
+  bool checked = false;
+  const auto until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until || !checked || !std::filesystem::exists(report)) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until + 30s, "no check or report; stderr:\n" + d.err());
+    const auto asked = std::chrono::steady_clock::now();
+    const auto health = http_get(address, "/api/health");
+    const auto took = std::chrono::steady_clock::now() - asked;
+    BOOST_TEST_REQUIRE(health.status != 0);
+    // The first check's 10,000 status events are written one by one: about 3 s of a loaded 2-core machine.
+    BOOST_TEST(took < 10s, "/api/health took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                                << " ms");
+    if (health.body.find("\"starting\"") == std::string::npos) checked = true;
+    std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST(rss_of(d.pid()) < 200u * 1024 * 1024, "RSS " << rss_of(d.pid()));
+  const auto report_bytes = std::filesystem::file_size(report);
+  BOOST_TEST(report_bytes < 2u * 1024 * 1024, "report of " << report_bytes << " bytes");
+  BOOST_TEST(read_text(report).find("\"targets_truncated\"") != std::string::npos);
+
+  const auto took = d.signal_and_wait(SIGTERM, 5s);
+  BOOST_REQUIRE_MESSAGE(took.has_value(), "the daemon did not exit within 5 s of SIGTERM");
+  BOOST_TEST(d.exit_code() == 0);
+  // "stopped" is the last line: nothing of the daemon is left to run after it.
+  const auto err = d.err();
+  const auto last_line = err.substr(err.rfind('\n', err.size() - 2) + 1);
+  BOOST_TEST(last_line.find("stopped") != std::string::npos, last_line);
 }

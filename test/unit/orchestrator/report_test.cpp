@@ -6,6 +6,7 @@
 #include "redundancy/orchestrator/report.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -143,6 +144,32 @@ BOOST_AUTO_TEST_CASE(report_body_puts_figures_on_subsystems_and_targets) {
   BOOST_TEST(r.at("daemon").at("uptime_seconds").as_double() == 3600.0, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(r.at("daemon").at("rss_bytes").as_double() == 1024.0);
   BOOST_TEST(r.at("generated_at").as_string() == to_rfc3339(t0));
+}
+
+BOOST_AUTO_TEST_CASE(a_subsystem_with_many_targets_lists_a_bounded_number_the_broken_first) {
+  // 250,000 targets' rows made a 99 MB report.
+  boost::json::array targets;
+  for (int i = 0; i < 10'000; ++i)
+    targets.push_back({{"name", "app" + std::to_string(i)},
+                       {"status", i % 2500 == 7 ? "unhealthy" : "healthy"},
+                       {"detail", {{"kind", "app"}, {"padding", std::string(200, 'x')}}}});
+  report_inputs in;
+  in.status = {{"status", "unhealthy"},
+               {"subsystems", {{"pm2", {{"status", "unhealthy"}, {"targets", std::move(targets)}}}}}};
+  in.now = t0;
+  const auto r = build_report(std::move(in));
+  const auto& pm2 = r.at("subsystems").at("pm2");
+  const auto& listed = pm2.at("targets").as_array();
+  BOOST_TEST(listed.size() == 1'000u);
+  BOOST_TEST(pm2.at("targets_total").as_uint64() == 10'000u);
+  BOOST_TEST(std::string(pm2.at("targets_truncated").as_string()).find("1000 of 10000") != std::string::npos);
+  // The four unhealthy ones come first, in their order.
+  std::size_t i = 0;
+  for (const auto* name : {"app7", "app2507", "app5007", "app7507"})
+    BOOST_TEST(listed[i++].at("name").as_string() == name);
+  BOOST_TEST(listed[3].at("status").as_string() == "unhealthy");
+  BOOST_TEST(listed[4].at("status").as_string() == "healthy");
+  BOOST_TEST(boost::json::serialize(r).size() < 1'000'000u);
 }
 
 BOOST_AUTO_TEST_CASE(report_file_is_the_days_json_and_old_ones_go) {
