@@ -388,6 +388,24 @@ BOOST_AUTO_TEST_CASE(nothing_to_watch_is_disabled) {
   BOOST_TEST(!counts_as_unhealthy(h.state));
 }
 
+BOOST_AUTO_TEST_CASE(workflow_files_beyond_the_cap_are_counted_and_not_watched) {
+  // A folder is not bounded by the config's check: 10,003 files would be 10,003 targets.
+  config cfg;
+  cfg.project_dir = std::filesystem::temp_directory_path() / ("redundancy-many-workflows-" + std::to_string(::getpid()));
+  cfg.state_dir = cfg.project_dir / "state";
+  const auto dir = cfg.project_dir / cfg.github.workflows_dir;
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < 10'003; ++i)
+    std::ofstream(dir / ("w" + std::to_string(i) + ".yml"))
+        << "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n";
+  auto sub = std::make_shared<github_subsystem>(cfg);
+  auto h = run(sub->check());
+  std::filesystem::remove_all(cfg.project_dir);
+  BOOST_TEST(h.targets.size() == 10'000u);
+  BOOST_TEST(h.summary.find("3 more workflow files not watched: at most 10000 are") != std::string::npos, h.summary);
+  BOOST_TEST((h.state == status::degraded), h.summary);
+}
+
 BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
   config cfg;
   cfg.project_dir = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github";
