@@ -236,6 +236,22 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
   for (const auto& t : h.targets) BOOST_TEST(boost::json::serialize(t.detail).find("not-a-real-secret") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(apps_of_ecosystem_files_beyond_the_cap_are_counted_and_not_watched) {
+  if (!have_pm2()) return;
+  // An ecosystem file is not bounded by the config's check: 10,005 apps would be 10,005 targets.
+  pm2_sandbox box;
+  box.write("ecosystem.config.js",
+            "module.exports = {apps: Array.from({length: 10005}, (_, i) => ({name: 'app' + i, script: 'ok.js'}))};\n");
+  pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.config.js"}));
+  auto h = run(pm2s.check());
+  BOOST_TEST(!alive(pid_in(box.home / "pm2.pid")));  // the check spawned no daemon
+  BOOST_TEST(h.summary.find("5 apps of the ecosystem files not watched: at most 10000 apps are") != std::string::npos,
+             h.summary.substr(0, 500));
+  const auto apps = std::count_if(h.targets.begin(), h.targets.end(),
+                                  [](const target_health& t) { return t.name.starts_with("app"); });
+  BOOST_TEST(apps == 10'000);
+}
+
 BOOST_AUTO_TEST_CASE(absent_expected_app_is_started_from_its_ecosystem_file) {
   if (!have_pm2()) return;
   pm2_sandbox box;
