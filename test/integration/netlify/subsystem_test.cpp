@@ -2,6 +2,7 @@
 // 500, never), three failing checks leading to a deploy through a fake `netlify` CLI, a build hook POST,
 // no deploy while a syntax error exists, npm install / npm ci of a file: dependency, manual actions.
 #define BOOST_TEST_MODULE netlify_subsystem
+#include <fstream>
 #include <boost/test/unit_test.hpp>
 
 #include "integration/netlify/loopback_server.hpp"
@@ -79,6 +80,25 @@ BOOST_AUTO_TEST_CASE(disabled_without_a_functions_folder) {
   const auto h = run_on(ioc, s.check());
   BOOST_TEST(to_string(h.state) == "disabled");
   BOOST_TEST(h.summary.find("does not exist") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(functions_beyond_the_cap_are_counted_and_not_checked) {
+  // A folder is not bounded by the config's check: 10,003 functions would be 10,003 targets. Archives,
+  // so that no node runs for them.
+  temp_project p;
+  const auto dir = p.root() / "netlify/functions";
+  fs::create_directories(dir);
+  for (int i = 0; i < 10'003; ++i) std::ofstream(dir / ("f" + std::to_string(i) + ".zip")) << "zip";
+  netlify_subsystem s{config_for(p)};
+  asio::io_context ioc;
+  const auto h = run_on(ioc, s.check());
+  const auto functions = std::count_if(h.targets.begin(), h.targets.end(), [](const target_health& t) {
+    return t.detail.contains("kind") && t.detail.at("kind") == "function";
+  });
+  BOOST_TEST(functions == 10'000);
+  BOOST_TEST(h.summary.find("; 3 more functions not checked: at most 10000 are") != std::string::npos,
+             h.summary.substr(0, 500));
+  BOOST_TEST(to_string(h.state) != "healthy");
 }
 
 BOOST_AUTO_TEST_CASE(healthy_tree_with_local_invocation_and_details) {
