@@ -41,6 +41,8 @@ void print_plan(std::ostream& os, const json::object& plan) {
   os << text(plan.at("workflow")) << " (" << text(plan.at("name")) << "): "
      << text(coverage.at("runnable")) << " of " << text(coverage.at("total"))
      << " steps can run locally\n";
+  if (const auto* why = plan.if_contains("not_run_locally"))
+    os << "not run locally: " << text(*why) << "\n";
   for (const auto& jv : plan.at("jobs").as_array()) {
     const auto& job = jv.as_object();
     os << "job " << text(job.at("id"));
@@ -166,14 +168,19 @@ github_local_commands::github_local_commands(CLI::App& app,
   auto* github = app.get_subcommand("github");
   plan_ = github->add_subcommand(
       "plan", "what a local run of WORKFLOW would execute and skip, without running it");
-  plan_->add_option("workflow", workflow_, "the workflow: sync.yml, sync or a path")->required();
+  plan_
+      ->add_option("workflow", workflow_,
+                   "the workflow: a watched one's file name, sync.yml or sync")
+      ->required();
   plan_->add_option("--config", config_file, "config file");
   plan_->add_flag("--json", json_, "print the plan as JSON");
   run_local_ = github->add_subcommand(
       "run-local",
       "run WORKFLOW's steps here and now, without a daemon, streaming their output; exit 0 when "
       "it succeeded (also when steps had to be skipped, unless --strict), 1 when a step failed");
-  run_local_->add_option("workflow", workflow_, "the workflow: sync.yml, sync or a path")
+  run_local_
+      ->add_option("workflow", workflow_,
+                   "the workflow: a watched one's file name, sync.yml or sync")
       ->required();
   run_local_->add_option("--config", config_file, "config file");
   run_local_->add_flag("--strict", strict_,

@@ -4,6 +4,7 @@
 
 #include "process_children.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/process_tracking.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -119,6 +120,7 @@ void note_children_changed(const std::vector<pid_t>& running) {
   std::string text = boot_id() + "\n";
   for (const pid_t pid : running)
     if (const auto f = read_fields(pid)) text += std::to_string(pid) + " " + std::to_string(f->start) + "\n";
+  for (const auto& id : active_tracking_ids()) text += "track " + id + "\n";
   if (auto error = replace_file(*file, text)) {
     if (!ledger_failing())
       RLOG("redundancy", warning) << "cannot write the child ledger (a SIGKILL now would leave children running): "
@@ -141,7 +143,12 @@ std::vector<leftover_group> end_leftover_children(const std::filesystem::path& f
   std::getline(in, boot);
   if (boot != boot_id()) return ended;  // written before a reboot: every process of it is gone
   std::vector<std::pair<pid_t, unsigned long long>> targets;
+  std::vector<std::string> tracking_ids;
   for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("track ")) {
+      tracking_ids.push_back(line.substr(6));
+      continue;
+    }
     std::istringstream fields(line);
     long pgid = 0;
     unsigned long long start = 0;
@@ -173,6 +180,10 @@ std::vector<leftover_group> end_leftover_children(const std::filesystem::path& f
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // A job's processes that left its group (`setsid x &`) carry its tracking id; each counts as its
+  // own group here.
+  for (const auto& id : tracking_ids)
+    for (const pid_t pid : end_tracked_now(id, grace)) ended.push_back({.pgid = pid, .members = 1});
   std::error_code ec;
   std::filesystem::remove(file, ec);
   return ended;

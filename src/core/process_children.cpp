@@ -3,6 +3,7 @@
 #include "process_children.hpp"
 
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/process_tracking.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -161,7 +162,9 @@ child_guard::~child_guard() {
 
 }  // namespace process_detail
 
-void terminate_all_children(std::chrono::milliseconds grace) {
+namespace {
+
+void end_registered_groups(std::chrono::milliseconds grace) {
   using namespace process_detail;
   std::vector<pid_t> pending;
   for (auto& [pid, entry] : registry()) {
@@ -205,6 +208,14 @@ void terminate_all_children(std::chrono::milliseconds grace) {
   // SIGKILL cannot be ignored, but members take a moment to vanish; bound the wait all the same.
   poll_until(std::chrono::steady_clock::now() + std::chrono::seconds(1), reap_exited);
   note_children_changed(running_pids());
+}
+
+}  // namespace
+
+void terminate_all_children(std::chrono::milliseconds grace) {
+  end_registered_groups(grace);
+  // What left the groups (`setsid x &` in a workflow step) is found by its job's tracking id.
+  end_all_tracked_now(grace);
 }
 
 std::size_t running_children() {

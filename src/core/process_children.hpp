@@ -12,6 +12,9 @@ namespace redundancy::process_detail {
 // ledger is in use.
 void note_children_changed(const std::vector<pid_t>& running);
 
+// The registered children not yet reaped.
+std::vector<pid_t> running_pids();
+
 // Records a child just started; its pid is also its process group id.
 void register_child(pid_t pid);
 

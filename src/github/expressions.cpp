@@ -288,11 +288,27 @@ bool uses_status_function(std::string_view expr) {
 }
 
 std::string mask_secrets(std::string text, const std::set<std::string>& secrets) {
+  // Each line of a multi-line secret is masked on its own too, as on GitHub: a step that prints one
+  // line of a key must not show it. Longest first, so a value holding another is masked whole.
+  std::vector<std::string_view> values;
   for (const auto& s : secrets) {
     if (s.empty()) continue;
-    for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3))
-      text.replace(pos, s.size(), "***");
+    values.push_back(s);
+    if (s.find('\n') == std::string::npos) continue;
+    std::string_view rest = s;
+    while (!rest.empty()) {
+      const auto end = std::min(rest.find('\n'), rest.size());
+      std::string_view line = rest.substr(0, end);
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.find_first_not_of(" \t") != std::string_view::npos) values.push_back(line);
+    }
   }
+  std::sort(values.begin(), values.end(),
+            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (const auto v : values)
+    for (auto pos = text.find(v); pos != std::string::npos; pos = text.find(v, pos + 3))
+      text.replace(pos, v.size(), "***");
   return text;
 }
 

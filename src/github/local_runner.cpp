@@ -15,6 +15,7 @@
 
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/process_tracking.hpp"
 #include "redundancy/github/expressions.hpp"
 #include "redundancy/github/plan.hpp"
 
@@ -87,6 +88,14 @@ class run_session {
  public:
   run_session(const config& c, const workflow& w, output_sink sink)
       : c_(c), w_(w), sink_(std::move(sink)) {}
+  run_session(const run_session&) = delete;
+  run_session& operator=(const run_session&) = delete;
+  // The runner temp folder holds the steps' unmasked output and scripts: it goes with the session,
+  // also when the run is cut short (a SIGTERM cancels it and its frame is destroyed).
+  ~run_session() {
+    std::error_code ec;
+    if (!runner_temp_.empty()) std::filesystem::remove_all(runner_temp_, ec);
+  }
 
   awaitable<local_run_report> run() {
     local_run_report report;
@@ -97,6 +106,10 @@ class run_session {
     }
     if (!c_.github.local_execution.enabled) {
       report.result.summary = "local execution is disabled (github.local_execution.enabled)";
+      co_return report;
+    }
+    if (!w_.runs_on_deploy_branch_events()) {
+      report.result.summary = w_.file.filename().string() + ": " + w_.not_run_locally_reason();
       co_return report;
     }
     if (!open_log())
@@ -125,6 +138,7 @@ class run_session {
 
     std::error_code ec;
     std::filesystem::remove_all(runner_temp_, ec);
+    runner_temp_.clear();
 
     report.conclusion = any_failure_       ? run_conclusion::failure
                         : skipped_.empty() ? run_conclusion::success
@@ -200,15 +214,28 @@ class run_session {
                     {"workflow", w_.name}};
     base_.runner = {{"os", "Linux"}, {"temp", runner_temp_.string()}};
     for (const auto& in : w_.inputs) base_.inputs[in.name] = in.default_value;
-    base_.secret = [](const std::string& name) -> std::optional<std::string> {
+    // github.token_env's value is what a step gets for secrets.GITHUB_TOKEN and github.token, as on
+    // GitHub; the variable itself is never in a step's environment (run_step unsets it).
+    const char* token = std::getenv(c_.github.token_env.c_str());
+    const std::string token_value = token ? token : "";
+    base_.secret = [token_value](const std::string& name) -> std::optional<std::string> {
+      if (name == "GITHUB_TOKEN") {
+        if (token_value.empty()) return std::nullopt;
+        return token_value;
+      }
+      // The daemon's API token and its config overrides (REDUNDANCY_NOTIFY__..., which may hold
+      // webhook URLs) are no step's secrets.
+      if (name == "REDUNDANCY_TOKEN" ||
+          (name.starts_with("REDUNDANCY_") && name.find("__") != std::string::npos))
+        return std::nullopt;
       const char* v = std::getenv(name.c_str());
       if (!v) return std::nullopt;
       return std::string(v);
     };
+    base_.github["token"] = token_value;
     base_.used_secrets = &secrets_;
     // The API token is a secret whether or not a step asks for it.
-    if (const char* token = std::getenv(c_.github.token_env.c_str()); token && *token)
-      secrets_.insert(token);
+    if (!token_value.empty()) secrets_.insert(token_value);
   }
 
   void record(const std::string& name, bool ok, const std::string& detail) {
@@ -283,6 +310,10 @@ class run_session {
                             : milliseconds(std::chrono::hours(6));
     const auto job_deadline = std::min(deadline_, clock::now() + job_timeout);
     emit("== job " + job.id + (job.matrix.empty() ? "" : " (first matrix combination)") + "\n");
+    // Every process the job's steps start carries this id, also those that leave the step's process
+    // group; at the job's end they are ended by it.
+    tracked_job tracking;
+    tracking_id_ = tracking.id();
 
     std::vector<std::string> extra_path;
     bool failed = false;
@@ -354,7 +385,7 @@ class run_session {
       auto coe = evaluate_condition("always() && (" + job.continue_on_error + ")", ctx);
       job_tolerated = coe && *coe;
     }
-    co_await end_job_processes(job);
+    co_await end_job_processes(job, tracking);
     job_results_[job.id] = failed ? "failure" : "success";
     if (failed && !job_tolerated) any_failure_ = true;
     emit("== job " + job.id + ": " + job_results_[job.id] + "\n");
@@ -414,6 +445,7 @@ class run_session {
     env["GITHUB_OUTPUT"] = output_file;
     env["GITHUB_PATH"] = path_file;
     env["GITHUB_STEP_SUMMARY"] = summary_file;
+    env[std::string(tracking_variable)] = tracking_id_;
     std::string path = env.count("PATH")
                            ? env["PATH"]
                            : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
@@ -458,6 +490,8 @@ class run_session {
     spec.argv.insert(spec.argv.end(), argv.begin(), argv.end());
     spec.cwd = cwd;
     spec.env = std::move(env);
+    // The token reaches a step only through an expression that asks for it (and is then masked).
+    if (!c_.github.token_env.empty()) spec.unset_env.push_back(c_.github.token_env);
     spec.timeout = timeout;
     followed_output follow{output_log};
     const auto raced = co_await (run_process(std::move(spec)) || follow_output(follow));
@@ -510,7 +544,26 @@ class run_session {
     std::string chunk = f.pending.substr(0, upto);
     f.pending.erase(0, upto);
     if (final && chunk.back() != '\n') chunk += '\n';
+    note_masks(chunk);
     emit(chunk);
+  }
+
+  // `::add-mask::VALUE` lines: VALUE is masked from there on, for the rest of the run (the line
+  // itself included), as on GitHub.
+  void note_masks(const std::string& chunk) {
+    constexpr std::string_view command = "::add-mask::";
+    for (std::size_t at = 0; at < chunk.size();) {
+      auto end = chunk.find('\n', at);
+      if (end == std::string::npos) end = chunk.size();
+      std::string_view line(chunk.data() + at, end - at);
+      at = end + 1;
+      while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+      if (!line.starts_with(command)) continue;
+      line.remove_prefix(command.size());
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.remove_suffix(1);
+      if (!line.empty()) secrets_.insert(std::string(line));
+    }
   }
 
   // Polls the step's output file until cancelled (the step's process finishing wins the race).
@@ -536,7 +589,7 @@ class run_session {
   }
 
   // At the end of a job, GitHub ends the processes its steps left running; so does this runner.
-  awaitable<void> end_job_processes(const workflow_job& job) {
+  awaitable<void> end_job_processes(const workflow_job& job, tracked_job& tracking) {
     unsigned ended = 0;
     for (const int group : job_groups_)
       if (co_await end_process_group(group, std::chrono::seconds(2))) ++ended;
@@ -544,6 +597,10 @@ class run_session {
     if (ended)
       emit("-- job " + job.id + ": ended " + std::to_string(ended) +
            " process group(s) its steps left running\n");
+    if (const auto escaped = co_await tracking.end(std::chrono::seconds(2)))
+      emit("-- job " + job.id + ": ended " + std::to_string(escaped) +
+           " process(es) that had left their step's process group (found by " +
+           std::string(tracking_variable) + ")\n");
   }
 
   static std::string seconds_text(std::chrono::milliseconds d) {
@@ -571,6 +628,7 @@ class run_session {
   bool any_failure_{false};
   std::vector<int> job_groups_{};  // process groups of the current job's finished steps
   std::string last_describe_{};    // how the last step's process ended, for the failure summary
+  std::string tracking_id_{};      // the current job's RUNNER_TRACKING_ID
   std::filesystem::path summary_path_{};
 };
 

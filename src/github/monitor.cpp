@@ -40,6 +40,7 @@ boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
     std::string created;
     for (auto err : {text("event", r.event, false), text("status", r.status, true),
                      text("conclusion", r.conclusion, false), text("created_at", created, true),
+                     text("head_branch", r.head_branch, false),
                      text("run_started_at", r.started_at, false), text("html_url", r.url, false)})
       if (err) return *err;
     auto t = from_rfc3339(created);
@@ -66,6 +67,13 @@ bool succeeded(const workflow_run& r) {
 
 }  // namespace
 
+bool counts_for_deploy_branch(const workflow_run& r, const std::string& deploy_branch) {
+  const bool own_event = r.event.empty() || r.event == "push" || r.event == "schedule" ||
+                         r.event == "workflow_dispatch" || r.event == "repository_dispatch";
+  return own_event &&
+         (deploy_branch.empty() || r.head_branch.empty() || r.head_branch == deploy_branch);
+}
+
 workflow_assessment assess(const workflow& w, const workflow_observation& o,
                            const assessment_settings& s) {
   using namespace std::chrono;
@@ -75,6 +83,7 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o,
   std::optional<sys_time> last_success;
   std::vector<const workflow_run*> failures;
   for (const auto& r : o.runs) {
+    if (!counts_for_deploy_branch(r, s.deploy_branch)) continue;
     if (succeeded(r)) {
       last_success = r.created_at;
       break;

@@ -93,7 +93,10 @@ step_plan plan_uses(const workflow_job& job, const workflow_step& step) {
 
 }  // namespace
 
-workflow_plan make_plan(const workflow& w) {
+namespace {
+
+// What each step would do if the workflow ran here, whatever its events.
+workflow_plan make_step_plan(const workflow& w) {
   workflow_plan plan;
   for (const workflow_job* job : jobs_in_needs_order(w)) {
     if (!job->uses.empty()) {
@@ -137,29 +140,58 @@ workflow_plan make_plan(const workflow& w) {
   return plan;
 }
 
+}  // namespace
+
+workflow_plan make_plan(const workflow& w) {
+  workflow_plan plan = make_step_plan(w);
+  plan.not_run_locally = w.not_run_locally_reason();
+  if (plan.not_run_locally.empty()) return plan;
+  for (auto& sp : plan.steps) {
+    sp.disposition = step_disposition::skipped;
+    sp.reason = plan.not_run_locally;
+    sp.command.clear();
+  }
+  plan.runnable = 0;
+  plan.skipped = {w.file.filename().string() + ": " + plan.not_run_locally};
+  return plan;
+}
+
 boost::system::result<std::filesystem::path, std::string> find_workflow_file(
     const config& c, std::string_view workflow) {
   using found =
       boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
   const auto dir = c.project_dir / c.github.workflows_dir;
-  std::filesystem::path given{workflow};
-  std::error_code ec;
-  if (given.has_parent_path() && std::filesystem::is_regular_file(given, ec))
-    return found(boost::system::in_place_value, given);
-  for (const auto* listed :
-       {&c.github.workflows, static_cast<const std::vector<std::string>*>(nullptr)}) {
-    for (const auto& f : workflow_files(dir, listed ? *listed : std::vector<std::string>{}))
-      if (f.filename() == given.filename() || f.stem() == given)
-        return found(boost::system::in_place_value, f);
+  const auto listing = list_workflows(dir, c.github.workflows);
+  // Only a bare name can be a watched workflow's name: a path ("/tmp/evil.yml", "../x.yml") never
+  // is, whatever it points at.
+  const std::filesystem::path given{workflow};
+  const bool bare = !workflow.empty() && workflow.find('/') == std::string_view::npos &&
+                    workflow != "." && workflow != "..";
+  const auto named = [&](const std::filesystem::path& f) {
+    return f.filename() == given || f.stem() == given;
+  };
+  if (bare) {
+    for (const auto& f : listing.files)
+      if (named(f)) return found(boost::system::in_place_value, f);
+    for (const auto& r : listing.refused)
+      if (named(r.file))
+        return found(boost::system::in_place_error,
+                     "workflow '" + std::string(workflow) + "' is " + r.reason);
   }
+  std::string known;
+  for (const auto& f : listing.files) known += (known.empty() ? "" : ", ") + f.filename().string();
   return found(boost::system::in_place_error,
-               "no workflow '" + std::string(workflow) + "' in " + dir.string());
+               "no workflow '" + std::string(workflow) + "' in " + dir.string() +
+                   (known.empty() ? ": none is watched" : "; the watched workflows are " + known));
 }
 
 boost::json::object coverage_json(const workflow_plan& p) {
   boost::json::array skipped;
   for (const auto& s : p.skipped) skipped.emplace_back(s);
-  return {{"runnable", p.runnable}, {"total", p.total}, {"skipped", std::move(skipped)}};
+  boost::json::object out{
+      {"runnable", p.runnable}, {"total", p.total}, {"skipped", std::move(skipped)}};
+  if (!p.not_run_locally.empty()) out["not_run_locally"] = p.not_run_locally;
+  return out;
 }
 
 namespace {
@@ -197,6 +229,8 @@ boost::json::object plan_workflow(const config& c, std::string_view name) {
   }
   const workflow_plan plan = make_plan(w);
   out["coverage"] = coverage_json(plan);
+  out["local"] = plan.not_run_locally.empty();
+  if (!plan.not_run_locally.empty()) out["not_run_locally"] = plan.not_run_locally;
   boost::json::array jobs;
   for (const workflow_job* job : jobs_in_needs_order(w)) {
     boost::json::array needs;

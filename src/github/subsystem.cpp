@@ -35,6 +35,25 @@ void append_run_steps(action_result& into, const std::string& workflow, const ac
     into.steps.push_back({.name = workflow + ": " + st.name, .ok = st.ok, .detail = st.detail});
 }
 
+// A file in the workflows folder that is not watched (a symlink out of it): shown, never run.
+target_health refused_target(const workflow_listing::refused_file& r) {
+  target_health t;
+  t.name = r.file.filename().string();
+  t.state = status::degraded;
+  t.reason = r.reason;
+  t.detail["kind"] = "workflow";
+  t.detail["valid"] = false;
+  t.detail["problems"] = boost::json::array{boost::json::value(r.reason)};
+  t.detail["coverage"] =
+      boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+  t.detail["last_runs"] = boost::json::array{};
+  t.detail["consecutive_failures"] = 0;
+  t.detail["missed_ticks"] = 0;
+  t.detail["last_backup"] = nullptr;
+  t.detail["monitoring"] = "not watched";
+  return t;
+}
+
 std::string env_or_empty(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   return v ? v : "";
@@ -65,12 +84,13 @@ awaitable<health> github_subsystem::check() {
   health h;
   h.checked_at = now_();
   unreachable_.clear();
-  auto found = files();
+  const auto dir = c_.project_dir / c_.github.workflows_dir;
+  const auto listing = list_workflows(dir, c_.github.workflows);
+  auto found = listing.files;
   // A folder is not bounded by the config's check: beyond the cap, files are counted, not watched.
   const std::size_t beyond_cap = found.size() > max_targets ? found.size() - max_targets : 0;
   found.resize(std::min(found.size(), max_targets));
-  const auto dir = c_.project_dir / c_.github.workflows_dir;
-  if (found.empty() && !c_.github.repository) {
+  if (found.empty() && listing.refused.empty() && !c_.github.repository) {
     h.state = status::disabled;
     h.summary =
         "nothing to watch: no workflow files in " + dir.string() + " and no github.repository";
@@ -91,7 +111,8 @@ awaitable<health> github_subsystem::check() {
   for (const auto& file : found) {
     h.targets.push_back(co_await check_workflow(file));
   }
-  if (found.empty()) {
+  for (const auto& r : listing.refused) h.targets.push_back(refused_target(r));
+  if (found.empty() && listing.refused.empty()) {
     h.state = status::degraded;
     h.summary = "no workflow files in " + dir.string();
     co_return h;
@@ -115,6 +136,10 @@ awaitable<health> github_subsystem::check() {
   }
   h.summary = summary;
   co_return h;
+}
+
+std::string github_subsystem::deploy_branch() const {
+  return c_.github.dispatch.ref.value_or(default_branch_);
 }
 
 awaitable<target_health> github_subsystem::check_workflow(const std::filesystem::path& file) {
@@ -210,7 +235,8 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
                         assessment_settings{.max_failures = c_.github.max_failures,
                                             .schedule_grace = c_.github.schedule_grace,
                                             .lookback = std::chrono::hours(24),
-                                            .now = now_()});
+                                            .now = now_(),
+                                            .deploy_branch = deploy_branch()});
   boost::json::array last_runs;
   for (std::size_t i = 0; i < o.runs.size() && i < 5; ++i) {
     const auto& r = o.runs[i];
@@ -253,8 +279,7 @@ awaitable<action_step> github_subsystem::dispatch(const workflow& wf) {
     co_return step;
   }
   if (wf.has_event("workflow_dispatch")) {
-    const std::string ref =
-        c_.github.dispatch.ref.value_or(default_branch_.empty() ? "main" : default_branch_);
+    const std::string ref = deploy_branch().empty() ? "main" : deploy_branch();
     boost::json::value body = boost::json::object{{"ref", ref}};
     auto answer =
         co_await a->post("/repos/" + a->repository() + "/actions/workflows/" + name + "/dispatches",
@@ -290,6 +315,13 @@ awaitable<action_result> github_subsystem::backup(const workflow& wf,
         result.steps.push_back({.name = "local " + name,
                                 .ok = true,
                                 .detail = "skipped: github.local_execution.enabled is false"});
+        continue;
+      }
+      if (!wf.runs_on_deploy_branch_events()) {
+        result.steps.push_back({.name = "local " + name,
+                                .ok = true,
+                                .detail = "skipped: " + wf.not_run_locally_reason()});
+        parts.push_back("local: skipped");
         continue;
       }
       auto report = co_await run_local(c_, wf);
@@ -385,6 +417,12 @@ awaitable<action_result> github_subsystem::emergency() {
                            .detail = "skipped: invalid workflows are never run"});
       continue;
     }
+    if (!wf.runs_on_deploy_branch_events()) {
+      all.steps.push_back({.name = "local " + file.filename().string(),
+                           .ok = true,
+                           .detail = "skipped: " + wf.not_run_locally_reason()});
+      continue;
+    }
     auto report = co_await run_local(c_, wf);
     ++ran;
     if (!report.result.ok) ++failed;
@@ -423,6 +461,16 @@ awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> tar
   co_return all;
 }
 
+std::optional<std::string> github_subsystem::unknown_target(std::string_view verb,
+                                                            const boost::json::object& args) const {
+  if (verb != "trigger") return std::nullopt;
+  const auto* wname = args.if_contains("workflow");
+  if (!wname || !wname->is_string()) return std::nullopt;  // absent: all; not a string: a 400
+  auto file = find_workflow_file(c_, wname->get_string());
+  if (file) return std::nullopt;
+  return file.error();
+}
+
 boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(
     std::string_view verb, const boost::json::object& args) {
   using answer = boost::system::result<manual_work, std::string>;
@@ -445,6 +493,9 @@ boost::system::result<subsystem::manual_work, std::string> github_subsystem::man
       return answer(
           boost::system::in_place_error,
           file->filename().string() + " is invalid and is never run: " + wf.problems.front());
+    if (modes == std::vector<std::string>{"local"} && !wf.runs_on_deploy_branch_events())
+      return answer(boost::system::in_place_error,
+                    file->filename().string() + ": " + wf.not_run_locally_reason());
     targets.push_back(std::move(wf));
   } else {
     for (const auto& file : files()) {

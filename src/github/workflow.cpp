@@ -18,6 +18,21 @@ bool workflow::has_event(std::string_view e) const {
   return std::find(events.begin(), events.end(), e) != events.end();
 }
 
+bool workflow::runs_on_deploy_branch_events() const {
+  return std::any_of(events.begin(), events.end(), [](const std::string& e) {
+    return e == "push" || e == "schedule" || e == "workflow_dispatch" || e == "repository_dispatch";
+  });
+}
+
+std::string workflow::not_run_locally_reason() const {
+  if (runs_on_deploy_branch_events()) return {};
+  std::string names;
+  for (const auto& e : events) names += (names.empty() ? "" : ", ") + e;
+  return "it runs only on " + (names.empty() ? std::string("no event") : names) +
+         ", not on the deploy branch's own events (push, schedule, workflow_dispatch, "
+         "repository_dispatch), so it is never run locally";
+}
+
 const workflow_job* workflow::find_job(std::string_view id) const {
   for (const auto& j : jobs)
     if (j.id == id) return &j;
@@ -451,24 +466,64 @@ workflow load_workflow(const std::filesystem::path& file) {
   return parse_workflow(text.str(), file);
 }
 
-std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir,
-                                                  const std::vector<std::string>& listed) {
-  std::vector<std::filesystem::path> files;
+namespace {
+
+// True when `inner` is `outer` or below it, both already canonical.
+bool lies_within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i)
+    if (i == inner.end() || *i != *o) return false;
+  return true;
+}
+
+// Why `file` is not to be watched, or nothing when it may be: it must resolve into `dir`.
+std::optional<std::string> outside_reason(const std::filesystem::path& file,
+                                          const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto real_dir = std::filesystem::weakly_canonical(dir, ec);
+  if (ec) return std::nullopt;  // no folder: nothing of it is read anyway
+  const auto real = std::filesystem::weakly_canonical(file, ec);
+  if (ec) return "cannot be resolved: " + ec.message();
+  if (lies_within(real, real_dir)) return std::nullopt;
+  const bool link = std::filesystem::is_symlink(file, ec);
+  return std::string(link ? "a symlink to " : "") + real.string() + ", outside " +
+         real_dir.string() + ": not watched";
+}
+
+}  // namespace
+
+workflow_listing list_workflows(const std::filesystem::path& dir,
+                                const std::vector<std::string>& listed) {
+  workflow_listing out;
+  std::vector<std::filesystem::path> candidates;
   if (!listed.empty()) {
     for (const auto& name : listed) {
       std::filesystem::path p{name};
-      files.push_back(p.is_absolute() ? p : dir / p.filename());
+      candidates.push_back(p.is_absolute() ? p : dir / p.filename());
     }
-    return files;
+  } else {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const auto ext = entry.path().extension();
+      if (entry.is_regular_file(ec) && (ext == ".yml" || ext == ".yaml"))
+        candidates.push_back(entry.path());
+      else if (entry.is_symlink(ec) && (ext == ".yml" || ext == ".yaml"))
+        candidates.push_back(entry.path());  // a dangling or odd link: refused below, with why
+    }
+    std::sort(candidates.begin(), candidates.end());
   }
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const auto ext = entry.path().extension();
-    if (entry.is_regular_file(ec) && (ext == ".yml" || ext == ".yaml"))
-      files.push_back(entry.path());
+  for (auto& file : candidates) {
+    if (auto why = outside_reason(file, dir))
+      out.refused.push_back({.file = std::move(file), .reason = std::move(*why)});
+    else
+      out.files.push_back(std::move(file));
   }
-  std::sort(files.begin(), files.end());
-  return files;
+  return out;
+}
+
+std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& listed) {
+  return list_workflows(dir, listed).files;
 }
 
 std::vector<const workflow_job*> jobs_in_needs_order(const workflow& w) {

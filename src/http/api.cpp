@@ -149,6 +149,8 @@ class api {
     if (!s) return json_error(404, "not_enabled", "the " + subsystem_name + " subsystem is not enabled");
     auto body = body_object(req);
     if (!body) return json_error(400, "bad_request", body.error());
+    if (auto unknown = s->target->unknown_target(verb, *body))
+      return json_error(404, "not_found", *unknown);
     auto work = s->target->manual(verb, *body);
     if (!work) return json_error(400, "bad_request", work.error());
     std::string target;

@@ -57,8 +57,9 @@ awaitable<process_result> run_process(process_spec spec);
 // running. Zombies do not count.
 awaitable<bool> end_process_group(int pgid, std::chrono::milliseconds grace);
 
-// Ends every child process group still running (SIGTERM, a grace of up to `grace`, SIGKILL) and reaps
-// them. Called once at shutdown; blocks for at most `grace` plus a moment.
+// Ends every child process group still running (SIGTERM, a grace of up to `grace`, SIGKILL) and
+// reaps them, then every process carrying a running job's tracking id (process_tracking.hpp).
+// Called once at shutdown; blocks for at most twice `grace` plus a moment.
 void terminate_all_children(std::chrono::milliseconds grace);
 
 // How many children run_process has started that are not yet reaped.

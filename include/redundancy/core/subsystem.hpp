@@ -8,6 +8,7 @@
 #include <boost/system/result.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,15 @@ class subsystem {
                                                                  const boost::json::object& args) {
     (void)args;
     return "the " + std::string(name()) + " subsystem has no '" + std::string(verb) + "' action";
+  }
+
+  // When the request names a target this subsystem does not watch ({"workflow": "/tmp/evil.yml"}),
+  // why, naming the ones it does; the API answers it 404 before manual() is asked. Default: none.
+  virtual std::optional<std::string> unknown_target(std::string_view verb,
+                                                    const boost::json::object& args) const {
+    (void)verb;
+    (void)args;
+    return std::nullopt;
   }
 
   // Starts the subsystem's own watches of its domain between checks (PM2's event bus) on executor,

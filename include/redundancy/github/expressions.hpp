@@ -47,7 +47,8 @@ boost::system::result<bool, std::string> evaluate_condition(std::string_view exp
 // even when a job it needs failed.
 bool uses_status_function(std::string_view expr);
 
-// Replaces every occurrence of each secret value with "***".
+// Replaces every occurrence of each secret value, and of each non-blank line of a multi-line one,
+// with "***".
 std::string mask_secrets(std::string text, const std::set<std::string>& secrets);
 
 }  // namespace redundancy::github

@@ -33,9 +33,14 @@ using output_sink = std::function<void(std::string_view)>;
 // Runs a workflow: jobs in needs order, each `run` step as a script through run_process in its own
 // process group, bounded by the step's and job's timeout-minutes and
 // github.local_execution.timeout. The environment is layered workflow > job > step env plus
-// GitHub's variables, with GITHUB_ENV, GITHUB_OUTPUT and GITHUB_PATH honoured between steps. `${{
-// secrets.X }}` comes from this process's environment variable X and is masked ("***") in logs and
-// output. An invalid workflow never runs.
+// GitHub's variables, with GITHUB_ENV, GITHUB_OUTPUT and GITHUB_PATH honoured between steps, and the
+// job's RUNNER_TRACKING_ID: at the job's end every process carrying it is ended, also one that left
+// its step's process group. `${{ secrets.X }}` comes from this process's environment variable X
+// (never REDUNDANCY_TOKEN or a REDUNDANCY_*__* override); secrets.GITHUB_TOKEN and github.token are
+// github.token_env's value, whose variable no step sees. Every secret (each line of a multi-line
+// one) and every `::add-mask::` value is masked ("***") in logs and output. The runner temp folder
+// goes with the run, also when it is cancelled. A workflow that is invalid or does not run on the
+// deploy branch's own events never runs.
 awaitable<local_run_report> run_local(const config& c, const workflow& w,
                                       output_sink on_output = {});
 

@@ -20,6 +20,7 @@ struct workflow_run {
   std::string event{};       // schedule, push, workflow_dispatch, ...
   std::string status{};      // queued, in_progress, completed, ...
   std::string conclusion{};  // empty until completed
+  std::string head_branch{};  // the branch it ran for; empty when GitHub did not say
   sys_time created_at{};
   std::string started_at{};  // run_started_at as GitHub wrote it
   std::string url{};         // html_url
@@ -45,7 +46,14 @@ struct assessment_settings {
   std::chrono::milliseconds schedule_grace{std::chrono::hours(1)};
   std::chrono::hours lookback{24};  // how far back missed schedule ticks are looked for
   sys_time now{};
+  // The branch whose runs count (github.dispatch.ref, else the default branch); empty: any branch.
+  std::string deploy_branch{};
 };
+
+// Whether a run says anything about the deploy branch: one of its own events (push, schedule,
+// workflow_dispatch, repository_dispatch) on that branch (when both are known). A contributor's
+// failing pull_request run is about their change, not about the site.
+bool counts_for_deploy_branch(const workflow_run& r, const std::string& deploy_branch);
 
 struct workflow_assessment {
   status state{status::healthy};
@@ -61,7 +69,7 @@ struct workflow_assessment {
   std::vector<std::string> warnings{};
 };
 
-// Judges one valid workflow from what GitHub said.
+// Judges one valid workflow from what GitHub said; only runs that counts_for_deploy_branch count.
 workflow_assessment assess(const workflow& w, const workflow_observation& o,
                            const assessment_settings& s);
 

@@ -35,6 +35,9 @@ struct workflow_plan {
       skipped{};         // "build / Run actions/cache@v4: ...", one per skipped step or job
   unsigned runnable{0};  // run + satisfied steps
   unsigned total{0};
+  // Set when the workflow is never run locally (workflow::not_run_locally_reason): then every step
+  // is skipped with it and `runnable` is 0.
+  std::string not_run_locally{};
 };
 
 // How GitHub runs a step with this `shell:` on Linux, as an argv with "{0}" for the script file:
@@ -49,18 +52,20 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name,
 // The plan of a valid workflow. Needs only the file system (is the tool on PATH?), no processes.
 workflow_plan make_plan(const workflow& w);
 
-// The workflow file for a name given by a person ("sync.yml", "sync", or a path), looked up among
-// github.workflows_dir (relative to project_dir).
+// The watched workflow a person names ("sync.yml" or "sync"): one of list_workflows(
+// github.workflows_dir, github.workflows), nothing else. A path, a file outside the list or a
+// symlink out of the folder is an error naming the watched workflows (the API answers it 404).
 boost::system::result<std::filesystem::path, std::string> find_workflow_file(
     const config& c, std::string_view workflow);
 
-// {"runnable", "total", "skipped": [...]}: the coverage detail of a workflow.
+// {"runnable", "total", "skipped": [...]}: the coverage detail of a workflow; with
+// "not_run_locally": why, when it never is.
 boost::json::object coverage_json(const workflow_plan& p);
 
 // What `redundancy github plan WORKFLOW` prints: {"workflow", "file", "valid", "problems",
-// "coverage", "jobs": [{"id", "needs", "if", "matrix", "steps": [{"name", "line", "action":
-// "run"|"satisfied"|"skipped", "reason", "shell", "if"}]}]}, or {"error"} when the workflow is not
-// found.
+// "coverage", "local", "not_run_locally" (why, when "local" is false), "jobs": [{"id", "needs",
+// "if", "matrix", "steps": [{"name", "line", "action": "run"|"satisfied"|"skipped", "reason",
+// "shell", "if"}]}]}, or {"error"} when the workflow is not found.
 boost::json::object plan_workflow(const config& c, std::string_view workflow);
 
 }  // namespace redundancy::github

@@ -36,13 +36,19 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   // restarts). Paused targets are left alone.
   awaitable<action_result> recover(const health& last) override;
 
-  // Runs every valid workflow locally, one at a time.
+  // Runs every valid workflow locally, one at a time; one that does not run on the deploy branch's
+  // own events (workflow::runs_on_deploy_branch_events) is a skipped step saying why.
   awaitable<action_result> emergency() override;
 
   // "trigger" with {"workflow": "file.yml" (optional: all), "mode": "local" | "dispatch" (optional:
-  // the github.backup order)}.
+  // the github.backup order)}. A local run of a workflow that does not run on the deploy branch's
+  // own events is refused ("local" alone) or skipped (in the backup order).
   boost::system::result<manual_work, std::string> manual(std::string_view verb,
                                                          const boost::json::object& args) override;
+
+  // A "workflow" that is not one of the watched ones: find_workflow_file's error.
+  std::optional<std::string> unknown_target(std::string_view verb,
+                                            const boost::json::object& args) const override;
 
   // For tests: the wall clock the assessments use.
   void set_clock(std::function<sys_time()> now) { now_ = std::move(now); }
@@ -55,6 +61,8 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   };
 
   std::vector<std::filesystem::path> files() const;
+  // github.dispatch.ref, else the repository's default branch as GitHub said; empty until known.
+  std::string deploy_branch() const;
   std::unique_ptr<github_api>& api();
   awaitable<target_health> check_workflow(const std::filesystem::path& file);
   awaitable<action_result> backup(const workflow& wf, std::vector<std::string> modes);

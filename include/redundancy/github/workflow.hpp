@@ -67,6 +67,13 @@ struct workflow {
 
   bool valid() const { return problems.empty(); }
   bool has_event(std::string_view e) const;
+  // Whether a local run may stand in for this workflow: it runs on one of the deploy branch's own
+  // events (push, schedule, workflow_dispatch, repository_dispatch). One triggered only by pull
+  // requests, issues or releases runs someone else's change or context, never the deploy branch's.
+  bool runs_on_deploy_branch_events() const;
+  // Why a local run never stands in for it ("it runs only on pull_request_target, ..."); empty when
+  // runs_on_deploy_branch_events().
+  std::string not_run_locally_reason() const;
   const workflow_job* find_job(std::string_view id) const;
 };
 
@@ -77,8 +84,25 @@ workflow parse_workflow(std::string_view text, const std::filesystem::path& file
 // Reads and parses a file; an unreadable file is one problem.
 workflow load_workflow(const std::filesystem::path& file);
 
-// The workflow files to watch: `listed` resolved against `dir` (names or paths), or every *.yml and
-// *.yaml in `dir` (sorted) when the list is empty. A missing folder gives none.
+// The workflow files found for watching, and those refused with the reason.
+struct workflow_listing {
+  std::vector<std::filesystem::path> files{};  // watched, in order
+  struct refused_file {
+    std::filesystem::path file{};
+    std::string reason{};  // "a symlink to /tmp/evil.yml, outside /p/.github/workflows"
+  };
+  std::vector<refused_file> refused{};
+};
+
+// The workflow files to watch: `listed` (names or paths) resolved against `dir`, or every *.yml and
+// *.yaml in `dir` (sorted) when the list is empty. A file is watched only when it lies inside `dir`
+// once symlinks are resolved: a symlink to a file elsewhere (or a listed path outside) is refused,
+// since whoever can plant a link must not choose what runs. A listed name that does not exist is
+// watched (and shown unreadable). A missing folder gives none.
+workflow_listing list_workflows(const std::filesystem::path& dir,
+                                const std::vector<std::string>& listed);
+
+// list_workflows(dir, listed).files.
 std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir,
                                                   const std::vector<std::string>& listed);
 

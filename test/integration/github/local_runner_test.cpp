@@ -1,6 +1,8 @@
 // The local runner on real workflows in a temporary git repository: env layering, working
 // directories, needs order, failure() cleanup, continue-on-error, timeouts that end the whole
-// process group, partial runs, secrets masked in logs.
+// process group, partial runs, secrets masked in logs (each line of a multi-line one,
+// ::add-mask::), the API token only for steps that ask for it, detached processes ended by their
+// tracking id.
 #define BOOST_TEST_MODULE github_local_runner
 #include "redundancy/github/local_runner.hpp"
 
@@ -375,7 +377,8 @@ jobs:
   ioc.run();
   const auto report = f.get();
   BOOST_TEST(report.result.ok, steps_of(report.result));
-  BOOST_TEST(streamed.find("leaked ***") != std::string::npos, streamed);
+  // The token's variable is not in a step's environment at all (only an expression hands it out).
+  BOOST_TEST(streamed.find("leaked \n") != std::string::npos, streamed);
   BOOST_TEST(streamed.find("tok-abc-987") == std::string::npos);
   BOOST_TEST(read(report.log_file).find("tok-abc-987") == std::string::npos);
   BOOST_TEST(streamed.find("step summary:\n## Sync report\n42 rows\n") != std::string::npos,
@@ -383,4 +386,124 @@ jobs:
   BOOST_REQUIRE(!report.summary_file.empty());
   BOOST_TEST(report.summary_file.parent_path() == repo.dir / "logs/workflow-runs");
   BOOST_TEST(read(report.summary_file) == "## Sync report\n42 rows\n");
+}
+
+BOOST_AUTO_TEST_CASE(each_line_of_a_multi_line_secret_and_add_mask_values_are_masked) {
+  temp_repo repo;
+  ::setenv("REDUNDANCY_TEST_MULTI", "first-line-abc\nsecond-line-def", 1);
+  repo.add_workflow("masks.yml", R"yaml(on: push
+jobs:
+  masks:
+    runs-on: x
+    steps:
+      - name: lines
+        env:
+          KEY: ${{ secrets.REDUNDANCY_TEST_MULTI }}
+        run: |
+          echo "$KEY" | head -n 1
+          echo "tail: $(echo "$KEY" | tail -n 1)"
+          echo "::add-mask::hunter2"
+          echo "said hunter2"
+      - name: later
+        run: echo "later hunter2 too"
+)yaml");
+  std::string streamed;
+  const auto report = repo.run("masks.yml", &streamed);
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  const auto log = read(report.log_file);
+  const std::vector<const std::string*> shown_in{&streamed, &report.result.output_tail, &log};
+  for (const std::string* shown : shown_in) {
+    BOOST_TEST(shown->find("first-line-abc") == std::string::npos, *shown);
+    BOOST_TEST(shown->find("second-line-def") == std::string::npos, *shown);
+    BOOST_TEST(shown->find("hunter2") == std::string::npos, *shown);
+    BOOST_TEST(shown->find("\n***\ntail: ***\n") != std::string::npos, *shown);
+    BOOST_TEST(shown->find("::add-mask::***\nsaid ***\n") != std::string::npos, *shown);
+    BOOST_TEST(shown->find("later *** too") != std::string::npos, *shown);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_api_token_reaches_only_a_step_that_asks_for_it) {
+  temp_repo repo;
+  ::setenv("REDUNDANCY_TEST_GH_TOKEN_ENV", "gho-token-4711", 1);
+  repo.cfg.github.token_env = "REDUNDANCY_TEST_GH_TOKEN_ENV";
+  repo.add_workflow("token.yml", R"yaml(on: push
+jobs:
+  token:
+    runs-on: x
+    steps:
+      - name: does not ask
+        run: echo "${REDUNDANCY_TEST_GH_TOKEN_ENV:-unset}" > "$GITHUB_WORKSPACE/plain.txt"
+      - name: asks
+        env:
+          T: ${{ secrets.GITHUB_TOKEN }}
+        run: |
+          echo "$T" > "$GITHUB_WORKSPACE/asked.txt"
+          echo "${{ github.token }}" > "$GITHUB_WORKSPACE/github-token.txt"
+          echo "got $T and ${REDUNDANCY_TEST_GH_TOKEN_ENV:-no variable}"
+)yaml");
+  const auto report = repo.run("token.yml");
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  BOOST_TEST(read(repo.dir / "plain.txt") == "unset\n");
+  BOOST_TEST(read(repo.dir / "asked.txt") == "gho-token-4711\n");
+  BOOST_TEST(read(repo.dir / "github-token.txt") == "gho-token-4711\n");
+  BOOST_TEST(report.result.output_tail.find("got *** and no variable") != std::string::npos,
+             report.result.output_tail);
+  BOOST_TEST(steps_of(report.result).find("gho-token-4711") == std::string::npos);
+  BOOST_TEST(read(report.log_file).find("gho-token-4711") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_process_that_left_its_group_is_ended_with_its_job) {
+  temp_repo repo;
+  repo.add_workflow("detach.yml", R"yaml(on: push
+jobs:
+  detach:
+    runs-on: x
+    steps:
+      - name: detaches
+        run: |
+          setsid sh -c 'echo $$ > "$GITHUB_WORKSPACE/detached.pid"; exec sleep 302' > /dev/null 2>&1 &
+          while [ ! -s "$GITHUB_WORKSPACE/detached.pid" ]; do sleep 0.05; done
+          echo "tracking id: ${RUNNER_TRACKING_ID:+set}"
+)yaml");
+  const auto report = repo.run("detach.yml");
+  BOOST_TEST(report.result.ok, steps_of(report.result));
+  const pid_t detached = static_cast<pid_t>(std::stol(read(repo.dir / "detached.pid")));
+  BOOST_REQUIRE(detached > 1);
+  bool gone = false;
+  for (int i = 0; i < 150 && !gone; ++i) {
+    gone = pid_gone(detached);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!gone) ::kill(detached, SIGKILL);
+  BOOST_TEST(gone, "the detached process " << detached << " outlived its job");
+  BOOST_TEST(report.result.output_tail.find("tracking id: set") != std::string::npos,
+             report.result.output_tail);
+  BOOST_TEST(report.result.output_tail.find("ended 1 process(es) that had left their step's "
+                                            "process group (found by RUNNER_TRACKING_ID)") !=
+                 std::string::npos,
+             report.result.output_tail);
+}
+
+BOOST_AUTO_TEST_CASE(a_pull_request_only_workflow_is_never_run_locally) {
+  temp_repo repo;
+  repo.add_workflow("pr.yml", R"yaml(on: pull_request_target
+jobs:
+  pr:
+    runs-on: x
+    steps:
+      - run: touch "$GITHUB_WORKSPACE/pr-ran"
+)yaml");
+  const auto report = repo.run("pr.yml");
+  BOOST_TEST(!report.result.ok);
+  BOOST_TEST(report.result.steps.empty());
+  BOOST_TEST(report.result.summary ==
+                 "pr.yml: it runs only on pull_request_target, not on the deploy branch's own "
+                 "events (push, schedule, workflow_dispatch, repository_dispatch), so it is never "
+                 "run locally",
+             report.result.summary);
+  BOOST_TEST(!std::filesystem::exists(repo.dir / "pr-ran"));
+  const auto plan = plan_workflow(repo.cfg, "pr");
+  BOOST_TEST(plan.at("local") == false);
+  BOOST_TEST(plan.at("coverage").at("runnable").to_number<int>() == 0);
+  BOOST_TEST(plan.at("jobs").at(0).at("steps").at(0).at("action") == "skipped");
 }

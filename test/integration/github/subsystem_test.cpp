@@ -689,3 +689,83 @@ BOOST_FIXTURE_TEST_CASE(retry_after_on_a_server_error_is_honoured, fixture) {
   BOOST_TEST(backups() == 0u);
   BOOST_TEST(dispatches() == 0u);
 }
+
+namespace {
+
+json::object pull_request_run(std::uint64_t id, const char* conclusion, int minutes_ago) {
+  auto r = run_json(id, conclusion, minutes_ago);
+  r["event"] = "pull_request";
+  r["head_branch"] = "contributor/feature";
+  return r;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(failed_pull_request_runs_and_other_branches_never_make_it_unhealthy,
+                        fixture) {
+  // Pull requests of a contributor and pushes to another branch fail; the deploy branch (the
+  // default branch GitHub names, "trunk") last succeeded.
+  auto other_branch = run_json(5, "failure", 5);
+  other_branch["head_branch"] = "experiment";
+  auto trunk = run_json(1, "success", 60);
+  trunk["head_branch"] = "trunk";
+  serve_runs({other_branch, pull_request_run(4, "failure", 10), pull_request_run(3, "failure", 20),
+              pull_request_run(2, "failure", 30), trunk});
+  auto sub = make();
+  auto h = run(sub->check());
+  const auto& t = target(h, "sync.yml");
+  BOOST_TEST((t.state == status::healthy), t.reason);
+  BOOST_TEST(t.detail.at("consecutive_failures").to_number<int>() == 0);
+  const auto r = run(sub->recover(h));
+  BOOST_TEST(r.summary == "no backup due", r.summary);
+  BOOST_TEST(backups() == 0u);
+  BOOST_TEST(dispatches() == 0u);
+
+  // Three failed pushes to the deploy branch are a failure as before.
+  auto push = [](std::uint64_t id, int minutes_ago) {
+    auto p = run_json(id, "failure", minutes_ago);
+    p["head_branch"] = "trunk";
+    return p;
+  };
+  serve_runs({pull_request_run(9, "success", 1), push(8, 2), push(7, 3), push(6, 4), trunk});
+  h = run(sub->check());
+  BOOST_TEST((target(h, "sync.yml").state == status::unhealthy), target(h, "sync.yml").reason);
+  BOOST_TEST(target(h, "sync.yml").reason == "3 consecutive failures (newest: run 8 failure)");
+}
+
+BOOST_FIXTURE_TEST_CASE(emergency_and_triggers_never_run_a_pull_request_workflow_locally, fixture) {
+  std::ofstream(dir / ".github/workflows/pr.yml")
+      << "on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: touch "
+         "\"$GITHUB_WORKSPACE/pr-ran\"\n";
+  auto sub = make();
+  const auto r = run(sub->emergency());
+  BOOST_TEST(r.summary == "ran 1 workflows locally, 0 failed", r.summary);
+  BOOST_REQUIRE(!r.steps.empty());
+  BOOST_TEST(r.steps[0].name == "local pr.yml");
+  BOOST_TEST(r.steps[0].detail ==
+                 "skipped: it runs only on pull_request_target, not on the deploy branch's own "
+                 "events (push, schedule, workflow_dispatch, repository_dispatch), so it is never "
+                 "run locally",
+             r.steps[0].detail);
+  BOOST_TEST(!std::filesystem::exists(dir / "pr-ran"));
+  BOOST_TEST(backups() == 1u);  // sync.yml (push, workflow_dispatch) did run
+
+  const auto local =
+      sub->manual("trigger", json::object{{"workflow", "pr.yml"}, {"mode", "local"}});
+  BOOST_REQUIRE(!local.has_value());
+  BOOST_TEST(local.error().find("pr.yml: it runs only on pull_request_target") == 0u,
+             local.error());
+  // The backup order (local, then dispatch) leaves the local part out, saying why.
+  auto both = sub->manual("trigger", json::object{{"workflow", "pr.yml"}});
+  BOOST_REQUIRE(both.has_value());
+  const auto done = run((*both)());
+  BOOST_REQUIRE(!done.steps.empty());
+  BOOST_TEST(done.steps[0].detail.find("skipped: it runs only on pull_request_target") == 0u,
+             done.steps[0].detail);
+  BOOST_TEST(!std::filesystem::exists(dir / "pr-ran"));
+  // The health shows the coverage as nothing, and why.
+  const auto h = run(sub->check());
+  const auto& coverage = target(h, "pr.yml").detail.at("coverage");
+  BOOST_TEST(coverage.at("runnable").to_number<int>() == 0);
+  BOOST_TEST(coverage.at("not_run_locally").as_string().starts_with("it runs only on"));
+}

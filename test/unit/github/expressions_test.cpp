@@ -82,3 +82,10 @@ BOOST_AUTO_TEST_CASE(operators_and_comparisons) {
   BOOST_TEST(*substitute("${{ env.EMPTY || 'fallback' }}", c) == "fallback");
   BOOST_TEST(*substitute("${{ 'it''s' }}", c) == "it's");
 }
+
+BOOST_AUTO_TEST_CASE(each_line_of_a_multi_line_secret_is_masked_on_its_own) {
+  const std::set<std::string> secrets{"-----BEGIN KEY-----\r\nAAAA1111\n\n  \nBBBB2222\n", "short"};
+  BOOST_TEST(mask_secrets("line AAAA1111 and BBBB2222; BEGIN KEY? -----BEGIN KEY-----", secrets) ==
+             "line *** and ***; BEGIN KEY? ***");
+  BOOST_TEST(mask_secrets("a short  line", secrets) == "a ***  line");  // blank lines mask nothing
+}

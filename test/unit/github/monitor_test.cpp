@@ -156,3 +156,28 @@ BOOST_AUTO_TEST_CASE(parse_runs_reads_github_and_names_bad_paths) {
              "workflow_runs[0].id: expected a number");
   BOOST_TEST(parse_runs(boost::json::parse("[]")).error() == "expected an object");
 }
+
+BOOST_AUTO_TEST_CASE(only_the_deploy_branchs_own_events_count) {
+  auto on = [](const char* event, const char* branch) {
+    workflow_run r = run(1, "failure", now, event);
+    r.head_branch = branch;
+    return r;
+  };
+  for (const char* event : {"push", "schedule", "workflow_dispatch", "repository_dispatch"}) {
+    BOOST_TEST(counts_for_deploy_branch(on(event, "main"), "main"), event);
+    BOOST_TEST(counts_for_deploy_branch(on(event, ""), "main"), event);     // GitHub did not say
+    BOOST_TEST(counts_for_deploy_branch(on(event, "feature"), ""), event);  // branch not known
+    BOOST_TEST(!counts_for_deploy_branch(on(event, "feature"), "main"), event);
+  }
+  for (const char* event : {"pull_request", "pull_request_target", "issue_comment", "release"})
+    BOOST_TEST(!counts_for_deploy_branch(on(event, "main"), "main"), event);
+
+  workflow_observation o;
+  o.runs = {on("pull_request", "feature"), on("pull_request", "feature"),
+            on("pull_request", "feature"), on("push", "feature")};
+  auto s = settings();
+  s.deploy_branch = "main";
+  const auto a = assess(plain(), o, s);
+  BOOST_TEST(a.consecutive_failures == 0u);
+  BOOST_TEST((a.state == status::healthy));
+}

@@ -3,8 +3,12 @@
 #define BOOST_TEST_MODULE github_workflow
 #include "redundancy/github/workflow.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
 
 #include "test_paths.hpp"
 
@@ -151,4 +155,43 @@ BOOST_AUTO_TEST_CASE(workflow_files_lists_yaml_sorted_or_the_configured_ones) {
   BOOST_REQUIRE(listed.size() == 1u);
   BOOST_TEST(listed[0] == fixtures / "valid-sync.yml");
   BOOST_TEST(workflow_files(fixtures / "missing", {}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_symlink_out_of_the_folder_is_refused_with_the_reason) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-wf-XXXXXX").string();
+  BOOST_REQUIRE(::mkdtemp(tmpl.data()));
+  const std::filesystem::path root = tmpl;
+  const auto dir = root / "workflows";
+  std::filesystem::create_directories(dir);
+  std::ofstream(root / "evil.yml") << "on: push\n";
+  std::ofstream(dir / "a.yml") << "on: push\n";
+  std::filesystem::create_symlink(root / "evil.yml", dir / "evil.yml");
+  std::filesystem::create_symlink(dir / "a.yml", dir / "same.yml");  // inside: watched
+  const auto listing = list_workflows(dir, {});
+  BOOST_TEST(listing.files ==
+             (std::vector<std::filesystem::path>{dir / "a.yml", dir / "same.yml"}));
+  BOOST_REQUIRE(listing.refused.size() == 1u);
+  BOOST_TEST(listing.refused[0].file == dir / "evil.yml");
+  BOOST_TEST(listing.refused[0].reason == "a symlink to " + (root / "evil.yml").string() +
+                                              ", outside " + dir.string() + ": not watched");
+  const auto listed = list_workflows(dir, {"evil.yml", (root / "evil.yml").string()});
+  BOOST_TEST(listed.files.empty());
+  BOOST_TEST(listed.refused.size() == 2u);
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_deploy_branchs_own_events_are_run_locally) {
+  auto events = [](const char* on) {
+    return parse_workflow(
+        std::string("on: ") + on + "\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
+        "w.yml");
+  };
+  for (const char* on :
+       {"push", "schedule", "workflow_dispatch", "repository_dispatch", "[pull_request, push]"})
+    BOOST_TEST(events(on).runs_on_deploy_branch_events(), on);
+  for (const char* on : {"pull_request", "pull_request_target", "[issue_comment, release]"}) {
+    BOOST_TEST(!events(on).runs_on_deploy_branch_events(), on);
+    BOOST_TEST(events(on).not_run_locally_reason().find("it runs only on ") == 0u);
+  }
 }
