@@ -2,6 +2,7 @@
 #include "redundancy/github/api.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "redundancy/core/log.hpp"
@@ -20,6 +21,21 @@ std::optional<long long> header_number(const std::map<std::string, std::string>&
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// GitHub's primary limit resets within the hour and its secondary one asks for seconds or minutes;
+// a wait beyond an hour (or a number that would overflow the clock) is not believed.
+constexpr std::chrono::seconds longest_wait{3600};
+
+// now + a retry-after of `seconds`, held within [now, now + longest_wait].
+std::chrono::system_clock::time_point wait_after(std::chrono::system_clock::time_point now, long long seconds) {
+  return now + std::chrono::seconds(std::clamp<long long>(seconds, 0, longest_wait.count()));
+}
+
+// The time an x-ratelimit-reset of `epoch_seconds` names, held within [now, now + longest_wait].
+std::chrono::system_clock::time_point reset_at(std::chrono::system_clock::time_point now, long long epoch_seconds) {
+  const auto now_seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return wait_after(now, epoch_seconds < now_seconds ? 0 : epoch_seconds - now_seconds);
 }
 
 bool loopback_host(std::string_view host) {
@@ -107,9 +123,9 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   if ((reply.status == 403 || reply.status == 429) &&
       (remaining == 0 || retry_after || reply.status == 429)) {
     if (retry_after)
-      blocked_until_ = now + std::chrono::seconds(*retry_after);
+      blocked_until_ = wait_after(now, *retry_after);
     else if (auto reset = header_number(reply.headers, "x-ratelimit-reset"))
-      blocked_until_ = std::chrono::system_clock::time_point(std::chrono::seconds(*reset));
+      blocked_until_ = reset_at(now, *reset);
     else
       blocked_until_ = now + std::chrono::seconds(60);
     answer.rate_limited = true;
@@ -122,7 +138,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
 
   // A 5xx with retry-after: GitHub says when to come back; asking sooner only adds load.
   if (reply.status >= 500 && retry_after) {
-    blocked_until_ = now + std::chrono::seconds(*retry_after);
+    blocked_until_ = wait_after(now, *retry_after);
     blocked_why_ = "GitHub asked to retry later (" + std::to_string(reply.status) + ")";
     answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " +
                    path + ", retry after " + to_rfc3339(*blocked_until_);
@@ -133,7 +149,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   // are made until x-ratelimit-reset.
   if (remaining == 0) {
     if (auto reset = header_number(reply.headers, "x-ratelimit-reset"))
-      blocked_until_ = std::chrono::system_clock::time_point(std::chrono::seconds(*reset));
+      blocked_until_ = reset_at(now, *reset);
     else
       blocked_until_ = now + std::chrono::seconds(60);
     blocked_why_ = "rate-limited by GitHub (x-ratelimit-remaining: 0)";

@@ -690,6 +690,36 @@ BOOST_FIXTURE_TEST_CASE(retry_after_on_a_server_error_is_honoured, fixture) {
   BOOST_TEST(dispatches() == 0u);
 }
 
+// GitHub's answers are input like any other: a retry-after or reset time that would overflow the clock
+// (undefined behaviour, a wait that wraps into the past) is held to an hour from now.
+BOOST_FIXTURE_TEST_CASE(a_wait_github_asks_for_is_believed_for_an_hour_at_most, fixture) {
+  const std::vector<std::pair<const char*, json::object>> hostile{
+      {"retry-after on 429", {{"status", 429}, {"headers", json::object{{"retry-after", "9223372036854775807"}}}}},
+      {"retry-after on 503", {{"status", 503}, {"headers", json::object{{"retry-after", "99999999999999"}}}}},
+      {"reset far ahead",
+       {{"status", 403},
+        {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "9223372036854775807"}}}}},
+      {"reset in the past",
+       {{"status", 403}, {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "-5"}}}}},
+  };
+  for (const auto& [name, answer] : hostile) {
+    BOOST_TEST_CONTEXT(name) {
+      serve_runs({run_json(1, "failure", 10)}, answer);
+      auto sub = make();
+      const auto before = std::chrono::system_clock::now();
+      auto h = run(sub->check());
+      const auto& reason = target(h, "sync.yml").reason;
+      BOOST_TEST((target(h, "sync.yml").state == status::unknown), reason);
+      const auto at = reason.rfind(' ');
+      BOOST_REQUIRE_MESSAGE(at != std::string::npos, reason);
+      const auto until = from_rfc3339(reason.substr(at + 1));
+      BOOST_REQUIRE_MESSAGE(until.has_value(), reason);
+      BOOST_TEST((*until >= before - std::chrono::seconds(1)), reason);
+      BOOST_TEST((*until <= std::chrono::system_clock::now() + std::chrono::hours(1)), reason);
+    }
+  }
+}
+
 namespace {
 
 json::object pull_request_run(std::uint64_t id, const char* conclusion, int minutes_ago) {
