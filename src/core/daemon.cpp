@@ -7,6 +7,7 @@
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
+#include "redundancy/core/state_lock.hpp"
 #include "redundancy/core/subsystems.hpp"
 #include "redundancy/http/api.hpp"
 #include "redundancy/http/metrics.hpp"
@@ -296,8 +297,20 @@ class daemon {
 }  // namespace
 
 int run_daemon(config initial, const daemon_options& options) {
-  // Logging first: everything after it, opening the history included, has something to say.
+  // Before anything is touched (the log files, the history whose unfinished actions the constructor
+  // marks interrupted, the ledger whose children run() ends): a second daemon on this state_dir would
+  // take the first one's actions and children for leftovers of a dead run.
+  auto lock = state_lock::take(initial.state_dir);
+  if (!lock) {
+    std::cerr << "redundancy: " << lock.error() << "\n";
+    return 2;  // as a config error: this config cannot run here now
+  }
+  // Logging next: everything after it, opening the history included, has something to say.
   init_logging(log_settings_for(initial));
+  // Only we write here now: the temporary files of a writer killed mid-write are garbage.
+  for (const auto& folder : {initial.state_dir, initial.log_dir})
+    for (const auto& removed : remove_atomic_leftovers(folder))
+      RLOG("redundancy", info) << "removed " << removed.string() << ", left by a run killed while writing it";
   return daemon(std::move(initial), options).run();
 }
 
