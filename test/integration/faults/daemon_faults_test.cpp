@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 using namespace redundancy::test;
 
 namespace {
@@ -285,7 +287,9 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_on_the_same_state_dir_exits_2_at_once_and_c
   BOOST_TEST(second.err.find((p.state / "daemon.lock").string()) != std::string::npos, second.err);
   // Nothing of the first one's was touched: its action runs on, its children live, its address stands.
   BOOST_TEST(p.get("/api/actions/" + std::to_string(id)).at("state").as_string() == "running");
-  BOOST_TEST(live_pids_in(p.tool / "pids") == children);
+  // (Every one still alive; the first one's checks may have started more hanging calls meanwhile.)
+  const auto live = live_pids_in(p.tool / "pids");
+  for (const int pid : children) BOOST_TEST(std::count(live.begin(), live.end(), pid) == 1, "pid " << pid);
   BOOST_TEST(read_text(p.state / "http.addr") == address);
   BOOST_TEST(p.health_answer().status != 0);
 
