@@ -3,19 +3,17 @@
 #include "redundancy/core/child_ledger.hpp"
 
 #include "process_children.hpp"
+#include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process_tracking.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -83,33 +81,6 @@ std::vector<pid_t> members(pid_t pgid, unsigned long long since) {
   return found;
 }
 
-// Replaces `file` by rename, without fsync: the ledger only has to outlive the daemon, not the machine
-// (after a power cut every process it lists is gone, and the boot id says so), and an fsync per child
-// would stall the loop on a busy disk. Returns why it failed.
-std::optional<std::string> replace_file(const std::filesystem::path& file, const std::string& text) {
-  const auto temporary = file.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return temporary + ": " + std::strerror(errno);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = temporary + ": " + std::strerror(n < 0 ? errno : ENOSPC);
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return why;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || ::rename(temporary.c_str(), file.c_str()) != 0) {
-    const std::string why = file.string() + ": " + std::strerror(errno);
-    ::unlink(temporary.c_str());
-    return why;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 namespace process_detail {
@@ -121,7 +92,10 @@ void note_children_changed(const std::vector<pid_t>& running) {
   for (const pid_t pid : running)
     if (const auto f = read_fields(pid)) text += std::to_string(pid) + " " + std::to_string(f->start) + "\n";
   for (const auto& id : active_tracking_ids()) text += "track " + id + "\n";
-  if (auto error = replace_file(*file, text)) {
+  // Unsynced: the ledger only has to outlive the daemon, not the machine (after a power cut every
+  // process it lists is gone, and the boot id says so), and an fsync per child would stall the loop
+  // on a busy disk.
+  if (auto error = write_file_atomically(*file, text, 0600, file_flush::unsynced)) {
     if (!ledger_failing())
       RLOG("redundancy", warning) << "cannot write the child ledger (a SIGKILL now would leave children running): "
                                   << *error;
@@ -137,6 +111,9 @@ void use_child_ledger(std::filesystem::path file) { ledger_file() = std::move(fi
 
 std::vector<leftover_group> end_leftover_children(const std::filesystem::path& file, std::chrono::milliseconds grace) {
   std::vector<leftover_group> ended;
+  // The fixed temporary name earlier versions wrote through (a link planted there was followed).
+  std::error_code ignored;
+  std::filesystem::remove(file.string() + ".tmp", ignored);
   std::ifstream in(file);
   if (!in) return ended;
   std::string boot;

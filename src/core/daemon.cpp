@@ -7,6 +7,7 @@
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
+#include "redundancy/core/state_lock.hpp"
 #include "redundancy/core/subsystems.hpp"
 #include "redundancy/http/api.hpp"
 #include "redundancy/http/metrics.hpp"
@@ -30,6 +31,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <vector>
 
 namespace redundancy {
 namespace {
@@ -79,13 +81,28 @@ std::string token_for(const config& c) {
   return token->token;
 }
 
-http::server_settings server_settings_for(const config& c) {
+http::server_settings server_settings_for(const config& c, std::string token) {
   http::server_settings s;
   s.listen = c.http.listen;
-  s.token = token_for(c);
+  s.token = std::move(token);
   s.allowed_hosts = c.http.allowed_hosts;
   s.web_root = web_root_for(c);
   return s;
+}
+
+// What no action's stored or served output may show: the API token, every secret of the config and
+// the tokens the daemon reads from its environment.
+std::vector<std::string> secrets_of(const config& c, const std::string& token) {
+  std::vector<std::string> secrets{token};
+  for (const auto& hook : c.notify.webhooks) {
+    secrets.push_back(hook.url);
+    for (const auto& [name, value] : hook.headers) secrets.push_back(value);
+    if (hook.secret) secrets.push_back(*hook.secret);
+  }
+  if (c.netlify.build_hook_url) secrets.push_back(*c.netlify.build_hook_url);
+  for (const auto& name : {c.github.token_env, std::string("REDUNDANCY_TOKEN"), std::string("NETLIFY_AUTH_TOKEN")})
+    if (const char* value = std::getenv(name.c_str())) secrets.emplace_back(value);
+  return secrets;
 }
 
 // The history lives in state_dir; when that file cannot be opened (corrupt, unreadable) the daemon
@@ -112,12 +129,14 @@ class daemon {
   daemon(config c, daemon_options options)
       : config_(std::move(c)),
         options_(std::move(options)),
+        token_(token_for(config_)),
         scheduler_(io_.get_executor()),
         history_(open_history(config_, history_problem_)),
         actions_(io_.get_executor(), history_, scheduler_),
         policy_(config_, scheduler_, actions_, history_, metrics_),
         notifier_(io_.get_executor(), config_.notify, history_),
-        server_(io_.get_executor(), server_settings_for(config_), routes_) {
+        server_(io_.get_executor(), server_settings_for(config_, token_), routes_) {
+    actions_.set_secrets(secrets_of(config_, token_));
     // The orchestrator tells, the notifier delivers: the policy layer stays free of HTTP.
     policy_.on_event = [this](const event& e) { notifier_.on_event(e); };
     policy_.notify_status = [this] { return notifier_.status_json(); };
@@ -266,7 +285,9 @@ class daemon {
       scheduler_.reschedule(made.target->name(), made.schedule);
     policy_.apply(next);
     notifier_.apply(next.notify);
-    server_.set_token(token_for(next));
+    token_ = token_for(next);
+    server_.set_token(token_);
+    actions_.set_secrets(secrets_of(next, token_));
     server_.set_allowed_hosts(next.http.allowed_hosts);
     policy_.record_event("orchestrator", "", "config_reloaded", "info", "config reloaded from " + next.source,
                          {{"source", next.source}});
@@ -277,6 +298,7 @@ class daemon {
   asio::io_context io_{1};
   config config_;
   daemon_options options_;
+  std::string token_;  // the API token, for masking; the server holds its own copy
   scheduler scheduler_;
   std::optional<std::string> history_problem_;
   store history_;
@@ -294,8 +316,20 @@ class daemon {
 }  // namespace
 
 int run_daemon(config initial, const daemon_options& options) {
-  // Logging first: everything after it, opening the history included, has something to say.
+  // Before anything is touched (the log files, the history whose unfinished actions the constructor
+  // marks interrupted, the ledger whose children run() ends): a second daemon on this state_dir would
+  // take the first one's actions and children for leftovers of a dead run.
+  auto lock = state_lock::take(initial.state_dir);
+  if (!lock) {
+    std::cerr << "redundancy: " << lock.error() << "\n";
+    return 2;  // as a config error: this config cannot run here now
+  }
+  // Logging next: everything after it, opening the history included, has something to say.
   init_logging(log_settings_for(initial));
+  // Only we write here now: the temporary files of a writer killed mid-write are garbage.
+  for (const auto& folder : {initial.state_dir, initial.log_dir})
+    for (const auto& removed : remove_atomic_leftovers(folder))
+      RLOG("redundancy", info) << "removed " << removed.string() << ", left by a run killed while writing it";
   const int code = daemon(std::move(initial), options).run();
   // Only now has every part let go (the loop's unfinished work destroyed, the history closed), so that
   // after "stopped" the process has nothing left to do but exit.

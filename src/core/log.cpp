@@ -231,14 +231,17 @@ class rotating_file_backend
     // An uncreatable folder shows up as open's errno, which names the cause better.
     std::error_code ignored;
     fs::create_directories(file_.parent_path(), ignored);
-    fd_ = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    // 0640: the daemon's group (adm, say) may read the logs, nobody else; a file an earlier version
+    // made 0644 is narrowed, never widened.
+    fd_ = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0) {
       fail(std::generic_category().message(errno));
       return false;
     }
     struct stat st {};
-    size_ =
-        ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+    const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && (st.st_mode & 0137) != 0) ::fchmod(fd_, st.st_mode & 0640);
+    size_ = regular ? static_cast<std::uint64_t>(st.st_size) : 0;
     return true;
   }
 

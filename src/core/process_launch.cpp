@@ -1,7 +1,7 @@
 // Starts one child process with posix_spawn and hands it to a Boost.Process v2 handle for the async
 // wait. The fixes ../shared/REFERENCE.md §6 lists for Process v2's launcher in 1.81 are built in: our
 // own process group, no inherited descriptors, exec failures reported (and the child reaped) instead
-// of thrown, an environment we build ourselves, and a PATH lookup.
+// of thrown, an environment we build ourselves (child_env.cpp), and a PATH lookup.
 //
 // Why not Process v2's launchers: they fork(), and fork copies the daemon's page tables and then pays
 // a copy-on-write fault for every page the loop touches until the child execs. Measured here, with a
@@ -31,8 +31,6 @@ extern char** environ;
 namespace redundancy::process_detail {
 namespace {
 
-// Variables that belong to us as a systemd service and must never reach a child (REFERENCE §0, §5.1).
-constexpr const char* service_only_env[] = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"};
 constexpr const char* default_path = "/usr/local/bin:/usr/bin:/bin";
 
 // Closes a descriptor it owns.
@@ -70,20 +68,16 @@ struct spawn_plan {
   }
 };
 
-// The parent's environment with spec.env applied, spec.unset_env and the service-only variables
-// removed, as "KEY=VALUE" strings.
+// The child's environment (child_environment: what its kind allows of ours, plus spec.env).
 std::map<std::string, std::string> merged_environment(const process_spec& spec) {
-  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> parent;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view kv(*entry);
     const auto eq = kv.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));  // the first one wins, as in getenv
+    parent.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));  // the first one wins, as in getenv
   }
-  for (const auto& [key, value] : spec.env) env[key] = value;
-  for (const auto& key : spec.unset_env) env.erase(key);
-  for (const char* key : service_only_env) env.erase(key);
-  return env;
+  return child_environment(parent, spec);
 }
 
 bool is_executable_file(const std::string& path) {

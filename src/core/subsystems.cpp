@@ -1,6 +1,8 @@
 // The one place that knows every subsystem type: each enabled section of the config becomes one.
 #include "redundancy/core/subsystems.hpp"
 
+#include "redundancy/core/process.hpp"
+
 #include "redundancy/github/subsystem.hpp"
 #include "redundancy/netlify/netlify_subsystem.hpp"
 #include "redundancy/pm2/pm2_subsystem.hpp"
@@ -19,6 +21,9 @@ check_schedule schedule(std::chrono::milliseconds interval, std::chrono::millise
 }  // namespace
 
 std::vector<scheduled_subsystem> make_subsystems(const config& c) {
+  // Whatever kind of child a subsystem starts, the GitHub token's variable is not among what it
+  // inherits (the local runner gives it to the steps that ask for it); set again on every reload.
+  withhold_from_children({c.github.token_env});
   std::vector<scheduled_subsystem> made;
   if (c.pm2.enabled)
     made.push_back({std::make_shared<pm2::pm2_subsystem>(c), schedule(c.pm2.interval, c.pm2.timeout)});

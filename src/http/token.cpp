@@ -1,9 +1,9 @@
 // The API token: environment first, else the token file, created on first start with 0600 permissions.
 #include "redundancy/http/token.hpp"
 
+#include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
 
-#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,48 +32,6 @@ std::string trim(std::string text) {
   return text.substr(first, last - first + 1);
 }
 
-// Writes `content` to `file` atomically with mode 0600: a temp file beside it, fsync, rename, fsync the folder.
-std::optional<std::string> write_private_file(const std::filesystem::path& file, const std::string& content) {
-  const auto folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
-  if (ec) return "cannot create " + folder.string() + ": " + ec.message();
-
-  const auto temp = folder / ("." + file.filename().string() + ".tmp." + std::to_string(::getpid()));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot create " + temp.string() + ": " + errno_text(errno);
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const auto n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return "cannot write " + temp.string() + ": " + errno_text(error);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  // fchmod: the umask may have narrowed 0600 further, never widened it, but make the mode exact.
-  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
-    const int error = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return "cannot write " + temp.string() + ": " + errno_text(error);
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), file.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    return "cannot rename " + temp.string() + " to " + file.string() + ": " + errno_text(error);
-  }
-  // The rename is durable only once the folder is synced.
-  if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return std::nullopt;
-}
 }  // namespace
 
 std::string random_hex(std::size_t length) {
@@ -118,7 +76,7 @@ boost::system::result<token_info, std::string> load_token(const std::filesystem:
   if (::stat(file.c_str(), &st) != 0) {
     if (errno != ENOENT) return fail("cannot read token file " + file.string() + ": " + errno_text(errno));
     auto token = random_hex(32);
-    if (auto error = write_private_file(file, token + "\n")) return fail("cannot create token file: " + *error);
+    if (auto error = write_file_atomically(file, token + "\n", 0600)) return fail("cannot create token file: " + *error);
     RLOG("http", info) << "created token file " << file.string();
     return token_info{.token = std::move(token), .source = file.string(), .created = true};
   }

@@ -79,6 +79,7 @@ awaitable<check_result> check_syntax(const function_entry& function,
                                      const std::optional<std::vector<std::string>>& typescript_check,
                                      const fs::path& project_dir, std::chrono::milliseconds timeout) {
   process_spec spec;
+  spec.inherit = child_env::npm;  // node, or the TypeScript check (often npx tsc)
   spec.timeout = timeout;
   spec.output_cap = 64 * 1024;
   switch (function.language) {
@@ -152,6 +153,7 @@ awaitable<std::vector<check_result>> check_syntax_all(const std::vector<function
     spec.argv = {"node", "--experimental-vm-modules", "--no-warnings", "-e", std::string{batch_check_js}};
     for (auto k = from; k < to; ++k) spec.argv.push_back(functions[javascript[k]].file.string());
     spec.cwd = project_dir.empty() ? fs::path{"/"} : project_dir;
+    spec.inherit = child_env::node;
     spec.timeout = timeout;
     spec.output_cap = 4 * 1024 * 1024;
     const auto r = co_await run_process(std::move(spec));

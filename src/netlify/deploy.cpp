@@ -108,13 +108,10 @@ awaitable<deploy_record> run_deploy(const netlify_config& settings, const std::f
   spec.cwd = project_dir;
   spec.timeout = settings.deploy_timeout;
   spec.output_cap = 256 * 1024;
+  // The Netlify CLI's own variables (NETLIFY_AUTH_TOKEN, NETLIFY_SITE_ID) pass; nothing else secret does.
+  spec.inherit = child_env::netlify_cli;
   std::vector<std::string> secrets;
-  // Inherited anyway; named here because the deploy depends on them and they must never be unset.
-  for (const char* name : {"NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID"})
-    if (const char* value = std::getenv(name)) {
-      spec.env[name] = value;
-      if (std::string_view{name} == "NETLIFY_AUTH_TOKEN") secrets.emplace_back(value);
-    }
+  if (const char* value = std::getenv("NETLIFY_AUTH_TOKEN"); value && *value) secrets.emplace_back(value);
   const std::string shown = joined_argv(settings.deploy_command);
   RLOG("netlify", info) << "deploy: running " << shown;
   const auto result = co_await run_process(std::move(spec));

@@ -42,6 +42,7 @@ awaitable<invocation> invoke_function(const function_entry& function, const std:
   spec.argv = {"node",        harness.string(), function.file.string(), function.name,
                std::string{to_string(function.format)}, std::to_string(timeout.count())};
   spec.cwd = function.file.parent_path();
+  spec.inherit = child_env::node;
   spec.timeout = timeout + std::chrono::seconds(5);
   spec.output_cap = 256 * 1024;
   const auto r = co_await run_process(std::move(spec));

@@ -307,6 +307,7 @@ awaitable<action_result> netlify_subsystem::repair(bool install_dependencies, bo
       process_spec spec;
       spec.argv = install_command(deps.has_lock);
       spec.cwd = *deps.package_dir;
+      spec.inherit = child_env::npm;
       spec.timeout = settings_.deploy_timeout;
       const std::string name = spec.argv[0] + " " + spec.argv[1] + " in " + deps.package_dir->string();
       const auto r = co_await run_process(std::move(spec));

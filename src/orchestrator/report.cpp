@@ -182,7 +182,7 @@ std::string report_file_name(sys_time t) {
 
 std::optional<std::string> write_report_file(const std::filesystem::path& log_dir, const boost::json::object& report,
                                              sys_time now, sys_time keep_after) {
-  if (auto error = write_file_atomically(log_dir / report_file_name(now), boost::json::serialize(report) + "\n"))
+  if (auto error = write_file_atomically(log_dir / report_file_name(now), boost::json::serialize(report) + "\n", 0640))
     return error;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(log_dir, ec)) {

@@ -2,7 +2,10 @@
 // message.
 #include "sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <limits>
 
@@ -17,6 +20,27 @@ namespace {
 
 void check(sqlite3* db, int code) {
   if (code != SQLITE_OK) fail(db, code);
+}
+
+// Takes group and other bits off an existing file (never following a link); false if it is not there.
+bool narrow_to_owner(const std::string& file, int flags) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) ::fchmod(fd, st.st_mode & 0700);
+  ::close(fd);
+  return true;
+}
+
+// The history holds action outputs and event messages: only its owner may read it. SQLite creates
+// the file 0644 (less the umask) and gives -wal and -shm the mode of the database, so the file is
+// created 0600 here first (an empty file is an empty database) and an earlier version's is narrowed.
+// What cannot be done (a read-only folder) is left to SQLite to report.
+void make_private(const std::filesystem::path& file) {
+  const auto name = file.string();
+  if (name.empty() || name == ":memory:" || name.starts_with("file:")) return;
+  narrow_to_owner(name, O_CREAT);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) narrow_to_owner(name + suffix, 0);
 }
 
 }  // namespace
@@ -78,6 +102,7 @@ std::int64_t statement::integer(int column) const { return sqlite3_column_int64(
 void connection::closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
 connection connection::open(const std::filesystem::path& file) {
+  make_private(file);
   sqlite3* raw = nullptr;
   // NOMUTEX: one thread uses the connection, so SQLite's own locking is wasted work.
   const int rc =

@@ -142,6 +142,7 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
   process_spec spec;
   spec.argv = {"node", "-e", std::string(reader_js), file.string()};
   spec.cwd = file.parent_path();
+  spec.inherit = child_env::node;
   spec.timeout = timeout;
   spec.output_cap = 4 * 1024 * 1024;
   auto run = co_await run_process(std::move(spec));
@@ -163,6 +164,7 @@ awaitable<std::string> write_json_ecosystem(
   process_spec spec;
   spec.argv = {"node", "-e", std::string(writer_js), file.string(), out.string()};
   spec.cwd = file.parent_path();
+  spec.inherit = child_env::node;
   spec.timeout = timeout;
   auto run = co_await run_process(std::move(spec));
   if (!run.ok())

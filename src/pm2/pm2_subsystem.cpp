@@ -368,6 +368,7 @@ awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args, 
   spec.argv = pm2_.command;
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.cwd = project_dir_;
+  spec.inherit = child_env::pm2;
   spec.env["PM2_SILENT"] = "true";
   spec.env["PM2_HOME"] = pm2_home_.string();
   spec.timeout = pm2_.timeout;
@@ -385,6 +386,7 @@ awaitable<bool> pm2_subsystem::run_step(action_result& result, std::string name,
     process_spec spec;
     spec.argv = std::move(argv);
     spec.cwd = project_dir_;
+    spec.inherit = child_env::pm2;  // a daemon_restart_command is PM2's too
     spec.env["PM2_HOME"] = pm2_home_.string();
     spec.timeout = pm2_.timeout;
     r = co_await run_process(std::move(spec));

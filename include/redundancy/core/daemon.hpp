@@ -12,7 +12,8 @@ struct daemon_options {
 };
 
 // Runs in the foreground until SIGTERM or SIGINT; SIGHUP reloads the config (an invalid one keeps the
-// old config running). Returns the process exit code.
+// old config running). Returns the process exit code: 2 at once, having changed nothing, when another
+// daemon holds <state_dir>/daemon.lock (its pid is named on stderr).
 int run_daemon(config initial, const daemon_options& options);
 
 }  // namespace redundancy

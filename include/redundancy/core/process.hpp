@@ -12,10 +12,21 @@
 
 namespace redundancy {
 
+// Which of the daemon's environment variables a kind of child gets (child_env.cpp has the lists):
+// never the whole environment, which holds the API token and whatever else the daemon was started with.
+enum class child_env {
+  base,         // PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, proxies...: every child, workflow steps and git
+  node,         // base + NODE_*: node for functions and ecosystem files
+  npm,          // node + npm_config_*/NPM_CONFIG_*: npm install/ci, the TypeScript check
+  pm2,          // node + PM2_*: the pm2 CLI, and through it the PM2 daemon and its apps
+  netlify_cli,  // npm + NETLIFY_*: the deploy command
+};
+
 struct process_spec {
   std::vector<std::string> argv{};  // argv[0] is looked up on PATH unless it holds a '/'; no shell
   std::filesystem::path cwd{};      // empty: the daemon's working directory
-  std::map<std::string, std::string> env{};  // added to (or replacing) the daemon's environment
+  child_env inherit{child_env::base};        // what it takes from the daemon's environment
+  std::map<std::string, std::string> env{};  // added to (or replacing) what it inherits
   std::vector<std::string> unset_env{};      // removed from it; NOTIFY_SOCKET and WATCHDOG_* always are
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // zero or less: no time limit
   std::size_t output_cap{1024 * 1024};  // per stream; the rest is read and dropped
@@ -61,6 +72,17 @@ awaitable<bool> end_process_group(int pgid, std::chrono::milliseconds grace);
 // reaps them, then every process carrying a running job's tracking id (process_tracking.hpp).
 // Called once at shutdown; blocks for at most twice `grace` plus a moment.
 void terminate_all_children(std::chrono::milliseconds grace);
+
+// The environment a child of `spec` gets from the daemon's environment `parent`: the names its
+// spec.inherit allows, minus every REDUNDANCY_* variable (the API token among them), every withheld
+// name and the service-only NOTIFY_SOCKET/WATCHDOG_*; then spec.env added (a child asked for
+// explicitly gets it, service-only names aside) and spec.unset_env removed.
+std::map<std::string, std::string> child_environment(const std::map<std::string, std::string>& parent,
+                                                     const process_spec& spec);
+
+// Names no child ever takes from the daemon's environment from now on, whatever its kind allows
+// (github.token_env's variable: given only to the steps that ask for it, through spec.env).
+void withhold_from_children(std::vector<std::string> names);
 
 // How many children run_process has started that are not yet reaped.
 std::size_t running_children();

@@ -14,6 +14,8 @@ struct scheduled_subsystem {
   check_schedule schedule{};
 };
 
+// One subsystem per enabled section of `c`. Also withholds github.token_env's variable from every
+// child from now on (withhold_from_children), so each caller with a config gets that for free.
 std::vector<scheduled_subsystem> make_subsystems(const config& c);
 
 }  // namespace redundancy

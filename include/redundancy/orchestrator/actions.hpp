@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace redundancy {
 
@@ -33,6 +34,10 @@ class action_runner {
   action_runner(asio::any_io_executor executor, store& history, scheduler& checks);
   action_runner(const action_runner&) = delete;
   action_runner& operator=(const action_runner&) = delete;
+
+  // Values never stored or shown: every occurrence in an action's summary, output and steps becomes
+  // "***" from the next action that ends on. Empty values are ignored.
+  void set_secrets(std::vector<std::string> secrets);
 
   // Records the action as queued and returns its id at once; it runs when its subsystem's lane is
   // free. A failure to record (disk full) still runs the action, with id 0, and is logged.
@@ -68,6 +73,7 @@ class action_runner {
   };
   std::map<std::int64_t, active_entry> active_;
   std::int64_t unrecorded_{0};  // negative ids for actions the store could not record
+  std::vector<std::string> secrets_;  // longest first
 };
 
 // The last `limit` bytes of text, cut at a line start where one is near.

@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 using namespace redundancy::test;
 
 namespace {
@@ -267,4 +269,60 @@ BOOST_AUTO_TEST_CASE(sigkill_then_restart_ends_the_children_the_killed_daemon_le
   BOOST_TEST(p.health_answer().status == 200);
   p.stop();
   p.check_events_all_stored();
+}
+
+BOOST_AUTO_TEST_CASE(a_second_daemon_on_the_same_state_dir_exits_2_at_once_and_changes_nothing) {
+  fake_pm2_project p;  // port 0: without the lock both would listen and both would repair
+  p.start();
+  const auto id = start_hanging_restart(p);
+  const auto children = live_pids_in(p.tool / "pids");
+  const auto address = read_text(p.state / "http.addr");
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto second = run_binary({"run", "--config", p.config_file.string()}, p.env, 20s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(second.exit_code == 2, second.err);
+  BOOST_TEST(took < 10s);
+  BOOST_TEST(second.err.find("pid " + std::to_string(p.process->pid())) != std::string::npos, second.err);
+  BOOST_TEST(second.err.find((p.state / "daemon.lock").string()) != std::string::npos, second.err);
+  // Nothing of the first one's was touched: its action runs on, its children live, its address stands.
+  BOOST_TEST(p.get("/api/actions/" + std::to_string(id)).at("state").as_string() == "running");
+  // (Every one still alive; the first one's checks may have started more hanging calls meanwhile.)
+  const auto live = live_pids_in(p.tool / "pids");
+  for (const int pid : children) BOOST_TEST(std::count(live.begin(), live.end(), pid) == 1, "pid " << pid);
+  BOOST_TEST(read_text(p.state / "http.addr") == address);
+  BOOST_TEST(p.health_answer().status != 0);
+
+  // Once the first one has stopped, the next start takes the lock.
+  p.stop();
+  p.check_tool_children_gone(5s);
+  p.mode("ok");
+  p.start();
+  BOOST_TEST(p.wait_status("pm2", "healthy"));
+  BOOST_TEST(read_text(p.state / "daemon.lock") == std::to_string(p.process->pid()) + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(temporary_files_a_killed_run_left_are_removed_at_start) {
+  fake_pm2_project p({}, R"({ "interval": "300ms", "report_interval": "1s" })");
+  fs::create_directories(p.state);
+  fs::create_directories(p.logs);
+  // As found after a kill -9 loop: a report and http.addr half written, under the names of this
+  // version and of earlier ones, and a link (only the link goes, never what it points at).
+  const std::vector<fs::path> leftovers{p.logs / ".health-report-2026-12-07.json.tmp-4242",
+                                        p.logs / ".health-report-2026-12-07.json.redundancy-tmp-0a1b2c3d4e5f",
+                                        p.state / ".http.addr.tmp-4243", p.state / ".token.tmp.4244",
+                                        p.state / "child-ledger.tmp"};
+  for (const auto& file : leftovers) write_text(file, std::string(214 * 1024, '{'));
+  const auto victim = p.dir.path() / "victim";
+  write_text(victim, "untouched\n");
+  fs::create_symlink(victim, p.state / ".manifest.json.tmp-4245");
+  write_text(p.logs / "notes.tmp-1", "not ours\n");
+  p.start();
+  BOOST_TEST(p.wait_status("pm2", "healthy"));
+  for (const auto& file : leftovers) BOOST_TEST(!fs::exists(fs::symlink_status(file)), file);
+  BOOST_TEST(!fs::exists(fs::symlink_status(p.state / ".manifest.json.tmp-4245")));
+  BOOST_TEST(read_text(victim) == "untouched\n");
+  BOOST_TEST(read_text(p.logs / "notes.tmp-1") == "not ours\n");
+  BOOST_TEST(p.process->err().find("removed " + leftovers.front().string()) != std::string::npos);
+  p.stop();
 }

@@ -60,13 +60,13 @@ struct fake_cli {
   std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
   explicit fake_cli(const temp_project& p) : record{p.root() / "netlify-calls.txt"} {
     ::setenv("PATH", ((fixtures / "bin").string() + ":" + old_path).c_str(), 1);
-    ::setenv("FAKE_NETLIFY_RECORD", record.c_str(), 1);
+    ::setenv("NETLIFY_FAKE_RECORD", record.c_str(), 1);
     ::setenv("NETLIFY_AUTH_TOKEN", "secret-token-123", 1);
     ::setenv("NETLIFY_SITE_ID", "site-42", 1);
   }
   ~fake_cli() {
     ::setenv("PATH", old_path.c_str(), 1);
-    for (const char* n : {"FAKE_NETLIFY_RECORD", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "FAKE_NETLIFY_EXIT"}) ::unsetenv(n);
+    for (const char* n : {"NETLIFY_FAKE_RECORD", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "NETLIFY_FAKE_EXIT"}) ::unsetenv(n);
   }
   std::string calls(const temp_project& p) const { return p.read(record.filename()); }
 };
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(failed_deploy_is_reported) {
   temp_project p;
   p.function("ok.js", netlify_test::v1_ok);
   fake_cli cli{p};
-  ::setenv("FAKE_NETLIFY_EXIT", "3", 1);
+  ::setenv("NETLIFY_FAKE_EXIT", "3", 1);
   netlify_subsystem s{config_for(p)};
   asio::io_context ioc;
   const auto r = run_on(ioc, s.emergency());

@@ -164,10 +164,15 @@ BOOST_AUTO_TEST_CASE(argv0_is_found_on_path) {
   BOOST_TEST(found.exit_code == 7);
 }
 
-BOOST_AUTO_TEST_CASE(environment_is_merged_and_service_variables_never_reach_the_child) {
+BOOST_AUTO_TEST_CASE(environment_is_built_for_the_child_and_secrets_never_reach_it) {
+  ::setenv("REDUNDANCY_TOKEN", "api-token-value", 1);
   ::setenv("REDUNDANCY_TEST_INHERITED", "from-parent", 1);
-  ::setenv("REDUNDANCY_TEST_UNSET", "should-go", 1);
-  ::setenv("REDUNDANCY_TEST_REPLACED", "old", 1);
+  ::setenv("TEST_CLOUD_SECRET", "cloud-secret-value", 1);
+  ::setenv("LC_REDUNDANCY_TEST", "C", 1);
+  ::setenv("NODE_REDUNDANCY_TEST", "node-setting", 1);
+  ::setenv("NETLIFY_REDUNDANCY_TEST", "netlify-setting", 1);
+  ::setenv("PM2_REDUNDANCY_TEST", "pm2-setting", 1);
+  ::setenv("UNSET_REDUNDANCY_TEST", "should-go", 1);
   ::setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
   ::setenv("WATCHDOG_USEC", "30000000", 1);
   ::setenv("WATCHDOG_PID", "1", 1);
@@ -178,26 +183,79 @@ BOOST_AUTO_TEST_CASE(environment_is_merged_and_service_variables_never_reach_the
     return run(std::move(spec));
   };
   process_spec spec = helper_spec({});
-  spec.env["REDUNDANCY_TEST_ADDED"] = "added value";
-  spec.env["REDUNDANCY_TEST_REPLACED"] = "new";
-  spec.unset_env = {"REDUNDANCY_TEST_UNSET"};
+  spec.env["ADDED_REDUNDANCY_TEST"] = "added value";
+  spec.env["LC_REDUNDANCY_TEST"] = "replaced";
+  spec.unset_env = {"UNSET_REDUNDANCY_TEST"};
 
-  BOOST_TEST(env_of("REDUNDANCY_TEST_INHERITED", spec).out == "from-parent");
-  BOOST_TEST(env_of("REDUNDANCY_TEST_ADDED", spec).out == "added value");
-  BOOST_TEST(env_of("REDUNDANCY_TEST_REPLACED", spec).out == "new");
-  BOOST_TEST(env_of("REDUNDANCY_TEST_UNSET", spec).exit_code == 3);  // 3: unset
-  BOOST_TEST(env_of("NOTIFY_SOCKET", spec).exit_code == 3);
-  BOOST_TEST(env_of("WATCHDOG_USEC", spec).exit_code == 3);
-  BOOST_TEST(env_of("WATCHDOG_PID", spec).exit_code == 3);
-  // Even when a caller asks for it explicitly.
+  // The base every child gets: PATH, HOME, the locale; nothing else of ours.
+  BOOST_TEST(env_of("PATH", spec).out == std::getenv("PATH"));
+  BOOST_TEST(env_of("LC_REDUNDANCY_TEST", spec).out == "replaced");
+  BOOST_TEST(env_of("ADDED_REDUNDANCY_TEST", spec).out == "added value");
+  for (const char* absent : {"REDUNDANCY_TOKEN", "REDUNDANCY_TEST_INHERITED", "TEST_CLOUD_SECRET",
+                             "NODE_REDUNDANCY_TEST", "NETLIFY_REDUNDANCY_TEST", "PM2_REDUNDANCY_TEST",
+                             "UNSET_REDUNDANCY_TEST", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"})
+    BOOST_TEST(env_of(absent, spec).exit_code == 3, absent);  // 3: unset
+  // Each kind adds what it needs, and only that.
+  spec.inherit = child_env::node;
+  BOOST_TEST(env_of("NODE_REDUNDANCY_TEST", spec).out == "node-setting");
+  BOOST_TEST(env_of("PM2_REDUNDANCY_TEST", spec).exit_code == 3);
+  spec.inherit = child_env::pm2;
+  BOOST_TEST(env_of("PM2_REDUNDANCY_TEST", spec).out == "pm2-setting");
+  BOOST_TEST(env_of("NETLIFY_REDUNDANCY_TEST", spec).exit_code == 3);
+  spec.inherit = child_env::netlify_cli;
+  BOOST_TEST(env_of("NETLIFY_REDUNDANCY_TEST", spec).out == "netlify-setting");
+  for (const char* absent : {"REDUNDANCY_TOKEN", "TEST_CLOUD_SECRET", "PM2_REDUNDANCY_TEST"})
+    BOOST_TEST(env_of(absent, spec).exit_code == 3, absent);
+  // A withheld name passes no kind's list (github.token_env's variable when it is NODE_AUTH_TOKEN, say)...
+  withhold_from_children({"NETLIFY_REDUNDANCY_TEST"});
+  BOOST_TEST(env_of("NETLIFY_REDUNDANCY_TEST", spec).exit_code == 3);
+  // ...but a caller that gives it explicitly (a step that asks for the token) is obeyed.
+  spec.env["NETLIFY_REDUNDANCY_TEST"] = "given";
+  BOOST_TEST(env_of("NETLIFY_REDUNDANCY_TEST", spec).out == "given");
+  withhold_from_children({});
+  // The service's own variables never, even when asked for explicitly.
   spec.env["NOTIFY_SOCKET"] = "/run/other";
   BOOST_TEST(env_of("NOTIFY_SOCKET", spec).exit_code == 3);
   // The parent's own environment is untouched.
-  BOOST_TEST(std::string(std::getenv("REDUNDANCY_TEST_UNSET")) == "should-go");
+  BOOST_TEST(std::string(std::getenv("UNSET_REDUNDANCY_TEST")) == "should-go");
 
-  for (const char* name : {"REDUNDANCY_TEST_INHERITED", "REDUNDANCY_TEST_UNSET", "REDUNDANCY_TEST_REPLACED",
-                           "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"})
+  for (const char* name : {"REDUNDANCY_TOKEN", "REDUNDANCY_TEST_INHERITED", "TEST_CLOUD_SECRET", "LC_REDUNDANCY_TEST",
+                           "NODE_REDUNDANCY_TEST", "NETLIFY_REDUNDANCY_TEST", "PM2_REDUNDANCY_TEST",
+                           "UNSET_REDUNDANCY_TEST", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"})
     ::unsetenv(name);
+}
+
+BOOST_AUTO_TEST_CASE(child_environment_is_an_allow_list_per_kind) {
+  const std::map<std::string, std::string> parent{
+      {"PATH", "/bin"},          {"HOME", "/home/u"},        {"USER", "u"},
+      {"LANG", "C.UTF-8"},       {"LC_ALL", "C"},            {"TZ", "UTC"},
+      {"TMPDIR", "/tmp"},        {"https_proxy", "http://p"}, {"GITHUB_TOKEN", "ghp_x"},
+      {"REDUNDANCY_TOKEN", "t"}, {"REDUNDANCY_URL", "http://x"}, {"AWS_SECRET_ACCESS_KEY", "k"},
+      {"NODE_OPTIONS", "--x"},   {"npm_config_offline", "true"}, {"PM2_HOME", "/p"},
+      {"NETLIFY_AUTH_TOKEN", "n"}, {"NETLIFY_SITE_ID", "s"}, {"SSH_AUTH_SOCK", "/s"}};
+  const auto names = [&](child_env kind) {
+    process_spec spec;
+    spec.inherit = kind;
+    std::vector<std::string> out;
+    for (const auto& [k, v] : child_environment(parent, spec)) out.push_back(k);
+    return out;
+  };
+  using list = std::vector<std::string>;
+  const list base{"HOME", "LANG", "LC_ALL", "PATH", "TMPDIR", "TZ", "USER", "https_proxy"};
+  BOOST_TEST(names(child_env::base) == base, boost::test_tools::per_element());
+  BOOST_TEST(names(child_env::node) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ",
+                                             "USER", "https_proxy"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(names(child_env::npm) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ",
+                                            "USER", "https_proxy", "npm_config_offline"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(names(child_env::pm2) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "PM2_HOME",
+                                            "TMPDIR", "TZ", "USER", "https_proxy"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(names(child_env::netlify_cli) ==
+                 (list{"HOME", "LANG", "LC_ALL", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "NODE_OPTIONS", "PATH",
+                       "TMPDIR", "TZ", "USER", "https_proxy", "npm_config_offline"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(working_directory) {
