@@ -192,6 +192,7 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
     stream.expires_never();
     request_parser parser;
     apply_limits(parser, settings);
+    trailer_watch trailers(parser);
     auto ec = parse_buffered(buffer, parser);
     if (!ec && !parser.is_done()) {
       asio::steady_timer deadline(st->executor);
@@ -213,6 +214,10 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
       co_return;
     }
 
+    if (trailers.seen()) {
+      co_await answer_and_close(stream, settings, to_message(trailers_refused(), 11, false));
+      co_return;
+    }
     auto [reply, malformed] = answer_request(parser.get(), settings, st->routes, st->stopping);
     if (malformed) {
       co_await answer_and_close(stream, settings, std::move(reply));
