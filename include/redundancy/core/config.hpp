@@ -178,4 +178,9 @@ boost::system::result<config, std::string> load_config(const std::optional<std::
 // The effective config as JSON with every secret replaced by "<redacted>".
 boost::json::value to_redacted_json(const config& c);
 
+// The keys whose values differ between two configs, as dotted paths in the file's schema
+// ("netlify.functions_dir", "github.local_execution.timeout"; a list or a map of user names as one key,
+// "notify.webhooks"), in schema order. Only names: a changed secret is listed, never its value.
+std::vector<std::string> changed_keys(const config& before, const config& after);
+
 }  // namespace redundancy

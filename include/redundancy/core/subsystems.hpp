@@ -5,6 +5,9 @@
 #include "redundancy/core/subsystem.hpp"
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace redundancy {
@@ -14,6 +17,13 @@ struct scheduled_subsystem {
   check_schedule schedule{};
 };
 
+// Every subsystem the config enables, in the order pm2, github, netlify.
 std::vector<scheduled_subsystem> make_subsystems(const config& c);
+
+// The names of every subsystem type, enabled or not: "pm2", "github", "netlify".
+const std::vector<std::string>& subsystem_names();
+
+// The subsystem `name` as the config sets it up; nullopt when the config disables it (or no such type).
+std::optional<scheduled_subsystem> make_subsystem(const config& c, std::string_view name);
 
 }  // namespace redundancy

@@ -64,10 +64,15 @@ class server {
   // Closes the acceptor and every open connection (their coroutines end promptly). Idempotent.
   void stop();
 
-  // Replaces the token (config reload); requests read after the call use the new one.
+  // Moves the listener to `listen` (config reload): the new address is bound first, and only once it
+  // listens is the old one closed, so a failure (the error names the address) leaves the server as it
+  // was. Connections already open stay open until they end. Only after listen().
+  boost::system::result<void, std::string> rebind(const std::string& listen);
+
+  // Replace settings on a config reload; requests read after the call use the new values.
   void set_token(std::string token);
-  // Replaces the allowed hosts (config reload).
   void set_allowed_hosts(std::vector<std::string> hosts);
+  void set_web_root(std::optional<std::filesystem::path> root);
 
   // How many connections are open now.
   std::size_t connection_count() const;

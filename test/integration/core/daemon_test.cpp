@@ -4,8 +4,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <set>
 
 using namespace redundancy::test;
 using namespace std::chrono_literals;
@@ -178,4 +187,191 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_with
   }
   for (auto pid : members) BOOST_TEST(!alive_and_not_zombie(pid), "pid " << pid << " survived");
   BOOST_TEST(d.err().find("stopped") != std::string::npos);
+}
+
+namespace {
+
+// A loopback port nothing listens on now (bound and released; the kernel does not hand it out again
+// at once).
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepts_connections(unsigned short port) {
+  try {
+    raw_connection c(port);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+boost::json::object get_json(const std::string& address, const std::string& path) {
+  const auto answer = http_get(address, path);
+  BOOST_TEST_REQUIRE(answer.status == 200, path << ": " << answer.status << " " << answer.body);
+  return boost::json::parse(answer.body).as_object();
+}
+
+// The netlify subsystem's target names in /api/status.
+std::set<std::string> netlify_targets(const std::string& address) {
+  std::set<std::string> names;
+  const auto status = get_json(address, "/api/status");
+  if (const auto* netlify = status.at("subsystems").as_object().if_contains("netlify"))
+    for (const auto& t : netlify->at("targets").as_array()) names.emplace(t.at("name").as_string());
+  return names;
+}
+
+bool has_subsystem(const std::string& address, std::string_view name) {
+  return get_json(address, "/api/status").at("subsystems").as_object().contains(name);
+}
+
+// The newest event of `kind`, or null.
+boost::json::value newest_event(const std::string& address, std::string_view kind) {
+  const auto events = get_json(address, "/api/events?limit=100");
+  for (const auto& e : events.at("events").as_array())
+    if (e.at("kind").as_string() == kind) return e;
+  return nullptr;
+}
+
+bool lists(const boost::json::value& array, std::string_view item) {
+  for (const auto& v : array.as_array())
+    if (v.as_string() == item) return true;
+  return false;
+}
+
+// A project with two functions folders, every check hourly (each runs once at start and once when its
+// subsystem is built again), nothing repaired.
+std::string reload_config(const std::filesystem::path& dir, std::string_view listen, std::string_view functions_dir,
+                          bool github, std::string_view state_dir = "state") {
+  return R"({
+    "project_dir": ")" + dir.string() + R"(",
+    "state_dir": ")" + std::string(state_dir) + R"(", "log_dir": "logs",
+    "http": { "listen": ")" + std::string(listen) + R"(" },
+    "pm2": { "enabled": false },
+    "github": { "enabled": )" + (github ? "true" : "false") + R"(, "interval": "1h" },
+    "netlify": { "functions_dir": ")" + std::string(functions_dir) + R"(", "interval": "1h", "auto_deploy": false },
+    "orchestrator": { "interval": "1h", "auto_recovery": false }
+  })";
+}
+
+struct reload_project {
+  temp_dir dir;
+  std::filesystem::path file{dir.path() / "redundancy.json"};
+  std::filesystem::path state{dir.path() / "state"};
+
+  reload_project() {
+    const std::string js = "exports.handler = async () => ({ statusCode: 200, body: 'ok' });\n";
+    write_text(dir.path() / "functions-a" / "alpha.js", js);
+    write_text(dir.path() / "functions-b" / "beta.js", js);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sighup_applies_functions_dir_github_enabled_and_http_listen_and_names_them) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+  BOOST_TEST_REQUIRE(eventually([&] { return netlify_targets(address).contains("alpha"); }, 20s), d.err());
+  BOOST_TEST(!has_subsystem(address, "github"));
+
+  const auto port = free_port();
+  const auto moved_to = "127.0.0.1:" + std::to_string(port);
+  write_text(p.file, reload_config(p.dir.path(), moved_to, "functions-b", true));
+  ::kill(d.pid(), SIGHUP);
+
+  // The new port answers and http.addr names it; the old one is closed.
+  BOOST_TEST_REQUIRE(eventually([&] { return read_text(p.state / "http.addr") == moved_to + "\n"; }, 10s), d.err());
+  BOOST_TEST(http_get(moved_to, "/api/health").status != 0);
+  BOOST_TEST(!accepts_connections(port_of(address)), "the old port " << address << " still accepts");
+  // The new folder's function is checked, the old folder's is gone; the GitHub subsystem runs.
+  BOOST_TEST(eventually([&] {
+    const auto names = netlify_targets(moved_to);
+    return names.contains("beta") && !names.contains("alpha");
+  }, 20s), d.err());
+  BOOST_TEST(has_subsystem(moved_to, "github"));
+
+  const auto reloaded = newest_event(moved_to, "config_reloaded");
+  BOOST_TEST_REQUIRE(reloaded.is_object());
+  const auto& data = reloaded.at("data");
+  for (const auto* key : {"http.listen", "github.enabled", "netlify.functions_dir"})
+    BOOST_TEST(lists(data.at("changed"), key), key << " in " << data);
+  BOOST_TEST(lists(data.at("rebuilt"), "github"));
+  BOOST_TEST(lists(data.at("rebuilt"), "netlify"));
+  BOOST_TEST(data.at("not_applied").as_object().empty());
+  BOOST_TEST(d.err().find("changed ") != std::string::npos, d.err());
+
+  const auto took = d.signal_and_wait(SIGTERM, 2s);
+  BOOST_TEST(took.has_value());
+  BOOST_TEST(members_of_group(d.pid()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(sighup_with_a_restart_only_key_is_refused_naming_it_and_changes_nothing) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+  BOOST_TEST_REQUIRE(eventually([&] { return netlify_targets(address).contains("alpha"); }, 20s), d.err());
+
+  // state_dir with keys a reload could apply: none of them is.
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-b", true, "state-elsewhere"));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return newest_event(address, "config_reload_refused").is_object(); }, 10s),
+                     d.err());
+  const auto refused = newest_event(address, "config_reload_refused");
+  BOOST_TEST(lists(refused.at("data").at("restart_keys"), "state_dir"), refused);
+  BOOST_TEST(std::string(refused.at("message").as_string()).find("state_dir") != std::string::npos, refused);
+  BOOST_TEST(d.err().find("reload refused, keeping the running config: state_dir can only change with a restart") !=
+                 std::string::npos,
+             d.err());
+  BOOST_TEST(newest_event(address, "config_reloaded").is_null());
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(!has_subsystem(address, "github"));
+  BOOST_TEST(netlify_targets(address).contains("alpha"));
+  BOOST_TEST(!std::filesystem::exists(p.dir.path() / "state-elsewhere"));
+  BOOST_TEST(read_text(p.state / "http.addr") == address + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(sighup_to_a_port_in_use_keeps_the_old_listener_and_applies_the_rest) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+
+  // A listener of this test's holds the port the new config names.
+  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_TEST_REQUIRE(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_TEST_REQUIRE(::listen(taken, 1) == 0);
+  socklen_t length = sizeof a;
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &length);
+  const auto busy = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+
+  write_text(p.file, reload_config(p.dir.path(), busy, "functions-a", true));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return newest_event(address, "config_reloaded").is_object(); }, 10s), d.err());
+  const auto reloaded = newest_event(address, "config_reloaded");
+  BOOST_TEST(reloaded.at("severity").as_string() == "warning");
+  const auto& data = reloaded.at("data");
+  const auto* why = data.at("not_applied").as_object().if_contains("http.listen");
+  BOOST_TEST_REQUIRE(why != nullptr, data);
+  BOOST_TEST(std::string(why->as_string()).find("cannot listen on " + busy) != std::string::npos, *why);
+  BOOST_TEST(!lists(data.at("changed"), "http.listen"), data);
+  BOOST_TEST(lists(data.at("changed"), "github.enabled"), data);
+  BOOST_TEST(std::string(reloaded.at("message").as_string()).find("http.listen not applied") != std::string::npos);
+  // The old listener still serves and http.addr still names it; the other key was applied.
+  BOOST_TEST(read_text(p.state / "http.addr") == address + "\n");
+  BOOST_TEST(eventually([&] { return has_subsystem(address, "github"); }, 10s));
+  ::close(taken);
 }
