@@ -86,6 +86,7 @@ http::server_settings server_settings_for(const config& c) {
   s.token = token_for(c);
   s.allowed_hosts = c.http.allowed_hosts;
   s.web_root = web_root_for(c);
+  s.public_routes = c.http.public_routes;
   return s;
 }
 
@@ -276,14 +277,19 @@ class daemon {
     scheduler_.add(std::move(made.target), made.schedule);
   }
 
-  // Logs the bound address and writes it to http.addr, where clients (the CLI, tests) read the
-  // real port when the config asked for port 0. Returns it.
+  // Logs the bound address, warns when it is beyond loopback, and writes it to http.addr, where
+  // clients (the CLI, tests) read the real port when the config asked for port 0. Returns it.
   std::string publish_address() {
     const auto endpoint = server_.local_endpoint();
     const auto address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
                                                      : endpoint.address().to_string()) +
                          ":" + std::to_string(endpoint.port());
     RLOG("http", info) << "listening on http://" << address << "/";
+    if (server_.beyond_loopback())
+      RLOG("http", warning) << "listening on " << address << ", which is not a loopback address: every path but "
+                            << joined(config_.http.public_routes)
+                            << " (http.public_routes) needs the token; the API is plain HTTP, so reach it "
+                               "from other machines through a reverse proxy with TLS (README: Beyond loopback)";
     if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
       RLOG("http", warning) << "cannot write http.addr: " << *error;
     return address;
@@ -344,6 +350,7 @@ class daemon {
     // The token file is read again whether or not its name changed: replacing it is how a token is rotated.
     server_.set_token(token_for(next));
     server_.set_allowed_hosts(next.http.allowed_hosts);
+    server_.set_public_routes(next.http.public_routes);
     if (next.http.web_root != config_.http.web_root) server_.set_web_root(web_root_for(next));
     config_ = std::move(next);
     if (std::find(changed.begin(), changed.end(), "http.listen") != changed.end()) publish_address();

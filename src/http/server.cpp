@@ -261,6 +261,7 @@ boost::system::result<void, std::string> open_listener(tcp::acceptor& acceptor, 
 
 boost::system::result<void, std::string> server::listen() {
   if (auto opened = open_listener(state_->acceptor, state_->settings.listen); !opened) return opened;
+  state_->settings.beyond_loopback = !local_endpoint().address().is_loopback();
   RLOG("http", info) << "listening on " << local_endpoint();
   return {};
 }
@@ -274,9 +275,12 @@ boost::system::result<void, std::string> server::rebind(const std::string& liste
   state_->acceptor.close(ignored);
   state_->acceptor = std::move(next);
   state_->settings.listen = listen;
+  state_->settings.beyond_loopback = !local_endpoint().address().is_loopback();
   RLOG("http", info) << "listening on " << local_endpoint() << " instead";
   return {};
 }
+
+bool server::beyond_loopback() const { return state_->settings.beyond_loopback; }
 
 tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
 
@@ -327,6 +331,8 @@ void server::stop() {
 void server::set_token(std::string token) { state_->settings.token = std::move(token); }
 
 void server::set_allowed_hosts(std::vector<std::string> hosts) { state_->settings.allowed_hosts = std::move(hosts); }
+
+void server::set_public_routes(std::vector<std::string> routes) { state_->settings.public_routes = std::move(routes); }
 
 void server::set_web_root(std::optional<std::filesystem::path> root) { state_->settings.web_root = std::move(root); }
 

@@ -28,6 +28,9 @@ struct http_config {
   std::optional<std::filesystem::path> token_file{};  // default <state_dir>/token
   std::vector<std::string> allowed_hosts{};
   std::optional<std::filesystem::path> web_root{};  // default: installed share folder, else web/
+  // When listen is not a loopback address, every /api/ and /metrics path but these needs the token,
+  // GET included. Exact paths.
+  std::vector<std::string> public_routes{"/api/health", "/metrics"};
 };
 
 struct pm2_config {

@@ -375,3 +375,85 @@ BOOST_AUTO_TEST_CASE(sighup_to_a_port_in_use_keeps_the_old_listener_and_applies_
   BOOST_TEST(eventually([&] { return has_subsystem(address, "github"); }, 10s));
   ::close(taken);
 }
+
+namespace {
+
+// One request to 127.0.0.1:port naming `host`, with a token when given.
+http_answer get_as(unsigned short port, const std::string& path, const std::string& host, const std::string& token = {}) {
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  return http_exchange(port, request + "\r\n").value_or(http_answer{});
+}
+
+std::string beyond_loopback_config(const std::filesystem::path& dir, std::string_view public_routes = "") {
+  return R"({
+    "project_dir": ")" + dir.string() + R"(",
+    "state_dir": "state", "log_dir": "logs",
+    "http": { "listen": "0.0.0.0:0", "allowed_hosts": ["watch.example.org"])" + std::string(public_routes) + R"( },
+    "pm2": { "enabled": false }, "github": { "enabled": false }, "netlify": { "enabled": false },
+    "orchestrator": { "interval": "1h" }
+  })";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(beyond_loopback_every_read_but_health_and_metrics_needs_the_token) {
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, beyond_loopback_config(dir.path()));
+  daemon_process d(file, dir.path());
+  const auto address = d.wait_for_address(dir.path() / "state");
+  BOOST_TEST_REQUIRE(address.starts_with("0.0.0.0:"), address);
+  const auto port = port_of(address);
+  auto token = read_text(dir.path() / "state" / "token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  BOOST_TEST(d.err().find("listening on " + address + ", which is not a loopback address") != std::string::npos,
+             d.err());
+
+  // The attack: a client from anywhere naming a loopback Host. Every read of the project's state needs
+  // the token now; health and metrics stay open (load balancers and Prometheus).
+  for (const std::string path : {"/api/status", "/api/actions", "/api/actions/1", "/api/events", "/api/report",
+                                 "/api/subsystems/pm2", "/api/nothing", "/metrics/x"}) {
+    const auto refused = get_as(port, path, "127.0.0.1");
+    BOOST_TEST(refused.status == 401, path << ": " << refused.status << " " << refused.body);
+    BOOST_TEST(refused.header("www-authenticate") == "Bearer", path);
+    BOOST_TEST(get_as(port, path, "127.0.0.1", "wrong" + token).status == 401, path);
+  }
+  for (const std::string path : {"/api/status", "/api/actions", "/api/events", "/api/report"})
+    BOOST_TEST(get_as(port, path, "127.0.0.1", token).status == 200, path);
+  BOOST_TEST(get_as(port, "/api/actions/1", "127.0.0.1", token).status == 404);
+  for (const std::string path : {"/api/health", "/metrics"}) {
+    const auto open = get_as(port, path, "127.0.0.1");
+    BOOST_TEST((open.status == 200 || open.status == 503), path << ": " << open.status << " " << open.body);
+  }
+  // The dashboard's files are the same for everyone: the page loads, then asks for the token.
+  BOOST_TEST(get_as(port, "/", "127.0.0.1").status == 200);
+  // POSTs need the token as before.
+  BOOST_TEST(http_post("127.0.0.1:" + std::to_string(port), "/api/check", "{}").status == 401);
+  // allowed_hosts names the machine's real name; any other Host is still refused.
+  BOOST_TEST(get_as(port, "/api/status", "watch.example.org:" + std::to_string(port), token).status == 200);
+  BOOST_TEST(get_as(port, "/api/status", "evil.example", token).status == 403);
+
+  // http.public_routes chooses the open paths; a reload applies it.
+  write_text(file, beyond_loopback_config(dir.path(), R"(, "public_routes": ["/api/health", "/api/status"])"));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST(eventually([&] { return get_as(port, "/metrics", "127.0.0.1").status == 401; }, 10s), d.err());
+  BOOST_TEST(get_as(port, "/api/status", "127.0.0.1").status == 200);
+  BOOST_TEST(get_as(port, "/metrics", "127.0.0.1", token).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(on_loopback_reads_need_no_token_and_nothing_is_warned) {
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, quiet_config(dir.path()));
+  daemon_process d(file, dir.path());
+  const auto address = d.wait_for_address(dir.path() / "state");
+  for (const std::string path : {"/api/status", "/api/actions", "/api/events", "/api/report", "/metrics"})
+    BOOST_TEST(get_as(port_of(address), path, "127.0.0.1").status == 200, path);
+  BOOST_TEST(d.err().find("not a loopback address") == std::string::npos, d.err());
+  // A reverse proxy's request (X-Forwarded-For, as the README's nginx example sends) is a remote client's.
+  const auto proxied = http_exchange(port_of(address), "GET /api/status HTTP/1.1\r\nHost: " + address +
+                                                           "\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n");
+  BOOST_TEST_REQUIRE(proxied.has_value());
+  BOOST_TEST(proxied->status == 401, proxied->body);
+}
