@@ -1,4 +1,4 @@
-// The daemon's HTTP API: reads, and POSTs carrying the token kept for this tab in sessionStorage.
+// The daemon's HTTP API: reads and POSTs, carrying the token kept for this tab in sessionStorage.
 
 const TOKEN_KEY = 'redundancy.token';
 
@@ -28,9 +28,15 @@ async function request(path, options = {}, timeoutMs = 8000) {
   return { status: res.status, body };
 }
 
-// GET a JSON document; /api/health answers 503 with a body, so any status with a JSON body counts.
+// Thrown by get() on 401: a daemon listening beyond loopback needs the token for reads too.
+export class NeedsToken extends Error {}
+
+// GET a JSON document with the stored token, if any; /api/health answers 503 with a body, so any
+// status with a JSON body counts.
 export async function get(path) {
-  const { status, body } = await request(path);
+  const t = token();
+  const { status, body } = await request(path, t ? { headers: { Authorization: `Bearer ${t}` } } : {});
+  if (status === 401) throw new NeedsToken(`${path}: the daemon needs its token to show its state (HTTP 401)`);
   if (!body) throw new Error(`${path}: HTTP ${status} without a body`);
   if (status >= 400 && status !== 503) throw new Error(`${path}: ${errorText(body, status)}`);
   return body;

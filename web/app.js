@@ -1,6 +1,6 @@
 // The dashboard's entry: polls the daemon every 5 s, renders, and runs the actions people ask for.
 
-import { Unreachable, errorText, get, post, setToken, token } from './api.js';
+import { NeedsToken, Unreachable, errorText, get, post, setToken, token } from './api.js';
 import { askToken, confirmAction } from './dialogs.js';
 import { h, replace } from './dom.js';
 import { localTime, parseTime, relative } from './format.js';
@@ -49,6 +49,9 @@ async function refresh() {
     if (e instanceof Unreachable) {
       state.unreachableSince ??= new Date();
       state.lastError = e.message;
+    } else if (e instanceof NeedsToken) {
+      state.lastError = e.message;
+      askReadToken();
     } else {
       state.lastError = e.message;
     }
@@ -57,6 +60,27 @@ async function refresh() {
     render();
     timer = setTimeout(refresh, REFRESH_MS);
   }
+}
+
+// Beyond loopback the daemon shows its state only with the token: asked for once, and again only
+// when the one given is refused; after a cancel the page says why it shows nothing.
+let askingToken = false;
+let tokenDeclined = false;
+async function askReadToken() {
+  if (askingToken || tokenDeclined) return;
+  askingToken = true;
+  const hadToken = Boolean(token());
+  setToken('');
+  const entered = await askToken(hadToken
+    ? 'The token kept for this tab was refused; enter the current one.'
+    : 'This daemon listens beyond loopback: showing its state needs its token.');
+  askingToken = false;
+  if (!entered) {
+    tokenDeclined = true;
+    return;
+  }
+  setToken(entered);
+  refresh();
 }
 
 function renderConnection(now) {

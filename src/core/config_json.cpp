@@ -150,7 +150,8 @@ json::object to_json(const config& c, bool redact) {
        {{"listen", c.http.listen},
         {"token_file", opt_path(c.http.token_file)},
         {"allowed_hosts", strings(c.http.allowed_hosts, redact)},
-        {"web_root", opt_path(c.http.web_root)}}},
+        {"web_root", opt_path(c.http.web_root)},
+        {"public_routes", strings(c.http.public_routes, redact)}}},
       {"pm2",
        {{"enabled", c.pm2.enabled},
         {"command", command(c.pm2.command, redact)},
@@ -226,5 +227,32 @@ json::object to_json(const config& c, bool redact) {
 }  // namespace config_detail
 
 boost::json::value to_redacted_json(const config& c) { return config_detail::to_json(c, true); }
+
+namespace {
+// Sections and sub-sections of the schema are objects; any other value (maps of user-chosen names
+// among them) is compared whole.
+bool is_section(std::string_view path) {
+  return path.find('.') == std::string_view::npos || path == "github.local_execution" || path == "github.dispatch";
+}
+
+void diff(const boost::json::object& a, const boost::json::object& b, const std::string& path,
+          std::vector<std::string>& out) {
+  for (const auto& [key, value] : a) {
+    const auto name = path.empty() ? std::string(key) : path + "." + std::string(key);
+    const auto* other = b.if_contains(key);
+    if (other && value.is_object() && other->is_object() && is_section(name))
+      diff(value.get_object(), other->get_object(), name, out);
+    else if (!other || value != *other)
+      out.push_back(name);
+  }
+}
+}  // namespace
+
+std::vector<std::string> changed_keys(const config& before, const config& after) {
+  std::vector<std::string> out;
+  // Unredacted, so a changed secret is seen; only the names leave this function.
+  diff(config_detail::to_json(before, false), config_detail::to_json(after, false), "", out);
+  return out;
+}
 
 }  // namespace redundancy

@@ -27,11 +27,24 @@ void map_log(section& s, log_config& c) {
   map_key(s, "max_files", c.max_files, whole<unsigned>(1, count_max));
 }
 
+// An API path as a request names it: absolute, no query, no spaces.
+bool read_route(mapper& m, const json::value& v, const std::string& path, std::string& out) {
+  if (!is_string(m, v, path)) return false;
+  const std::string_view route = v.get_string();
+  if (!route.starts_with('/') || route.find_first_of("?# \t") != std::string_view::npos) {
+    m.fail(path, "expected an absolute path like \"/api/health\", got " + describe(v));
+    return false;
+  }
+  out = std::string(route);
+  return true;
+}
+
 void map_http(section& s, http_config& c) {
   map_key<std::string>(s, "listen", c.listen, read_listen);
   map_key(s, "token_file", c.token_file, nullable<std::filesystem::path>(read_path));
   map_key(s, "allowed_hosts", c.allowed_hosts, at_most(list_max, "hosts", strings));
   map_key(s, "web_root", c.web_root, nullable<std::filesystem::path>(read_path));
+  map_key(s, "public_routes", c.public_routes, array_of<std::string>(read_route));
 }
 
 void map_pm2(section& s, pm2_config& c) {

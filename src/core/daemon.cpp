@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -87,6 +88,7 @@ http::server_settings server_settings_for(const config& c, std::string token) {
   s.token = std::move(token);
   s.allowed_hosts = c.http.allowed_hosts;
   s.web_root = web_root_for(c);
+  s.public_routes = c.http.public_routes;
   return s;
 }
 
@@ -103,6 +105,31 @@ std::vector<std::string> secrets_of(const config& c, const std::string& token) {
   for (const auto& name : {c.github.token_env, std::string("REDUNDANCY_TOKEN"), std::string("NETLIFY_AUTH_TOKEN")})
     if (const char* value = std::getenv(name.c_str())) secrets.emplace_back(value);
   return secrets;
+}
+
+// Keys a running daemon cannot take: state_dir holds the history it has open, the token, the child
+// ledger and http.addr; project_dir is what every relative path (state_dir's among them) and every
+// tool's working folder derive from.
+bool needs_restart(std::string_view key) { return key == "project_dir" || key == "state_dir"; }
+
+// Whether the reload changed what subsystem `name` is built from: its section, or the log_dir the
+// GitHub local runs write to.
+bool changes_subsystem(const std::vector<std::string>& changed, const std::string& name) {
+  for (const auto& key : changed)
+    if (key.starts_with(name + ".") || (name == "github" && key == "log_dir")) return true;
+  return false;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+boost::json::array json_strings(const std::vector<std::string>& items) {
+  boost::json::array out;
+  for (const auto& item : items) out.emplace_back(item);
+  return out;
 }
 
 // The history lives in state_dir; when that file cannot be opened (corrupt, unreadable) the daemon
@@ -178,25 +205,13 @@ class daemon {
       RLOG("http", error) << bound.error();
       return 1;
     }
-    const auto endpoint = server_.local_endpoint();
-    const auto address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
-                                                     : endpoint.address().to_string()) +
-                         ":" + std::to_string(endpoint.port());
-    RLOG("http", info) << "listening on http://" << address << "/";
-    // Clients (the CLI, tests) read the real port here when the config asked for port 0.
-    if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
-      RLOG("http", warning) << "cannot write http.addr: " << *error;
+    const auto address = publish_address();
 
     asio::co_spawn(io_, server_.run(), asio::detached);
     // Queued behind the server's start and ahead of the first checks: the loop's first act once the
     // port accepts, so systemd hears READY before any STATUS.
     asio::post(io_, [this, address] { systemd_.ready("starting: listening on http://" + address + "/"); });
-    for (auto& made : make_subsystems(config_)) {
-      // A subsystem's own watches (PM2's event bus) ask for checks between the intervals.
-      const std::string name{made.target->name()};
-      made.target->start_watching(io_.get_executor(), [this, name] { scheduler_.check_now(name); });
-      scheduler_.add(std::move(made.target), made.schedule);
-    }
+    for (auto& made : make_subsystems(config_)) add_subsystem(std::move(made));
     if (scheduler_.states().empty())
       RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     // Before the policy: its first events (and the outbox kept from before) are the notifier's.
@@ -272,7 +287,35 @@ class daemon {
     io_.stop();
   }
 
-  // Returns why a reload was refused, if it was.
+  void add_subsystem(scheduled_subsystem made) {
+    // A subsystem's own watches (PM2's event bus) ask for checks between the intervals.
+    const std::string name{made.target->name()};
+    made.target->start_watching(io_.get_executor(), [this, name] { scheduler_.check_now(name); });
+    scheduler_.add(std::move(made.target), made.schedule);
+  }
+
+  // Logs the bound address, warns when it is beyond loopback, and writes it to http.addr, where
+  // clients (the CLI, tests) read the real port when the config asked for port 0. Returns it.
+  std::string publish_address() {
+    const auto endpoint = server_.local_endpoint();
+    const auto address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                     : endpoint.address().to_string()) +
+                         ":" + std::to_string(endpoint.port());
+    RLOG("http", info) << "listening on http://" << address << "/";
+    if (server_.beyond_loopback())
+      RLOG("http", warning) << "listening on " << address << ", which is not a loopback address: every path but "
+                            << joined(config_.http.public_routes)
+                            << " (http.public_routes) needs the token; the API is plain HTTP, so reach it "
+                               "from other machines through a reverse proxy with TLS (README: Beyond loopback)";
+    if (auto error = write_file_atomically(config_.state_dir / "http.addr", address + "\n"))
+      RLOG("http", warning) << "cannot write http.addr: " << *error;
+    return address;
+  }
+
+  // Applies every changed key of the file: subsystems whose section changed are stopped and built
+  // again (their state starts afresh), the listener moves when http.listen changed, the rest is
+  // handed to its owner. Keys only a restart can change refuse the whole reload. Returns why the
+  // reload was refused, if it was.
   std::optional<std::string> reload() {
     auto loaded = load_config(options_.config_file, current_environment());
     if (!loaded) {
@@ -280,18 +323,71 @@ class daemon {
       return loaded.error();
     }
     config next = std::move(*loaded);
+    auto changed = changed_keys(config_, next);
+
+    std::vector<std::string> restart_only;
+    for (const auto& key : changed)
+      if (needs_restart(key)) restart_only.push_back(key);
+    if (!restart_only.empty()) {
+      const auto why = joined(restart_only) + " can only change with a restart";
+      RLOG("redundancy", error) << "reload refused, keeping the running config: " << why;
+      policy_.record_event("orchestrator", "", "config_reload_refused", "warning",
+                           "config reload from " + next.source + " refused, running config kept: " + why,
+                           {{"source", next.source}, {"restart_keys", json_strings(restart_only)}});
+      return why;
+    }
+
+    // The listener first: the only part that can fail. The old address stays in force if it does.
+    boost::json::object not_applied;
+    if (next.http.listen != config_.http.listen) {
+      if (auto moved = server_.rebind(next.http.listen); !moved) {
+        RLOG("http", error) << "reload: http.listen not applied, still listening on " << config_.http.listen << ": "
+                            << moved.error();
+        not_applied["http.listen"] = moved.error();
+        next.http.listen = config_.http.listen;
+        std::erase(changed, "http.listen");
+      }
+    }
+
     init_logging(log_settings_for(next));
-    for (auto& made : make_subsystems(next))
-      scheduler_.reschedule(made.target->name(), made.schedule);
+    // The old name too: its variable is still in our environment, and must not reach a child now.
+    withhold_from_children({config_.github.token_env, next.github.token_env});
+    std::vector<std::string> rebuilt;
+    for (const auto& name : subsystem_names()) {
+      if (!changes_subsystem(changed, name)) continue;
+      if (const auto* running = scheduler_.state(name)) {
+        running->target->stop_watching();
+        scheduler_.remove(name);
+      }
+      if (auto made = make_subsystem(next, name)) add_subsystem(std::move(*made));
+      RLOG("redundancy", info) << name << ": " << (scheduler_.state(name) ? "rebuilt" : "stopped")
+                               << " for the reloaded config";
+      rebuilt.push_back(name);
+    }
     policy_.apply(next);
     notifier_.apply(next.notify);
+    // The token file is read again whether or not its name changed: replacing it is how a token is rotated.
     token_ = token_for(next);
     server_.set_token(token_);
     actions_.set_secrets(secrets_of(next, token_));
     server_.set_allowed_hosts(next.http.allowed_hosts);
-    policy_.record_event("orchestrator", "", "config_reloaded", "info", "config reloaded from " + next.source,
-                         {{"source", next.source}});
+    server_.set_public_routes(next.http.public_routes);
+    if (next.http.web_root != config_.http.web_root) server_.set_web_root(web_root_for(next));
     config_ = std::move(next);
+    if (std::find(changed.begin(), changed.end(), "http.listen") != changed.end()) publish_address();
+
+    std::string message = "config reloaded from " + config_.source + ": ";
+    message += changed.empty() ? "nothing changed" : "changed " + joined(changed);
+    if (!rebuilt.empty()) message += "; subsystems rebuilt: " + joined(rebuilt);
+    if (const auto* listen_error = not_applied.if_contains("http.listen"))
+      message += "; http.listen not applied, still " + config_.http.listen + ": " + std::string(listen_error->as_string());
+    const bool complete = not_applied.empty();
+    RLOG_AT("redundancy", complete ? severity::info : severity::warning) << message;
+    policy_.record_event("orchestrator", "", "config_reloaded", complete ? "info" : "warning", message,
+                         {{"source", config_.source},
+                          {"changed", json_strings(changed)},
+                          {"rebuilt", json_strings(rebuilt)},
+                          {"not_applied", std::move(not_applied)}});
     return std::nullopt;
   }
 

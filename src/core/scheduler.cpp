@@ -10,6 +10,8 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <exception>
+#include <optional>
+#include <string>
 
 namespace redundancy {
 
@@ -19,6 +21,7 @@ struct scheduler::loop {
   asio::cancellation_signal cancel;  // ends the loop and the check in flight
   bool requested{false};             // a check was asked for while waiting or checking
   bool stopped{false};
+  bool removed{false};  // remove(): the subsystem's state is gone, the loop must not touch it
 };
 
 std::string_view to_string(check_outcome o) {
@@ -59,11 +62,27 @@ scheduler::~scheduler() { stop(); }
 
 void scheduler::add(std::shared_ptr<subsystem> target, check_schedule schedule) {
   std::string name{target->name()};
+  // Two loops on one state would race; a second add of a name replaces the first.
+  remove(name);
   auto& s = states_[name];
   s.target = std::move(target);
   s.schedule = schedule;
-  loops_[name] = std::make_unique<loop>(executor_);
+  loops_[name] = std::make_shared<loop>(executor_);
   if (started_) spawn(name);
+}
+
+bool scheduler::remove(std::string_view name) {
+  const auto it = loops_.find(name);
+  if (it == loops_.end()) return false;
+  auto& l = *it->second;
+  l.stopped = true;
+  l.removed = true;
+  l.wake.cancel();
+  l.cancel.emit(asio::cancellation_type::terminal);
+  // The loop keeps its `loop` alive until it ends; the state goes now (the loop no longer touches it).
+  loops_.erase(it);
+  states_.erase(states_.find(name));
+  return true;
 }
 
 void scheduler::reschedule(std::string_view name, check_schedule schedule) {
@@ -84,12 +103,13 @@ void scheduler::start() {
 }
 
 void scheduler::spawn(const std::string& name) {
-  auto& l = *loops_.at(name);
+  const auto l = loops_.at(name);
   const auto& s = states_.at(name);
   RLOG("redundancy", info) << name << ": checking every " << format_duration(s.schedule.interval)
                            << ", each check bounded by " << format_duration(s.schedule.timeout);
-  asio::co_spawn(executor_, run_loop(name),
-                 asio::bind_cancellation_slot(l.cancel.slot(), [name](std::exception_ptr e) {
+  // The handler holds the loop too: its cancellation signal must outlive the coroutine.
+  asio::co_spawn(executor_, run_loop(name, l),
+                 asio::bind_cancellation_slot(l->cancel.slot(), [name, l](std::exception_ptr e) {
                    if (!e) return;
                    try {
                      std::rethrow_exception(e);
@@ -136,9 +156,11 @@ bool scheduler::busy() const {
   return false;
 }
 
-awaitable<void> scheduler::run_loop(std::string name) {
+awaitable<void> scheduler::run_loop(std::string name, std::shared_ptr<loop> owned) {
+  // A map's elements stay where they are until erased, and remove() erases this one only after
+  // marking the loop stopped, which every wait below is followed by a look at.
   auto& s = states_.at(name);
-  auto& l = *loops_.at(name);
+  auto& l = *owned;
   // The first check runs at once: the daemon is "starting" until every subsystem has been seen.
   l.requested = true;
   while (!l.stopped) {
@@ -154,35 +176,44 @@ awaitable<void> scheduler::run_loop(std::string name) {
       if (!ec) s.last_lateness = std::chrono::steady_clock::now() - due;
     }
     l.requested = false;
-    co_await run_one_check(s);
+    co_await run_one_check(s, l);
   }
 }
 
-awaitable<void> scheduler::run_one_check(subsystem_state& s) {
-  const std::string name{s.target->name()};
+awaitable<void> scheduler::run_one_check(subsystem_state& s, const loop& l) {
+  // Held here: a remove() during the check drops the state's reference, not the object checking.
+  const auto target = s.target;
+  const std::string name{target->name()};
   s.running = true;
   const auto started = std::chrono::steady_clock::now();
   health result;
   check_outcome outcome = check_outcome::ok;
+  std::optional<std::string> could_not;  // why the check gave no result, made into one below
   try {
     asio::steady_timer deadline(executor_, s.schedule.timeout);
-    auto raced = co_await (s.target->check() || deadline.async_wait(asio::use_awaitable));
+    auto raced = co_await (target->check() || deadline.async_wait(asio::use_awaitable));
     if (raced.index() == 0) {
       result = std::move(std::get<0>(raced));
       outcome = outcome_of(result);
     } else {
       outcome = check_outcome::timeout;
-      result = could_not_tell(s.last, "check timed out after " + format_duration(s.schedule.timeout));
+      could_not = "check timed out after ";  // the timeout appended below, once s is known to exist
     }
   } catch (const std::exception& e) {
     outcome = check_outcome::error;
-    result = could_not_tell(s.last, std::string("check failed: ") + e.what());
+    could_not = std::string("check failed: ") + e.what();
   }
+  // Removed during the check: the state is gone and the result belongs to nobody.
+  if (l.removed) throw boost::system::system_error(asio::error::operation_aborted);
   // A check cut short by stop() is not a result: both racers were cancelled, and what they threw
   // (operation_aborted, or asio's multiple_exceptions) says nothing about the subsystem.
   if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
     s.running = false;
     throw boost::system::system_error(asio::error::operation_aborted);
+  }
+  if (could_not) {
+    if (outcome == check_outcome::timeout) *could_not += format_duration(s.schedule.timeout);
+    result = could_not_tell(s.last, std::move(*could_not));
   }
   s.running = false;
   if (result.checked_at == sys_time{}) result.checked_at = std::chrono::system_clock::now();

@@ -16,8 +16,12 @@ response handle_request(request& req, bool http11, const server_settings& settin
     const host_policy policy{.listen = settings.listen, .allowed_hosts = settings.allowed_hosts};
     if (auto refused = check_request(req, http11, policy, settings.token)) return std::move(*refused);
     const bool reads = req.method == "GET" || req.method == "HEAD";
-    if (settings.web_root && reads && !is_api_path(req.path) && !routes.matches(req.path))
-      return serve_static(*settings.web_root, req);
+    const bool api = is_api_path(req.path) || routes.matches(req.path);
+    // The dashboard's files are the same for every install and hold nothing of the project: a browser
+    // loads them without a token and then asks for it.
+    if (settings.web_root && reads && !api) return serve_static(*settings.web_root, req);
+    if (auto refused = check_exposed_read(req, settings.beyond_loopback, settings.public_routes))
+      return std::move(*refused);
     return routes.dispatch(req);
   } catch (const std::exception& e) {
     RLOG("http", error) << req.method << ' ' << req.path << ": " << e.what();

@@ -102,6 +102,14 @@ bool bearer_matches(std::string_view authorization, std::string_view token) {
   return constant_time_equal(trim(authorization.substr(scheme.size())), token);
 }
 
+namespace {
+response unauthorized() {
+  auto res = json_error(401, "unauthorized", "a valid Authorization: Bearer token is required");
+  res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return res;
+}
+}  // namespace
+
 std::optional<response> check_request(request& req, bool http11, const host_policy& policy, std::string_view token) {
   req.authorized = bearer_matches(header_value(req, "authorization"), token);
 
@@ -122,12 +130,21 @@ std::optional<response> check_request(request& req, bool http11, const host_poli
     }
     if (!req.authorized) {
       RLOG("http", debug) << req.method << ' ' << req.path << ": refused, missing or wrong token";
-      auto res = json_error(401, "unauthorized", "a valid Authorization: Bearer token is required");
-      res.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return res;
+      return unauthorized();
     }
   }
   return std::nullopt;
+}
+
+std::optional<response> check_exposed_read(const request& req, bool beyond_loopback,
+                                           const std::vector<std::string>& public_routes) {
+  if (req.authorized) return std::nullopt;
+  const bool proxied =
+      req.headers.contains("forwarded") || req.headers.contains("x-forwarded-for") || req.headers.contains("x-real-ip");
+  if (!beyond_loopback && !proxied) return std::nullopt;
+  if (std::find(public_routes.begin(), public_routes.end(), req.path) != public_routes.end()) return std::nullopt;
+  RLOG("http", debug) << req.method << ' ' << req.path << ": refused beyond loopback, missing or wrong token";
+  return unauthorized();
 }
 
 }  // namespace redundancy::http

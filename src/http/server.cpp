@@ -192,6 +192,7 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
     stream.expires_never();
     request_parser parser;
     apply_limits(parser, settings);
+    trailer_watch trailers(parser);
     auto ec = parse_buffered(buffer, parser);
     if (!ec && !parser.is_done()) {
       asio::steady_timer deadline(st->executor);
@@ -213,6 +214,10 @@ awaitable<void> run_connection(std::shared_ptr<server::state> st, tcp::socket so
       co_return;
     }
 
+    if (trailers.seen()) {
+      co_await answer_and_close(stream, settings, to_message(trailers_refused(), 11, false));
+      co_return;
+    }
     auto [reply, malformed] = answer_request(parser.get(), settings, st->routes, st->stopping);
     if (malformed) {
       co_await answer_and_close(stream, settings, std::move(reply));
@@ -235,11 +240,12 @@ server::server(asio::any_io_executor executor, server_settings settings, router&
 
 server::~server() { stop(); }
 
-boost::system::result<void, std::string> server::listen() {
-  const auto endpoint = parse_listen(state_->settings.listen);
-  if (!endpoint) return "cannot parse listen address '" + state_->settings.listen + "' (want host:port)";
+namespace {
+// A listening acceptor on `listen`, or why not (naming the address).
+boost::system::result<void, std::string> open_listener(tcp::acceptor& acceptor, const std::string& listen) {
+  const auto endpoint = parse_listen(listen);
+  if (!endpoint) return "cannot parse listen address '" + listen + "' (want host:port)";
   error_code ec;
-  auto& acceptor = state_->acceptor;
   acceptor.open(endpoint->protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(*endpoint, ec);
@@ -247,11 +253,34 @@ boost::system::result<void, std::string> server::listen() {
   if (ec) {
     error_code ignored;
     acceptor.close(ignored);
-    return "cannot listen on " + state_->settings.listen + ": " + ec.message();
+    return "cannot listen on " + listen + ": " + ec.message();
   }
+  return {};
+}
+}  // namespace
+
+boost::system::result<void, std::string> server::listen() {
+  if (auto opened = open_listener(state_->acceptor, state_->settings.listen); !opened) return opened;
+  state_->settings.beyond_loopback = !local_endpoint().address().is_loopback();
   RLOG("http", info) << "listening on " << local_endpoint();
   return {};
 }
+
+boost::system::result<void, std::string> server::rebind(const std::string& listen) {
+  tcp::acceptor next(state_->executor);
+  if (auto opened = open_listener(next, listen); !opened) return opened;
+  // Closing the old acceptor ends its pending accept with operation_aborted; run() then goes on with
+  // this one, as the acceptor is open again.
+  error_code ignored;
+  state_->acceptor.close(ignored);
+  state_->acceptor = std::move(next);
+  state_->settings.listen = listen;
+  state_->settings.beyond_loopback = !local_endpoint().address().is_loopback();
+  RLOG("http", info) << "listening on " << local_endpoint() << " instead";
+  return {};
+}
+
+bool server::beyond_loopback() const { return state_->settings.beyond_loopback; }
 
 tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
 
@@ -259,7 +288,12 @@ awaitable<void> server::run() {
   const auto st = state_;
   while (!st->stopping && st->acceptor.is_open()) {
     auto [ec, socket] = co_await st->acceptor.async_accept(use_tuple);
-    if (st->stopping || ec == asio::error::operation_aborted) break;
+    if (st->stopping) break;
+    // rebind() closed the acceptor this accept was waiting on and opened another in its place.
+    if (ec == asio::error::operation_aborted) {
+      if (st->acceptor.is_open()) continue;
+      break;
+    }
     if (ec) {
       // Out of descriptors and the like: the daemon lives; pause so the loop does not spin.
       RLOG("http", warning) << "accept failed: " << ec.message();
@@ -297,6 +331,10 @@ void server::stop() {
 void server::set_token(std::string token) { state_->settings.token = std::move(token); }
 
 void server::set_allowed_hosts(std::vector<std::string> hosts) { state_->settings.allowed_hosts = std::move(hosts); }
+
+void server::set_public_routes(std::vector<std::string> routes) { state_->settings.public_routes = std::move(routes); }
+
+void server::set_web_root(std::optional<std::filesystem::path> root) { state_->settings.web_root = std::move(root); }
 
 std::size_t server::connection_count() const { return state_->open; }
 

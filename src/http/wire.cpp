@@ -7,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <cctype>
 #include <cstdint>
 
@@ -17,6 +18,26 @@ using boost::system::error_code;
 void apply_limits(request_parser& parser, const server_settings& settings) {
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(settings.header_limit, UINT32_MAX)));
   parser.body_limit(settings.body_limit);
+}
+
+namespace {
+std::size_t field_count(const request_message& header) {
+  return static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+}
+}  // namespace
+
+trailer_watch::trailer_watch(request_parser& parser) : parser_(parser) { parser_.on_chunk_header(*this); }
+
+bool trailer_watch::seen() const { return header_fields_ && field_count(parser_.get()) > *header_fields_; }
+
+void trailer_watch::operator()(std::uint64_t size, boost::beast::string_view, error_code&) {
+  // Called before each chunk's data; for the last chunk (size 0) before its trailer is parsed.
+  if (size == 0) header_fields_ = field_count(parser_.get());
+}
+
+response trailers_refused() {
+  RLOG("http", debug) << "chunked body with trailer fields: 400";
+  return json_error(400, "bad_request", "trailers are not accepted");
 }
 
 std::optional<response> answer_read_error(error_code ec, const server_settings& settings) {

@@ -2,9 +2,11 @@
 // parser with the server's limits, read errors, target decoding, headers, bodies, the Host/Origin/token
 // checks, the routing table, static files, and the responses written back. The input is the bytes a
 // client sends on one kept-alive connection; its first byte sets how many bytes each read gets, so the
-// parser also sees requests cut at every point.
-// Properties: never throws; no POST reaches a handler without the token; every answer written is valid
-// HTTP with a known status; the token never appears in an answer.
+// parser also sees requests cut at every point, and whether the server listens beyond loopback.
+// Properties: never throws; no POST reaches a handler without the token, nor beyond loopback a GET but
+// /api/health and /metrics; a request with chunked trailer fields reaches no check and no handler (400,
+// as the server answers it); every answer written is valid HTTP with a known status; the token never
+// appears in an answer.
 #include "fuzz/fuzz_check.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/http/wire.hpp"
@@ -46,7 +48,9 @@ struct fixture {
 
     // Echoes what the router and the target decoding made of the request (as the real handlers use it),
     // except a token that the input itself put there, so that an answer holding it is the server's leak.
-    const auto get = [](const request& req, const route_params& params) {
+    const auto get = [this](const request& req, const route_params& params) {
+      // Beyond loopback only the public routes are read without the token.
+      FUZZ_REQUIRE(!settings.beyond_loopback || req.authorized || req.path == "/api/health" || req.path == "/metrics");
       const auto shown = [](const std::string& s) { return s.find(token) == std::string::npos ? s : "<token>"; };
       boost::json::object o{{"path", shown(req.path)}};
       for (const auto& [name, value] : params) o[shown(name)] = shown(value);
@@ -95,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static fixture f;
   if (size == 0) return 0;
   const std::size_t read_size = data[0] % 64 == 0 ? 4096 : data[0] % 64;
+  // Its next bit: whether the server listens beyond loopback (every read but the public ones needs the token).
+  f.settings.beyond_loopback = (data[0] & 64) != 0;
   const auto bytes = fuzz::as_text(data + 1, size - 1);
 
   boost::asio::io_context ioc;
@@ -111,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (;;) {
     request_parser parser;
     apply_limits(parser, f.settings);
+    trailer_watch trailers(parser);
     boost::system::error_code ec;
     bhttp::read(server, buffer, parser, ec);
     if (ec) {
@@ -121,6 +128,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_REQUIRE(!ec);
         answers.push_back(false);
       }
+      break;
+    }
+    if (trailers.seen()) {
+      // As the server does: answered 400 and closed, never handed to the checks or a handler.
+      auto message = to_message(trailers_refused(), 11, false);
+      message.keep_alive(false);
+      bhttp::write(server, message, ec);
+      FUZZ_REQUIRE(!ec);
+      answers.push_back(false);
       break;
     }
     auto [reply, malformed] = answer_request(parser.get(), f.settings, f.routes, false);

@@ -28,6 +28,9 @@ struct http_config {
   std::optional<std::filesystem::path> token_file{};  // default <state_dir>/token
   std::vector<std::string> allowed_hosts{};
   std::optional<std::filesystem::path> web_root{};  // default: installed share folder, else web/
+  // When listen is not a loopback address, every /api/ and /metrics path but these needs the token,
+  // GET included. Exact paths.
+  std::vector<std::string> public_routes{"/api/health", "/metrics"};
 };
 
 struct pm2_config {
@@ -177,5 +180,10 @@ boost::system::result<config, std::string> load_config(const std::optional<std::
 
 // The effective config as JSON with every secret replaced by "<redacted>".
 boost::json::value to_redacted_json(const config& c);
+
+// The keys whose values differ between two configs, as dotted paths in the file's schema
+// ("netlify.functions_dir", "github.local_execution.timeout"; a list or a map of user names as one key,
+// "notify.webhooks"), in schema order. Only names: a changed secret is listed, never its value.
+std::vector<std::string> changed_keys(const config& before, const config& after);
 
 }  // namespace redundancy

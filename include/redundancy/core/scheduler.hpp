@@ -56,6 +56,10 @@ class scheduler {
   void add(std::shared_ptr<subsystem> target, check_schedule schedule);
   // Changes a subsystem's interval and timeout (config reload); takes effect from the next wait.
   void reschedule(std::string_view name, check_schedule schedule);
+  // Unregisters a subsystem (config reload): its loop ends and a check in flight is cancelled (its
+  // children are ended by the process runner); its state is gone at once, so add() may register a new
+  // one of the same name right after. False when no such subsystem is registered.
+  bool remove(std::string_view name);
   void on_checked(observer o) { observer_ = std::move(o); }
 
   void start();
@@ -75,13 +79,15 @@ class scheduler {
 
  private:
   struct loop;
-  awaitable<void> run_loop(std::string name);
-  awaitable<void> run_one_check(subsystem_state& s);
+  // A loop holds its own `loop`; once that is marked removed, the state it names may be gone, so the
+  // loop touches it no more after any wait.
+  awaitable<void> run_loop(std::string name, std::shared_ptr<loop> l);
+  awaitable<void> run_one_check(subsystem_state& s, const loop& l);
   void spawn(const std::string& name);
 
   asio::any_io_executor executor_;
   std::map<std::string, subsystem_state, std::less<>> states_;
-  std::map<std::string, std::unique_ptr<loop>, std::less<>> loops_;
+  std::map<std::string, std::shared_ptr<loop>, std::less<>> loops_;
   observer observer_;
   bool started_{false};
 };

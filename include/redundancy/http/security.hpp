@@ -36,4 +36,15 @@ bool bearer_matches(std::string_view authorization, std::string_view token);
 std::optional<response> check_request(request& req, bool http11, const host_policy& policy,
                                       std::string_view token);
 
+// Beyond loopback (the server is bound to an address that is not a loopback one: 0.0.0.0, ::, a LAN
+// address) the Host check cannot tell a remote client from a local one, since any client may send
+// `Host: 127.0.0.1`: then a request to an API path (/api/..., /metrics) that is not one of
+// `public_routes` (exact paths) needs the token whatever its method. A request that came through a
+// reverse proxy (it carries Forwarded, X-Forwarded-For or X-Real-IP) is taken for a remote one even on
+// loopback: the proxy's connection is local, its client is not. Returns the 401 (with
+// `WWW-Authenticate: Bearer`) for such a request without the token, nullopt otherwise. Run after
+// check_request, which sets req.authorized.
+std::optional<response> check_exposed_read(const request& req, bool beyond_loopback,
+                                           const std::vector<std::string>& public_routes);
+
 }  // namespace redundancy::http

@@ -26,6 +26,10 @@ struct server_settings {
   std::string token{};                   // the Bearer token POSTs need; empty refuses every POST
   std::vector<std::string> allowed_hosts{};
   std::optional<std::filesystem::path> web_root{};  // static files for non-API GET/HEAD when set
+  // Set by listen() from the bound address: not a loopback one, so every API path but public_routes
+  // needs the token (check_exposed_read).
+  bool beyond_loopback{false};
+  std::vector<std::string> public_routes{"/api/health", "/metrics"};
   std::size_t header_limit{8 * 1024};               // request line + headers; more: 431
   std::size_t body_limit{64 * 1024};                // more: 413
   std::chrono::milliseconds read_timeout{10s};      // the whole request, from its first byte: 408, close
@@ -64,10 +68,19 @@ class server {
   // Closes the acceptor and every open connection (their coroutines end promptly). Idempotent.
   void stop();
 
-  // Replaces the token (config reload); requests read after the call use the new one.
+  // Moves the listener to `listen` (config reload): the new address is bound first, and only once it
+  // listens is the old one closed, so a failure (the error names the address) leaves the server as it
+  // was. Connections already open stay open until they end. Only after listen().
+  boost::system::result<void, std::string> rebind(const std::string& listen);
+
+  // Whether the bound address is not a loopback one (every API path but public_routes needs the token).
+  bool beyond_loopback() const;
+
+  // Replace settings on a config reload; requests read after the call use the new values.
   void set_token(std::string token);
-  // Replaces the allowed hosts (config reload).
   void set_allowed_hosts(std::vector<std::string> hosts);
+  void set_public_routes(std::vector<std::string> routes);
+  void set_web_root(std::optional<std::filesystem::path> root);
 
   // How many connections are open now.
   std::size_t connection_count() const;

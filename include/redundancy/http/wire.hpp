@@ -4,11 +4,14 @@
 #pragma once
 #include "redundancy/http/server.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -20,6 +23,30 @@ using request_parser = boost::beast::http::request_parser<boost::beast::http::st
 
 // Sets the settings' header and body limits on a fresh parser.
 void apply_limits(request_parser& parser, const server_settings& settings);
+
+// Beast merges the fields of a chunked body's trailer into the message's header, where a token, Host or
+// Origin sent after the body would pass the checks as header fields. Made beside a fresh parser (and
+// kept alive as long as it), it notes how many fields the header had when the last chunk began; any
+// field after that came from the trailer. The server answers such a request 400 (trailers_refused).
+class trailer_watch {
+ public:
+  explicit trailer_watch(request_parser& parser);
+  trailer_watch(const trailer_watch&) = delete;
+  trailer_watch& operator=(const trailer_watch&) = delete;
+
+  // Whether the request read so far carried trailer fields.
+  bool seen() const;
+
+  // The parser's chunk-header callback.
+  void operator()(std::uint64_t size, boost::beast::string_view extensions, boost::system::error_code& ec);
+
+ private:
+  request_parser& parser_;
+  std::optional<std::size_t> header_fields_{};  // counted at the last chunk
+};
+
+// The answer to a request whose chunked body carried trailer fields: 400, "trailers are not accepted".
+response trailers_refused();
 
 // What a failed read deserves: 431 over the header limit, 413 over the body limit, 400 for a request
 // Beast found malformed; nullopt when the connection just ends (the client went away, a timeout the

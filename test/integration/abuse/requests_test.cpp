@@ -128,6 +128,45 @@ BOOST_FIXTURE_TEST_CASE(bad_chunked_bodies_get_400_and_change_nothing, quiet_dae
   expect_status(*this, "good chunked body, no token", fine + "\r\n2\r\n{}\r\n0\r\n\r\n", 401);
 }
 
+// Beast merges a chunked body's trailer into the header: a token, Authorization or Host sent after the
+// body would pass (or fail) the checks as if the client had sent it before. Each request with trailer
+// fields is refused whole, before any check, and the connection closed.
+BOOST_FIXTURE_TEST_CASE(chunked_trailers_are_refused_before_any_check, quiet_daemon) {
+  const auto before = take();
+  const auto chunked = "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n";
+  const auto bearer = "Authorization: Bearer " + token + "\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      // The token only in the trailer: was 202, the check queued.
+      {"a token only in the trailer", "POST /api/check HTTP/1.1\r\n" + host_line(*this) + chunked + bearer + "\r\n"},
+      // A wrong Authorization in the trailer beside the right one in the header: was 401.
+      {"a trailer Authorization overriding the header's",
+       "POST /api/health HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "Authorization: Bearer wrong\r\n\r\n"},
+      // No Host in the header, a loopback one in the trailer: was 202 (without it, 400 "missing Host").
+      {"a Host only in the trailer",
+       "POST /api/check HTTP/1.1\r\n" + bearer + chunked + "Host: 127.0.0.1\r\n\r\n"},
+      {"a foreign Host in the header, a loopback one in the trailer",
+       "GET /api/status HTTP/1.1\r\nHost: evil.example\r\n" + std::string(chunked) + "Host: 127.0.0.1\r\n\r\n"},
+      {"an unrelated trailer field", "POST /api/check HTTP/1.1\r\n" + host_line(*this) + bearer + chunked +
+                                         "X-Checksum: 1234\r\n\r\n"},
+  };
+  for (const auto& [label, bytes] : cases) {
+    expect_status(*this, label, bytes, 400);
+    BOOST_TEST(send_request(*this, bytes)->body.find("trailers are not accepted") != std::string::npos, label);
+  }
+  // The connection is closed after the refusal: a request pipelined behind it is never answered.
+  raw_connection c(port());
+  c.send("POST /api/check HTTP/1.1\r\n" + host_line(*this) + chunked + bearer + "\r\nGET /api/health HTTP/1.1\r\n" +
+         host_line(*this) + "\r\n");
+  const auto first = c.read_answer(15s);
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST(first->status == 400);
+  BOOST_TEST(!c.read_answer(5s).has_value(), "no answer to the request behind it");
+  require_unchanged(before);
+
+  // The same chunked body without trailer fields still goes on to the checks (405 past the token).
+  expect_status(*this, "no trailer", "POST /api/health HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "\r\n", 405);
+}
+
 BOOST_FIXTURE_TEST_CASE(one_mebibyte_headers_get_431_and_change_nothing, quiet_daemon) {
   const auto before = take();
   const auto start = "POST /api/check HTTP/1.1\r\n" + host_line(*this);

@@ -5,10 +5,19 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 
 #include "redundancy/orchestrator/report.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <set>
 
 using namespace redundancy::test;
 using namespace std::chrono_literals;
@@ -181,6 +190,275 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_with
   }
   for (auto pid : members) BOOST_TEST(!alive_and_not_zombie(pid), "pid " << pid << " survived");
   BOOST_TEST(d.err().find("stopped") != std::string::npos);
+}
+
+namespace {
+
+// A loopback port nothing listens on now (bound and released; the kernel does not hand it out again
+// at once).
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepts_connections(unsigned short port) {
+  try {
+    raw_connection c(port);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+boost::json::object get_json(const std::string& address, const std::string& path) {
+  const auto answer = http_get(address, path);
+  BOOST_TEST_REQUIRE(answer.status == 200, path << ": " << answer.status << " " << answer.body);
+  return boost::json::parse(answer.body).as_object();
+}
+
+// The netlify subsystem's target names in /api/status.
+std::set<std::string> netlify_targets(const std::string& address) {
+  std::set<std::string> names;
+  const auto status = get_json(address, "/api/status");
+  if (const auto* netlify = status.at("subsystems").as_object().if_contains("netlify"))
+    for (const auto& t : netlify->at("targets").as_array()) names.emplace(t.at("name").as_string());
+  return names;
+}
+
+bool has_subsystem(const std::string& address, std::string_view name) {
+  return get_json(address, "/api/status").at("subsystems").as_object().contains(name);
+}
+
+// The newest event of `kind`, or null.
+boost::json::value newest_event(const std::string& address, std::string_view kind) {
+  const auto events = get_json(address, "/api/events?limit=100");
+  for (const auto& e : events.at("events").as_array())
+    if (e.at("kind").as_string() == kind) return e;
+  return nullptr;
+}
+
+bool lists(const boost::json::value& array, std::string_view item) {
+  for (const auto& v : array.as_array())
+    if (v.as_string() == item) return true;
+  return false;
+}
+
+// A project with two functions folders, every check hourly (each runs once at start and once when its
+// subsystem is built again), nothing repaired.
+std::string reload_config(const std::filesystem::path& dir, std::string_view listen, std::string_view functions_dir,
+                          bool github, std::string_view state_dir = "state") {
+  return R"({
+    "project_dir": ")" + dir.string() + R"(",
+    "state_dir": ")" + std::string(state_dir) + R"(", "log_dir": "logs",
+    "http": { "listen": ")" + std::string(listen) + R"(" },
+    "pm2": { "enabled": false },
+    "github": { "enabled": )" + (github ? "true" : "false") + R"(, "interval": "1h" },
+    "netlify": { "functions_dir": ")" + std::string(functions_dir) + R"(", "interval": "1h", "auto_deploy": false },
+    "orchestrator": { "interval": "1h", "auto_recovery": false }
+  })";
+}
+
+struct reload_project {
+  temp_dir dir;
+  std::filesystem::path file{dir.path() / "redundancy.json"};
+  std::filesystem::path state{dir.path() / "state"};
+
+  reload_project() {
+    const std::string js = "exports.handler = async () => ({ statusCode: 200, body: 'ok' });\n";
+    write_text(dir.path() / "functions-a" / "alpha.js", js);
+    write_text(dir.path() / "functions-b" / "beta.js", js);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sighup_applies_functions_dir_github_enabled_and_http_listen_and_names_them) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+  BOOST_TEST_REQUIRE(eventually([&] { return netlify_targets(address).contains("alpha"); }, 20s), d.err());
+  BOOST_TEST(!has_subsystem(address, "github"));
+
+  const auto port = free_port();
+  const auto moved_to = "127.0.0.1:" + std::to_string(port);
+  write_text(p.file, reload_config(p.dir.path(), moved_to, "functions-b", true));
+  ::kill(d.pid(), SIGHUP);
+
+  // The new port answers and http.addr names it; the old one is closed.
+  BOOST_TEST_REQUIRE(eventually([&] { return read_text(p.state / "http.addr") == moved_to + "\n"; }, 10s), d.err());
+  BOOST_TEST(http_get(moved_to, "/api/health").status != 0);
+  BOOST_TEST(!accepts_connections(port_of(address)), "the old port " << address << " still accepts");
+  // The new folder's function is checked, the old folder's is gone; the GitHub subsystem runs.
+  BOOST_TEST(eventually([&] {
+    const auto names = netlify_targets(moved_to);
+    return names.contains("beta") && !names.contains("alpha");
+  }, 20s), d.err());
+  BOOST_TEST(has_subsystem(moved_to, "github"));
+
+  const auto reloaded = newest_event(moved_to, "config_reloaded");
+  BOOST_TEST_REQUIRE(reloaded.is_object());
+  const auto& data = reloaded.at("data");
+  for (const auto* key : {"http.listen", "github.enabled", "netlify.functions_dir"})
+    BOOST_TEST(lists(data.at("changed"), key), key << " in " << data);
+  BOOST_TEST(lists(data.at("rebuilt"), "github"));
+  BOOST_TEST(lists(data.at("rebuilt"), "netlify"));
+  BOOST_TEST(data.at("not_applied").as_object().empty());
+  BOOST_TEST(d.err().find("changed ") != std::string::npos, d.err());
+
+  const auto took = d.signal_and_wait(SIGTERM, 2s);
+  BOOST_TEST(took.has_value());
+  BOOST_TEST(members_of_group(d.pid()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(sighup_with_a_restart_only_key_is_refused_naming_it_and_changes_nothing) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+  BOOST_TEST_REQUIRE(eventually([&] { return netlify_targets(address).contains("alpha"); }, 20s), d.err());
+
+  // state_dir with keys a reload could apply: none of them is.
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-b", true, "state-elsewhere"));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return newest_event(address, "config_reload_refused").is_object(); }, 10s),
+                     d.err());
+  const auto refused = newest_event(address, "config_reload_refused");
+  BOOST_TEST(lists(refused.at("data").at("restart_keys"), "state_dir"), refused);
+  BOOST_TEST(std::string(refused.at("message").as_string()).find("state_dir") != std::string::npos, refused);
+  BOOST_TEST(d.err().find("reload refused, keeping the running config: state_dir can only change with a restart") !=
+                 std::string::npos,
+             d.err());
+  BOOST_TEST(newest_event(address, "config_reloaded").is_null());
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(!has_subsystem(address, "github"));
+  BOOST_TEST(netlify_targets(address).contains("alpha"));
+  BOOST_TEST(!std::filesystem::exists(p.dir.path() / "state-elsewhere"));
+  BOOST_TEST(read_text(p.state / "http.addr") == address + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(sighup_to_a_port_in_use_keeps_the_old_listener_and_applies_the_rest) {
+  reload_project p;
+  write_text(p.file, reload_config(p.dir.path(), "127.0.0.1:0", "functions-a", false));
+  daemon_process d(p.file, p.dir.path());
+  const auto address = d.wait_for_address(p.state);
+
+  // A listener of this test's holds the port the new config names.
+  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_TEST_REQUIRE(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_TEST_REQUIRE(::listen(taken, 1) == 0);
+  socklen_t length = sizeof a;
+  ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &length);
+  const auto busy = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+
+  write_text(p.file, reload_config(p.dir.path(), busy, "functions-a", true));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return newest_event(address, "config_reloaded").is_object(); }, 10s), d.err());
+  const auto reloaded = newest_event(address, "config_reloaded");
+  BOOST_TEST(reloaded.at("severity").as_string() == "warning");
+  const auto& data = reloaded.at("data");
+  const auto* why = data.at("not_applied").as_object().if_contains("http.listen");
+  BOOST_TEST_REQUIRE(why != nullptr, data);
+  BOOST_TEST(std::string(why->as_string()).find("cannot listen on " + busy) != std::string::npos, *why);
+  BOOST_TEST(!lists(data.at("changed"), "http.listen"), data);
+  BOOST_TEST(lists(data.at("changed"), "github.enabled"), data);
+  BOOST_TEST(std::string(reloaded.at("message").as_string()).find("http.listen not applied") != std::string::npos);
+  // The old listener still serves and http.addr still names it; the other key was applied.
+  BOOST_TEST(read_text(p.state / "http.addr") == address + "\n");
+  BOOST_TEST(eventually([&] { return has_subsystem(address, "github"); }, 10s));
+  ::close(taken);
+}
+
+namespace {
+
+// One request to 127.0.0.1:port naming `host`, with a token when given.
+http_answer get_as(unsigned short port, const std::string& path, const std::string& host, const std::string& token = {}) {
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  return http_exchange(port, request + "\r\n").value_or(http_answer{});
+}
+
+std::string beyond_loopback_config(const std::filesystem::path& dir, std::string_view public_routes = "") {
+  return R"({
+    "project_dir": ")" + dir.string() + R"(",
+    "state_dir": "state", "log_dir": "logs",
+    "http": { "listen": "0.0.0.0:0", "allowed_hosts": ["watch.example.org"])" + std::string(public_routes) + R"( },
+    "pm2": { "enabled": false }, "github": { "enabled": false }, "netlify": { "enabled": false },
+    "orchestrator": { "interval": "1h" }
+  })";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(beyond_loopback_every_read_but_health_and_metrics_needs_the_token) {
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, beyond_loopback_config(dir.path()));
+  daemon_process d(file, dir.path());
+  const auto address = d.wait_for_address(dir.path() / "state");
+  BOOST_TEST_REQUIRE(address.starts_with("0.0.0.0:"), address);
+  const auto port = port_of(address);
+  auto token = read_text(dir.path() / "state" / "token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  BOOST_TEST(d.err().find("listening on " + address + ", which is not a loopback address") != std::string::npos,
+             d.err());
+
+  // The attack: a client from anywhere naming a loopback Host. Every read of the project's state needs
+  // the token now; health and metrics stay open (load balancers and Prometheus).
+  for (const std::string path : {"/api/status", "/api/actions", "/api/actions/1", "/api/events", "/api/report",
+                                 "/api/subsystems/pm2", "/api/nothing", "/metrics/x"}) {
+    const auto refused = get_as(port, path, "127.0.0.1");
+    BOOST_TEST(refused.status == 401, path << ": " << refused.status << " " << refused.body);
+    BOOST_TEST(refused.header("www-authenticate") == "Bearer", path);
+    BOOST_TEST(get_as(port, path, "127.0.0.1", "wrong" + token).status == 401, path);
+  }
+  for (const std::string path : {"/api/status", "/api/actions", "/api/events", "/api/report"})
+    BOOST_TEST(get_as(port, path, "127.0.0.1", token).status == 200, path);
+  BOOST_TEST(get_as(port, "/api/actions/1", "127.0.0.1", token).status == 404);
+  for (const std::string path : {"/api/health", "/metrics"}) {
+    const auto open = get_as(port, path, "127.0.0.1");
+    BOOST_TEST((open.status == 200 || open.status == 503), path << ": " << open.status << " " << open.body);
+  }
+  // The dashboard's files are the same for everyone: the page loads, then asks for the token.
+  BOOST_TEST(get_as(port, "/", "127.0.0.1").status == 200);
+  // POSTs need the token as before.
+  BOOST_TEST(http_post("127.0.0.1:" + std::to_string(port), "/api/check", "{}").status == 401);
+  // allowed_hosts names the machine's real name; any other Host is still refused.
+  BOOST_TEST(get_as(port, "/api/status", "watch.example.org:" + std::to_string(port), token).status == 200);
+  BOOST_TEST(get_as(port, "/api/status", "evil.example", token).status == 403);
+
+  // http.public_routes chooses the open paths; a reload applies it.
+  write_text(file, beyond_loopback_config(dir.path(), R"(, "public_routes": ["/api/health", "/api/status"])"));
+  ::kill(d.pid(), SIGHUP);
+  BOOST_TEST(eventually([&] { return get_as(port, "/metrics", "127.0.0.1").status == 401; }, 10s), d.err());
+  BOOST_TEST(get_as(port, "/api/status", "127.0.0.1").status == 200);
+  BOOST_TEST(get_as(port, "/metrics", "127.0.0.1", token).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(on_loopback_reads_need_no_token_and_nothing_is_warned) {
+  temp_dir dir;
+  const auto file = dir.path() / "redundancy.json";
+  write_text(file, quiet_config(dir.path()));
+  daemon_process d(file, dir.path());
+  const auto address = d.wait_for_address(dir.path() / "state");
+  for (const std::string path : {"/api/status", "/api/actions", "/api/events", "/api/report", "/metrics"})
+    BOOST_TEST(get_as(port_of(address), path, "127.0.0.1").status == 200, path);
+  BOOST_TEST(d.err().find("not a loopback address") == std::string::npos, d.err());
+  // A reverse proxy's request (X-Forwarded-For, as the README's nginx example sends) is a remote client's.
+  const auto proxied = http_exchange(port_of(address), "GET /api/status HTTP/1.1\r\nHost: " + address +
+                                                           "\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n");
+  BOOST_TEST_REQUIRE(proxied.has_value());
+  BOOST_TEST(proxied->status == 401, proxied->body);
 }
 
 namespace {

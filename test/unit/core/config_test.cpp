@@ -677,3 +677,31 @@ BOOST_AUTO_TEST_CASE(the_example_states_every_key) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(public_routes_are_absolute_paths) {
+  BOOST_TEST(parse_ok("{}").http.public_routes == (std::vector<std::string>{"/api/health", "/metrics"}));
+  BOOST_TEST(parse_ok(R"({"http": {"public_routes": []}})").http.public_routes.empty());
+  BOOST_TEST(parse_ok(R"({"http": {"public_routes": ["/api/status"]}})").http.public_routes ==
+             (std::vector<std::string>{"/api/status"}));
+  for (const char* bad : {"api/health", "", "/api/events?limit=1", "/a b"})
+    CHECK_CONTAINS(parse_error(std::string(R"({"http": {"public_routes": ["/metrics", ")") + bad + "\"]}}"),
+                   "http.public_routes[1]: expected an absolute path like \"/api/health\"");
+  CHECK_CONTAINS(parse_error(R"({"http": {"public_routes": "/metrics"}})"), "http.public_routes");
+}
+
+BOOST_AUTO_TEST_CASE(changed_keys_names_each_changed_key_and_never_a_value) {
+  const auto before = parse_ok(R"({"netlify": {"build_hook_url": "https://api.netlify.com/build_hooks/OLDSECRET"}})");
+  BOOST_TEST(redundancy::changed_keys(before, before).empty());
+  const auto after = parse_ok(R"({
+    "http": {"listen": "127.0.0.1:9000"},
+    "github": {"enabled": false, "local_execution": {"timeout": "1m"}},
+    "netlify": {"functions_dir": "fn", "build_hook_url": "https://api.netlify.com/build_hooks/NEWSECRET"},
+    "notify": {"webhooks": ["https://hooks.example/x"]}
+  })");
+  const auto changed = redundancy::changed_keys(before, after);
+  const std::vector<std::string> expected{"http.listen",           "github.enabled",
+                                          "github.local_execution.timeout", "netlify.functions_dir",
+                                          "netlify.build_hook_url", "notify.webhooks"};
+  BOOST_TEST(changed == expected, boost::test_tools::per_element());
+  for (const auto& key : changed) BOOST_TEST(key.find("SECRET") == std::string::npos);
+}

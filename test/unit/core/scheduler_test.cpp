@@ -197,3 +197,40 @@ BOOST_AUTO_TEST_CASE(lateness_is_measured_for_timed_checks_only) {
   io.restart();
   io.run_for(200ms);
 }
+
+BOOST_AUTO_TEST_CASE(remove_during_a_check_cancels_it_and_a_new_one_of_the_name_starts_afresh) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  int observed = 0;
+  s.on_checked([&](const subsystem_state&) { ++observed; });
+  // The first check takes a minute: it is in flight when the subsystem is removed.
+  std::weak_ptr<probe_subsystem> old_one;
+  {
+    auto slow = std::make_shared<probe_subsystem>("probe", 60s);
+    old_one = slow;
+    s.add(slow, {.interval = 1h, .timeout = 2min});
+  }
+  s.start();
+  io.run_for(50ms);
+  BOOST_REQUIRE(s.state("probe") && s.state("probe")->running);
+  BOOST_TEST(!old_one.expired());  // the check in flight holds it
+
+  BOOST_TEST(s.remove("probe"));
+  BOOST_TEST(!s.state("probe"));
+  BOOST_TEST(!s.remove("probe"));
+  BOOST_TEST(!s.check_now("probe"));
+  auto fresh = std::make_shared<probe_subsystem>("probe", 1ms, status::degraded);
+  s.add(fresh, {.interval = 1h, .timeout = 1s});
+  io.run_for(200ms);
+  // The old check was cancelled (it never reported, and let its subsystem go); the new one checked.
+  BOOST_TEST(old_one.expired());
+  BOOST_TEST(fresh->calls == 1);
+  const auto* state = s.state("probe");
+  BOOST_REQUIRE(state);
+  BOOST_TEST(state->target == fresh);
+  BOOST_TEST(state->checks == 1u);
+  BOOST_TEST((state->last.state == status::degraded));
+  BOOST_TEST(!state->running);
+  BOOST_TEST(observed == 1);
+  run_for(io, s, 10ms);
+}

@@ -4,6 +4,8 @@
 
 #include "redundancy/http/security.hpp"
 
+#include <algorithm>
+
 using namespace redundancy::http;
 
 BOOST_AUTO_TEST_CASE(loopback_hosts_are_allowed) {
@@ -82,4 +84,38 @@ BOOST_AUTO_TEST_CASE(a_port_above_65535_is_not_a_port) {
   BOOST_TEST(origin_allowed("http://localhost:65535", policy));
   BOOST_TEST(!origin_allowed("http://localhost:65536", policy));
   BOOST_TEST(!origin_allowed("http://127.0.0.1:99999/", policy));
+}
+
+BOOST_AUTO_TEST_CASE(beyond_loopback_every_api_read_but_the_public_routes_needs_the_token) {
+  const std::vector<std::string> open{"/api/health", "/metrics"};
+  request status{.method = "GET", .path = "/api/status", .headers = {{"host", "127.0.0.1"}}};
+  // On loopback nothing changes.
+  BOOST_TEST(!check_exposed_read(status, false, open));
+  const auto refused = check_exposed_read(status, true, open);
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(refused->status == 401u);
+  BOOST_TEST(refused->body.find("unauthorized") != std::string::npos);
+  BOOST_TEST(std::count(refused->headers.begin(), refused->headers.end(),
+                        std::pair<std::string, std::string>{"WWW-Authenticate", "Bearer"}) == 1);
+  status.authorized = true;
+  BOOST_TEST(!check_exposed_read(status, true, open));
+  for (const auto* path : {"/api/health", "/metrics"}) {
+    const request req{.method = "GET", .path = path};
+    BOOST_TEST(!check_exposed_read(req, true, open), path);
+  }
+  // Exact paths: neither a prefix nor a longer path is public.
+  for (const auto* path : {"/api/health/x", "/metrics/", "/api/healthz", "/api"}) {
+    const request req{.method = "GET", .path = path};
+    BOOST_TEST(check_exposed_read(req, true, open).has_value(), path);
+  }
+  // Through a reverse proxy on loopback: the proxy's client is remote.
+  for (const auto* header : {"x-forwarded-for", "forwarded", "x-real-ip"}) {
+    const request proxied{.method = "GET", .path = "/api/status", .headers = {{"host", "127.0.0.1"}, {header, "x"}}};
+    BOOST_TEST(check_exposed_read(proxied, false, open).has_value(), header);
+    const request health{.method = "GET", .path = "/api/health", .headers = {{header, "x"}}};
+    BOOST_TEST(!check_exposed_read(health, false, open), header);
+  }
+  // No public route at all: health needs it too.
+  const request health{.method = "GET", .path = "/api/health"};
+  BOOST_TEST(check_exposed_read(health, true, {}).has_value());
 }
