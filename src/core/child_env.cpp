@@ -28,7 +28,7 @@ constexpr std::string_view pm2_names[] = {"PM2_*"};
 // The Netlify CLI's login and site (NETLIFY_AUTH_TOKEN, NETLIFY_SITE_ID): the deploy needs them.
 constexpr std::string_view netlify_names[] = {"NETLIFY_*"};
 
-// Ours as a systemd service; they must never reach a child, even when asked for (REFERENCE §0, §5.1).
+// Ours as a systemd service; they must never reach a child, even when asked for: they are for the daemon alone.
 constexpr std::string_view service_only_names[] = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"};
 // The daemon's own variables: the API token (REDUNDANCY_TOKEN), the CLI's REDUNDANCY_URL, and the rest.
 constexpr std::string_view own_prefix = "REDUNDANCY_";

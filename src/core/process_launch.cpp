@@ -1,5 +1,5 @@
 // Starts one child process with posix_spawn and hands it to a Boost.Process v2 handle for the async
-// wait. The fixes ../shared/REFERENCE.md §6 lists for Process v2's launcher in 1.81 are built in: our
+// wait. The fixes needed for Process v2's launcher in 1.81 are built in: our
 // own process group, no inherited descriptors, exec failures reported (and the child reaped) instead
 // of thrown, an environment we build ourselves (child_env.cpp), and a PATH lookup.
 //

@@ -1,4 +1,4 @@
-// Function discovery, v1/v2 detection and content hashes (see REFERENCE.md §2 for Netlify's rules).
+// Function discovery, v1/v2 detection and content hashes, by Netlify's rules.
 #include "redundancy/netlify/discovery.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The JSON API and /metrics of DESIGN.md, as routes on the HTTP router.
+// The JSON API (see the README's "The HTTP API") and /metrics, as routes on the HTTP router.
 #pragma once
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/health.hpp"

@@ -79,7 +79,7 @@ struct stored_pause {
   std::string reason{};
 };
 
-// The API's shapes (DESIGN.md): unset times are null.
+// The API's shapes (the README's "The HTTP API"): unset times are null.
 boost::json::object to_json(const event& e);
 boost::json::object to_json(const action_record& a);
 

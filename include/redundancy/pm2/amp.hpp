@@ -1,4 +1,4 @@
-// PM2's wire format on rpc.sock and pub.sock (REFERENCE.md §1.5): amp v1 frames, parsed as a stream
+// PM2's wire format on rpc.sock and pub.sock: amp v1 frames, parsed as a stream
 // (a frame may arrive split anywhere across reads), and the amp-message argument encodings s: and j:.
 #pragma once
 #include <boost/json/value.hpp>

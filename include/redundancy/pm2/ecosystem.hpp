@@ -1,5 +1,5 @@
 // PM2 ecosystem files: reading their apps with a short `node` child, and turning them into a config
-// PM2 accepts (PM2 runs a file whose name lacks `.config.js`/`.json`/... as an app, REFERENCE.md §0).
+// PM2 accepts (PM2 runs a file whose name lacks `.config.js`/`.json`/... as an app).
 #pragma once
 #include "redundancy/core/asio.hpp"
 

@@ -1,4 +1,4 @@
-// The messages of PM2's two sockets on top of amp (REFERENCE.md §1.5), with no I/O: axon-rpc requests
+// The messages of PM2's two sockets on top of amp, with no I/O: axon-rpc requests
 // and replies on rpc.sock, the event broadcast on pub.sock, and the reconnection backoff axon uses.
 #pragma once
 #include "redundancy/pm2/amp.hpp"

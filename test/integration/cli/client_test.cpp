@@ -1,5 +1,5 @@
 // The CLI's client commands, run as the real binary against a fake daemon on loopback that answers
-// canned JSON in DESIGN.md's shapes: exit codes, tables, --json, the token, --wait and finding the daemon.
+// canned JSON in the API's shapes: exit codes, tables, --json, the token, --wait and finding the daemon.
 #define BOOST_TEST_MODULE cli_client
 #include <boost/test/unit_test.hpp>
 

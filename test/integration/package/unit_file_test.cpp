@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(systemd_analyze_verify_rejects_a_broken_copy, *utf::precond
 }
 
 BOOST_AUTO_TEST_CASE(sandbox_exposure_stays_low, *utf::precondition(has_systemd_analyze())) {
-  // 10 is fully exposed; ../shared/REFERENCE.md §5.3's unit scores 2.0. Above 2.5 a hardening line was lost.
+  // 10 is fully exposed; our unit scored 2.0 when it was written. Above 2.5 a hardening line was lost.
   const temp_dir dir;
   const auto result = run_command(
       {"systemd-analyze", "security", "--offline=true", "--threshold=25", "--no-pager", unit_copy(dir).string()});

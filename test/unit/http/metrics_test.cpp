@@ -59,7 +59,7 @@ struct family {
   std::vector<sample> samples{};
 };
 
-// A strict reader of the text format 0.0.4 as REFERENCE.md §4 states it. Fails the test on anything
+// A strict reader of the text format 0.0.4 as Prometheus documents it. Fails the test on anything
 // promtool would accept but Prometheus would not want: a family's HELP/TYPE twice or after its
 // samples, families interleaved, the same series twice, a sample that belongs to no announced
 // family.
@@ -208,7 +208,7 @@ health make_health(status state, std::vector<target_health> targets) {
   return health{.state = state, .summary = "test", .targets = std::move(targets), .checked_at = {}};
 }
 
-// A daemon's worth of updates touching every metric of DESIGN.md.
+// A daemon's worth of updates touching every metric the README lists.
 void fill(metrics& m) {
   m.observe_check("pm2", "ok", std::chrono::milliseconds{120});
   m.observe_lateness("pm2", std::chrono::milliseconds{3});

@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(our_requests_are_byte_for_byte_what_pm2s_client_sends) {
   for (int k = 0; k < 4; ++k)
     ours += rpc_request_frame(methods[k], json::array{json::object{}}, "capture:" + std::to_string(k));
   BOOST_TEST(ours == sent);
-  // REFERENCE.md §1.5's ping, byte for byte.
+  // A ping as PM2 5.x sends it, byte for byte.
   auto ping = rpc_request_frame("ping", json::array{json::object{}}, "4242:0");
   BOOST_TEST(ping.substr(0, 5) == std::string("\x12\x00\x00\x00\x2d", 5));
   BOOST_TEST(ping.size() == 1u + 4 + 0x2d + 4 + 8);
