@@ -9,6 +9,7 @@
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/state_lock.hpp"
 #include "redundancy/core/subsystems.hpp"
+#include "redundancy/github/runner_temp.hpp"
 #include "redundancy/http/api.hpp"
 #include "redundancy/http/metrics.hpp"
 #include "redundancy/http/router.hpp"
@@ -426,6 +427,9 @@ int run_daemon(config initial, const daemon_options& options) {
   for (const auto& folder : {initial.state_dir, initial.log_dir})
     for (const auto& removed : remove_atomic_leftovers(folder))
       RLOG("redundancy", info) << "removed " << removed.string() << ", left by a run killed while writing it";
+  // A local run killed with us (SIGKILL) could not remove its folder, which holds its steps' unmasked output.
+  for (const auto& removed : github::remove_runner_temps_of_ended_runs())
+    RLOG("github", info) << "removed " << removed.string() << ", the runner folder of a run that was killed";
   const int code = daemon(std::move(initial), options).run();
   // Only now has every part let go (the loop's unfinished work destroyed, the history closed), so that
   // after "stopped" the process has nothing left to do but exit.

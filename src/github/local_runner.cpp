@@ -18,6 +18,7 @@
 #include "redundancy/core/process_tracking.hpp"
 #include "redundancy/github/expressions.hpp"
 #include "redundancy/github/plan.hpp"
+#include "redundancy/github/runner_temp.hpp"
 
 namespace redundancy::github {
 
@@ -116,14 +117,13 @@ class run_session {
       report.log_file.clear();
     else
       report.log_file = log_path_;
-    std::string temp_template =
-        (std::filesystem::temp_directory_path() / "redundancy-runner-XXXXXX").string();
-    if (!::mkdtemp(temp_template.data())) {
+    auto temp = make_runner_temp();
+    if (!temp) {
       report.result.summary = "cannot create a runner temp folder in " +
                               std::filesystem::temp_directory_path().string();
       co_return report;
     }
-    runner_temp_ = temp_template;
+    runner_temp_ = std::move(*temp);
     workspace_ = std::filesystem::absolute(c_.project_dir).lexically_normal();
     deadline_ = clock::now() + c_.github.local_execution.timeout;
 

@@ -183,8 +183,11 @@ jobs:
              "the next start left the detached process " << started.back() << " running");
   const auto events = http_get(p.address, "/api/events?limit=100");
   BOOST_TEST(events.body.find("leftover_children_ended") != std::string::npos, events.body);
-  // A SIGKILLed run cannot remove its runner temp folder (nothing records it): the test does.
-  const auto killed_temp = read_text(p.dir.path() / "runner-temp.txt");
-  if (killed_temp.find("/redundancy-runner-") != std::string::npos)
-    fs::remove_all(killed_temp.substr(0, killed_temp.find('\n')));
+  // A SIGKILLed run cannot remove its runner temp folder; the next start does, its maker being gone.
+  const auto killed_text = read_text(p.dir.path() / "runner-temp.txt");
+  const fs::path killed_temp = killed_text.substr(0, killed_text.find('\n'));
+  BOOST_TEST_REQUIRE(killed_temp.filename().string().starts_with("redundancy-runner-"), killed_temp);
+  BOOST_TEST(!fs::exists(killed_temp), killed_temp << " was left behind after the restart");
+  std::error_code ignored;
+  fs::remove_all(killed_temp, ignored);  // when the check above failed
 }
