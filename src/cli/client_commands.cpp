@@ -338,7 +338,9 @@ struct session {
       if (o.json && !ec) std::cout << r.body << "\n";
       if (!ec)
         if (const auto* id = find(v, "action_id")) std::cerr << "redundancy: running action: " << cell(id) << "\n";
-      co_return exit_code::failed;
+      // 400 and 404: the command named something wrong (a workflow that is not watched, a duration too
+      // long), a usage error like a bad flag, not an action that failed.
+      co_return r.status == 400 || r.status == 404 ? exit_code::usage : exit_code::failed;
     }
     if (ec) {
       std::cerr << "redundancy: the daemon's answer is not JSON: " << ec.message() << "\n";

@@ -336,6 +336,20 @@ BOOST_AUTO_TEST_CASE(a_running_emergency_is_a_failed_action) {
   BOOST_TEST(r.err.find("4") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_request_the_daemon_finds_wrong_is_a_usage_error) {
+  fake_daemon daemon(
+      {{"POST /api/github/trigger",
+        {404, R"({"error":{"code":"not_found","message":"no workflow '/tmp/evil.yml'; the watched workflows are sync.yml"}})"}},
+       {"POST /api/pause", {400, R"({"error":{"code":"bad_request","message":"for: expected a duration of at most 3650d"}})"}}});
+  sandbox box(daemon.url().substr(7));
+  auto r = box.run({"github", "trigger", "/tmp/evil.yml"}, {"REDUNDANCY_TOKEN=t"});
+  BOOST_TEST(r.code == 2, r.err);
+  BOOST_TEST(r.err.find("the watched workflows are sync.yml") != std::string::npos, r.err);
+  r = box.run({"pause", "pm2", "--for", "100000d"}, {"REDUNDANCY_TOKEN=t"});
+  BOOST_TEST(r.code == 2, r.err);
+  BOOST_TEST(r.err.find("at most 3650d") != std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(port_zero_reads_the_address_the_daemon_wrote) {
   fake_daemon daemon({{"GET /api/health", {200, status_json}}});
   sandbox box("127.0.0.1:0");
