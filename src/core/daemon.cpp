@@ -93,7 +93,7 @@ http::server_settings server_settings_for(const config& c, std::string token) {
   return s;
 }
 
-// What no action's stored or served output may show: the API token, every secret of the config and
+// What no action output, event or log line may show: the API token, every secret of the config and
 // the tokens the daemon reads from its environment.
 std::vector<std::string> secrets_of(const config& c, const std::string& token) {
   std::vector<std::string> secrets{token};
@@ -164,7 +164,7 @@ class daemon {
         policy_(config_, scheduler_, actions_, history_, metrics_),
         notifier_(io_.get_executor(), config_.notify, history_),
         server_(io_.get_executor(), server_settings_for(config_, token_), routes_) {
-    actions_.set_secrets(secrets_of(config_, token_));
+    mask_secrets(config_);
     // The orchestrator tells, the notifier delivers: the policy layer stays free of HTTP.
     policy_.on_event = [this](const event& e) { notifier_.on_event(e); };
     policy_.notify_status = [this] { return notifier_.status_json(); };
@@ -313,6 +313,14 @@ class daemon {
     return address;
   }
 
+  // No action output, event or log line shows the token or a secret of c from now on.
+  void mask_secrets(const config& c) {
+    const auto secrets = secrets_of(c, token_);
+    actions_.set_secrets(secrets);
+    policy_.set_secrets(secrets);
+    mask_in_logs(secrets);
+  }
+
   // Applies every changed key of the file: subsystems whose section changed are stopped and built
   // again (their state starts afresh), the listener moves when http.listen changed, the rest is
   // handed to its owner. Keys only a restart can change refuse the whole reload. Returns why the
@@ -370,7 +378,7 @@ class daemon {
     // The token file is read again whether or not its name changed: replacing it is how a token is rotated.
     token_ = token_for(next);
     server_.set_token(token_);
-    actions_.set_secrets(secrets_of(next, token_));
+    mask_secrets(next);
     server_.set_allowed_hosts(next.http.allowed_hosts);
     server_.set_public_routes(next.http.public_routes);
     if (next.http.web_root != config_.http.web_root) server_.set_web_root(web_root_for(next));

@@ -3,6 +3,8 @@
 // stopping the daemon.
 #include "redundancy/core/log.hpp"
 
+#include "redundancy/core/secret_mask.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,7 +115,12 @@ void write_timestamp(bl::formatting_ostream& out, clock_type::time_point when) {
   out.write(buffer.data(), n);
 }
 
-// "info [pm2] restarting api". Line breaks inside a message are escaped: one record stays one line,
+secret_mask& log_secrets() {
+  static secret_mask mask;
+  return mask;
+}
+
+// "info [pm2] restarting api". Secrets are masked. Line breaks inside a message are escaped: one record stays one line,
 // which the journal's priority prefix, rotation by size and grep all rely on.
 void write_body(const bl::record_view& rec, bl::formatting_ostream& out) {
   const auto level = bl::extract<severity>(severity_name(), rec);
@@ -122,7 +129,7 @@ void write_body(const bl::record_view& rec, bl::formatting_ostream& out) {
   out << to_string(level ? *level : severity::info) << " [" << (area ? *area : std::string{})
       << "] ";
   if (!message) return;
-  for (const char c : *message) {
+  for (const char c : log_secrets().apply(*message)) {
     if (c == '\n') {
       out << "\\n";
     } else if (c == '\r') {
@@ -400,6 +407,8 @@ void init_logging(const log_settings& settings) {
 }
 
 void set_log_level(severity level) { apply_level(level); }
+
+void mask_in_logs(std::vector<std::string> secrets) { log_secrets().set(std::move(secrets)); }
 
 bool log_enabled(severity level) { return level >= current_level; }
 

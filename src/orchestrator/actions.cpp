@@ -7,24 +7,13 @@
 
 #include <boost/asio/as_tuple.hpp>
 
-#include <algorithm>
-
 namespace redundancy {
 namespace {
 
-// Every occurrence of every secret replaced by "***", the longest first (so one that holds another
-// is not left half shown).
-std::string masked(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets)
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-      text.replace(at, secret.size(), "***");
-  return text;
-}
-
-boost::json::array steps_to_json(const std::vector<action_step>& steps, const std::vector<std::string>& secrets) {
+boost::json::array steps_to_json(const std::vector<action_step>& steps, const secret_mask& secrets) {
   boost::json::array out;
   for (const auto& s : steps)
-    out.push_back({{"name", masked(s.name, secrets)}, {"ok", s.ok}, {"detail", masked(s.detail, secrets)}});
+    out.push_back({{"name", secrets.apply(s.name)}, {"ok", s.ok}, {"detail", secrets.apply(s.detail)}});
   return out;
 }
 
@@ -42,13 +31,7 @@ std::string tail_of(std::string_view text, std::size_t limit) {
 action_runner::action_runner(asio::any_io_executor executor, store& history, scheduler& checks)
     : executor_(std::move(executor)), store_(history), scheduler_(checks) {}
 
-void action_runner::set_secrets(std::vector<std::string> secrets) {
-  std::erase_if(secrets, [](const std::string& s) { return s.empty(); });
-  std::sort(secrets.begin(), secrets.end(),
-            [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
-  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
-  secrets_ = std::move(secrets);
-}
+void action_runner::set_secrets(std::vector<std::string> secrets) { secrets_.set(std::move(secrets)); }
 
 std::int64_t action_runner::submit(action_request request) {
   action_record record;
@@ -127,8 +110,8 @@ awaitable<void> action_runner::run(std::int64_t id, action_request request) {
   record.state = result.ok ? action_state::succeeded : action_state::failed;
   record.finished_at = std::chrono::system_clock::now();
   // Masked before the tail is cut: a secret across the cut would otherwise show its second half.
-  record.summary = masked(result.summary, secrets_);
-  record.output_tail = tail_of(masked(result.output_tail, secrets_));
+  record.summary = secrets_.apply(result.summary);
+  record.output_tail = tail_of(secrets_.apply(result.output_tail));
   record.steps = steps_to_json(result.steps, secrets_);
   if (id > 0) store_.update_action(record);
   active_.erase(id);

@@ -620,6 +620,9 @@ void orchestrator::record_event(std::string subsystem, std::string target, std::
 
 void orchestrator::note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
                               std::string message, boost::json::object data) {
+  message = secrets_.apply(std::move(message));
+  for (auto& [key, value] : data)
+    if (value.is_string()) value = secrets_.apply(std::string(value.get_string()));
   const auto level = kind == "status_observed"                     ? severity::debug
                      : severity == "critical" || severity == "error" ? severity::error
                      : severity == "warning"                         ? severity::warning

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace redundancy {
 
@@ -33,6 +34,9 @@ struct log_settings {
 // once on stderr; logging then continues to stderr only and never throws.
 void init_logging(const log_settings& settings);
 void set_log_level(severity level);
+// Values no log line may show (the API token, the config's secrets): each becomes "***" in every
+// line written from now on, whoever logs it (a tool's stderr quoted in a message, a URL in an error).
+void mask_in_logs(std::vector<std::string> secrets);
 bool log_enabled(severity level);
 void log_line(std::string_view area, severity level, std::string_view message);
 void flush_logs();

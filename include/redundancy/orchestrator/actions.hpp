@@ -3,6 +3,7 @@
 #pragma once
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/health.hpp"
+#include "redundancy/core/secret_mask.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -73,7 +74,7 @@ class action_runner {
   };
   std::map<std::int64_t, active_entry> active_;
   std::int64_t unrecorded_{0};  // negative ids for actions the store could not record
-  std::vector<std::string> secrets_;  // longest first
+  secret_mask secrets_;
 };
 
 // The last `limit` bytes of text, cut at a line start where one is near.

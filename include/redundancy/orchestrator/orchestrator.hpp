@@ -4,6 +4,7 @@
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/config.hpp"
 #include "redundancy/core/scheduler.hpp"
+#include "redundancy/core/secret_mask.hpp"
 #include "redundancy/orchestrator/emergency_fsm.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
@@ -56,6 +57,10 @@ class orchestrator {
   // left running) like the policy's own.
   void record_event(std::string subsystem, std::string target, std::string kind, std::string severity,
                     std::string message, boost::json::object data = {});
+
+  // Values no event may show (a tool's stderr quoted in a message, a URL in its data): each becomes
+  // "***" in every event recorded from now on, before it is stored, served or sent to a webhook.
+  void set_secrets(std::vector<std::string> secrets) { secrets_.set(std::move(secrets)); }
 
   // The history file could not be opened (the daemon runs on an in-memory store): a loud error state
   // in /api/health and /api/status until the daemon is restarted with a usable file.
@@ -141,6 +146,7 @@ class orchestrator {
   std::map<std::string, std::chrono::steady_clock::time_point> retry_at_;
   std::set<std::string> given_up_;  // targets ("pm2/api") whose check says their recovery gave up
   std::optional<std::string> history_problem_;                // the file could not be opened
+  secret_mask secrets_;                                        // masked in every event
   std::deque<event> unsaved_;                                 // events the store refused, oldest first
   std::int64_t unsaved_ids_{0};                               // negative ids for those
   bool history_ok_{true};                                     // as last logged

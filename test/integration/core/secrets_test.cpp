@@ -96,3 +96,29 @@ BOOST_AUTO_TEST_CASE(no_child_output_answer_history_or_log_holds_a_secret_and_th
   for (const auto& [file, content] : files_under(p.logs)) check_no_secret_in(file.string(), content);
   BOOST_TEST(mode_of(p.state / "redundancy.db") == 0600u);
 }
+
+BOOST_AUTO_TEST_CASE(a_secret_a_tool_prints_on_stderr_is_masked_in_every_event) {
+  temp_dir scripts;
+  const auto pm2 = scripts.path() / "pm2";
+  fake_pm2_project p(pm2.string(), R"({ "interval": "300ms" })");
+  // `pm2 jlist` fails quoting the webhook URL: the health's reason, and so the status event, quote it.
+  write_text(pm2, "#!/bin/sh\nif [ \"$1\" = jlist ]; then echo \"cannot post to " + std::string(webhook_url) +
+                      "\" >&2; exit 3; fi\nexec \"" + p.fake_tool() + "\" \"" + p.tool.string() + "\" \"$@\"\n");
+  fs::permissions(pm2, fs::perms::owner_all);
+  auto config = read_text(p.config_file);
+  config.insert(config.find('{') + 1, R"("notify": { "webhooks": [")" + std::string(webhook_url) + R"("] },)");
+  write_text(p.config_file, config);
+  p.mode("ok");
+  p.start();
+  BOOST_TEST_REQUIRE(p.wait_status("pm2", "unknown"));
+  std::string events;
+  BOOST_TEST(wait_for([&] {
+    events = http_get(p.address, "/api/events?limit=1000").body;
+    return events.find("cannot post to ***") != std::string::npos;
+  }), events);
+  check_no_secret_in("GET /api/events", events);
+  const auto err = p.process->err();
+  p.stop();
+  check_no_secret_in("redundancy.db", read_text(p.state / "redundancy.db"));
+  check_no_secret_in("the daemon's stderr", err);
+}
