@@ -148,7 +148,8 @@ boost::json::object build_report(report_inputs in) {
       sub["availability"] = figures(subsystem_name);
       if (auto* targets = sub.if_contains("targets"); targets && targets->is_array()) {
         bound_targets(sub, targets->as_array());
-        for (auto& t : targets->as_array())
+        // bound_targets may have added keys to sub, which moves its values: the list is looked up again.
+        for (auto& t : sub.at("targets").as_array())
           if (t.is_object())
             if (auto* target_name = t.as_object().if_contains("name"); target_name && target_name->is_string())
               t.as_object()["availability"] = figures(subsystem_name + "/" + std::string(target_name->as_string()));

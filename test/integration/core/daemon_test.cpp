@@ -544,7 +544,12 @@ BOOST_AUTO_TEST_CASE(at_the_cap_the_daemon_answers_bounds_its_report_and_exits_s
     if (health.body.find("\"starting\"") == std::string::npos) checked = true;
     std::this_thread::sleep_for(100ms);
   }
+#ifdef __SANITIZE_ADDRESS__
+  // ASan keeps freed memory in quarantine (256 MiB by default) and shadows the rest: RSS says nothing here.
+  BOOST_TEST_MESSAGE("SKIPPED under ASan: RSS " << rss_of(d.pid()) << " not compared with 200 MiB");
+#else
   BOOST_TEST(rss_of(d.pid()) < 200u * 1024 * 1024, "RSS " << rss_of(d.pid()));
+#endif
   const auto report_bytes = std::filesystem::file_size(report);
   BOOST_TEST(report_bytes < 2u * 1024 * 1024, "report of " << report_bytes << " bytes");
   BOOST_TEST(read_text(report).find("\"targets_truncated\"") != std::string::npos);
