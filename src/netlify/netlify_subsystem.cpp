@@ -106,7 +106,6 @@ awaitable<health> netlify_subsystem::check() {
   health h;
   std::error_code ec;
   if (!fs::is_directory(functions_dir_, ec)) {
-    consecutive_failures_ = 0;
     h.state = status::disabled;
     h.summary = "functions folder " + functions_dir_.string() + " does not exist";
     h.checked_at = std::chrono::system_clock::now();
@@ -254,13 +253,10 @@ awaitable<health> netlify_subsystem::check() {
 
   const std::size_t functions = reports.size();
   if (!failing.empty()) {
-    ++consecutive_failures_;
-    const bool over = consecutive_failures_ >= std::max(1u, settings_.max_failures);
-    h.state = over ? status::unhealthy : status::degraded;
-    h.summary = join_limited(failing, 3) + " (failing " + std::to_string(consecutive_failures_) + " of " +
-                std::to_string(settings_.max_failures) + " checks before recovery)";
+    // The orchestrator's policy counts consecutive failing checks against max_failures.
+    h.state = status::unhealthy;
+    h.summary = join_limited(failing, 3);
   } else {
-    consecutive_failures_ = 0;
     const bool deploy_failed = last && !last->ok;
     h.state = any_unknown || deploy_failed ? status::degraded : status::healthy;
     h.summary = std::to_string(functions) + (functions == 1 ? " function" : " functions") +
@@ -333,7 +329,6 @@ awaitable<action_result> netlify_subsystem::repair(bool install_dependencies, bo
       log.add("deploy", record.ok, record.summary);
     }
   }
-  consecutive_failures_ = 0;
   log.result.output_tail = tail_of(log.output, 4096);
   std::string failed;
   for (const auto& s : log.result.steps)

@@ -1,6 +1,8 @@
 // The emergency state machine: thresholds, bounded attempts, give-up and reset.
 #include "redundancy/orchestrator/emergency_fsm.hpp"
 
+#include <algorithm>
+
 namespace redundancy {
 
 std::string_view to_string(emergency_phase p) {
@@ -12,8 +14,20 @@ std::string_view to_string(emergency_phase p) {
   return "normal";
 }
 
+std::chrono::milliseconds emergency_spacing(const orchestrator_config& settings, unsigned attempt) {
+  const auto cap = std::max(settings.interval, settings.attempt_reset / 2);
+  auto gap = settings.interval;
+  for (unsigned n = 2; n < attempt && gap < cap; ++n) gap *= 2;
+  return std::min(gap, cap);
+}
+
+void emergency_attempt_ended(emergency_state& state, const orchestrator_config& settings,
+                             emergency_clock::time_point now) {
+  state.next_attempt_at = now + emergency_spacing(settings, state.attempts + 1);
+}
+
 emergency_decision decide(emergency_state& state, const orchestrator_config& settings,
-                          const emergency_observation& seen, std::chrono::system_clock::time_point now) {
+                          const emergency_observation& seen, emergency_clock::time_point now) {
   const bool over_threshold = seen.unhealthy_subsystems >= settings.emergency_threshold;
 
   if (!over_threshold) {
@@ -23,6 +37,7 @@ emergency_decision decide(emergency_state& state, const orchestrator_config& set
     if (state.attempts > 0 && now - *state.healthy_since >= settings.attempt_reset) state.attempts = 0;
     if (state.phase != emergency_phase::normal && !seen.recovery_running) {
       state.phase = emergency_phase::normal;
+      state.next_attempt_at.reset();
       return emergency_decision::left;
     }
     return emergency_decision::none;
@@ -33,8 +48,12 @@ emergency_decision decide(emergency_state& state, const orchestrator_config& set
   if (!settings.auto_recovery) return emergency_decision::none;
   if (state.attempts >= settings.max_recovery_attempts) {
     state.phase = emergency_phase::given_up;
+    state.next_attempt_at.reset();
     return emergency_decision::give_up;
   }
+  // Three attempts half a second apart protect nothing: each waits for the last to have had its effect.
+  if (state.next_attempt_at && now < *state.next_attempt_at) return emergency_decision::wait;
+  state.next_attempt_at.reset();
   ++state.attempts;
   state.phase = emergency_phase::recovering;
   return emergency_decision::start_recovery;

@@ -72,25 +72,30 @@ std::string_view to_string(overall_status s) {
 
 orchestrator::orchestrator(const config& settings, scheduler& checks, action_runner& actions, store& history,
                            metrics& numbers)
-    : settings_(settings), scheduler_(checks), actions_(actions), store_(history), metrics_(numbers) {}
+    : settings_(settings),
+      scheduler_(checks),
+      actions_(actions),
+      store_(history),
+      metrics_(numbers),
+      policy_(settings.orchestrator) {}
 
 void orchestrator::start() {
   if (started_) return;
   started_ = true;
   if (auto saved = store_.get_counter(emergency_attempts_key)) {
     try {
-      emergency_.attempts = static_cast<unsigned>(std::stoul(*saved));
+      policy_.emergency().attempts = static_cast<unsigned>(std::stoul(*saved));
     } catch (const std::exception&) {
-      emergency_.attempts = 0;
+      policy_.emergency().attempts = 0;
     }
   }
   for (const auto& p : store_.pauses()) pauses_[p.target] = {.until = p.until, .reason = p.reason};
-  metrics_.set_emergency(false, emergency_.attempts);
+  metrics_.set_emergency(false, policy_.emergency().attempts);
   // Availability counts the time between two lives of the daemon as unknown, from this event on.
   note_event("orchestrator", "", "daemon_started", "info",
-             "redundancy started; emergency attempts so far: " + std::to_string(emergency_.attempts) + " of " +
+             "redundancy started; emergency attempts so far: " + std::to_string(policy_.emergency().attempts) + " of " +
                  std::to_string(max_attempts()),
-             {{"emergency_attempts", emergency_.attempts}, {"pauses", pauses_.size()}});
+             {{"emergency_attempts", policy_.emergency().attempts}, {"pauses", pauses_.size()}});
   if (store_.notice())
     note_event("orchestrator", "", "history_replaced", "critical", "HISTORY REPLACED: " + *store_.notice(),
                {{"file", store_.file().string()}});
@@ -106,17 +111,9 @@ void orchestrator::start() {
     metrics_.count_recovery(a.subsystem, a.kind, a.state == action_state::succeeded ? "ok" : "failed");
     note_event(a.subsystem, a.target, "action_finished", a.state == action_state::succeeded ? "info" : "warning",
                a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
-    if (a.kind == "emergency") evaluate_emergency();
-    if (a.kind == "recover" && a.requested_by == "auto") {
-      // A recovery that took not a single step had nothing to try, whether it calls that success
-      // ("nothing to do now") or failure ("PM2 not answering and no daemon_restart_command"): asking
-      // again after the re-check would repeat it as fast as checks run, an action and two events each
-      // time, so wait until the problem changes. One that found nothing due *yet* (a restart's
-      // backoff) set retry_at_ instead.
-      if (a.steps.empty() && !retry_at_.contains(a.subsystem))
-        nothing_to_do_for_[a.subsystem] = recovering_for_[a.subsystem];
-      else
-        nothing_to_do_for_.erase(a.subsystem);
+    if (a.kind == "emergency") {
+      policy_.emergency_finished(std::chrono::steady_clock::now());
+      evaluate_emergency();
     }
   };
   asio::co_spawn(scheduler_.executor(), run_timers(), asio::detached);
@@ -125,7 +122,7 @@ void orchestrator::start() {
 void orchestrator::apply(const config& settings) {
   settings_ = settings;
   // A new config may give a recovery that had nothing to try something to try (a restart command).
-  nothing_to_do_for_.clear();
+  policy_.apply(settings.orchestrator);
 }
 
 void orchestrator::set_history_problem(std::string problem) {
@@ -136,7 +133,7 @@ void orchestrator::set_history_problem(std::string problem) {
 bool orchestrator::history_ok() const { return !history_problem_ && !store_.problem(); }
 
 overall_status orchestrator::overall() const {
-  if (emergency_.phase != emergency_phase::normal) return overall_status::emergency;
+  if (policy_.emergency().phase != emergency_phase::normal) return overall_status::emergency;
   bool degraded = false;
   for (const auto& [name, s] : scheduler_.states()) {
     if (!s.checked) return overall_status::starting;
@@ -150,15 +147,33 @@ overall_status orchestrator::overall() const {
 }
 
 status orchestrator::effective_state(const subsystem_state& s) const {
-  return paused(std::string(s.target->name())) ? status::paused : s.last.state;
+  if (paused(std::string(s.target->name()))) return status::paused;
+  if (s.last.state == status::unhealthy && policy_.still_failing(s.target->name(), s.target->failures_before_recovery()))
+    return status::degraded;
+  return s.last.state;
+}
+
+health orchestrator::paused_health(const subsystem_state& s) const {
+  health h = s.last;
+  const std::string name{s.target->name()};
+  if (paused(name)) h.state = status::paused;
+  for (auto& t : h.targets)
+    if (paused(name + "/" + t.name)) t.state = status::paused;
+  return h;
+}
+
+std::string orchestrator::effective_summary(const subsystem_state& s) const {
+  const auto needed = s.target->failures_before_recovery();
+  if (needed <= 1 || s.last.state != status::unhealthy || paused(std::string(s.target->name()))) return s.last.summary;
+  const auto n = policy_.failures(s.target->name());
+  return s.last.summary + " (" + std::to_string(n) + (n == 1 ? " consecutive failure" : " consecutive failures") +
+         "; recovery after " + std::to_string(needed) + ")";
 }
 
 health orchestrator::effective_health(const subsystem_state& s) const {
-  health h = s.last;
+  health h = paused_health(s);
   h.state = effective_state(s);
-  const std::string name{s.target->name()};
-  for (auto& t : h.targets)
-    if (paused(name + "/" + t.name)) t.state = status::paused;
+  h.summary = effective_summary(s);
   return h;
 }
 
@@ -168,13 +183,15 @@ void orchestrator::on_checked(const subsystem_state& s) {
   if (s.last_lateness) metrics_.observe_lateness(s.target->name(), *s.last_lateness);
   expire_pauses();
   // Once per check: with a thousand targets, each copy of the health is a thousand detail objects.
+  auto judged = paused_health(s);
+  policy_.count_check(s.target->name(), judged.state);
   const auto h = effective_health(s);
   metrics_.update_subsystem(s.target->name(), h);
   record_transitions(s, h);
   // Emergency first: when this check tips the project over the threshold, the emergency recovery
   // runs instead of a per-subsystem one.
   evaluate_emergency();
-  maybe_recover(s, h);
+  maybe_recover(s, std::move(judged));
   if (on_evaluated) on_evaluated();
 }
 
@@ -202,100 +219,86 @@ void orchestrator::record_transitions(const subsystem_state& s, const health& h)
     const auto* flag = t.detail.if_contains("given_up");
     const bool given_up = flag && flag->is_bool() && flag->get_bool();
     const auto key = name + "/" + t.name;
-    if (!given_up) {
-      given_up_.erase(key);
-    } else if (given_up_.insert(key).second) {
+    if (policy_.target_gave_up_news(key, given_up)) {
       note_event(name, t.name, "target_given_up", "error",
                  key + ": automatic recovery gave up" + (t.reason.empty() ? "" : ": " + t.reason), {});
     }
   }
 }
 
-void orchestrator::maybe_recover(const subsystem_state& s, const health& last) {
+void orchestrator::maybe_recover(const subsystem_state& s, health last) {
   const std::string name{s.target->name()};
-  // Well again: the same problem later is a new one, worth a try.
-  if (s.last.state != status::unhealthy) nothing_to_do_for_.erase(name);
-  if (!settings_.orchestrator.auto_recovery) return;
-  if (s.last.state != status::unhealthy || paused(name)) return;
-  // Recovering: the emergency is on it. Given up: automatic repair stopped, a person decides.
-  if (emergency_.phase != emergency_phase::normal) return;
-  if (actions_.active(name)) return;
-  // Every unhealthy target paused: nothing left that this recovery may touch.
   const bool any_paused = std::any_of(last.targets.begin(), last.targets.end(),
                                       [](const target_health& t) { return t.state == status::paused; });
   const bool any_unhealthy = std::any_of(last.targets.begin(), last.targets.end(),
                                          [](const target_health& t) { return t.state == status::unhealthy; });
-  if (any_paused && !any_unhealthy) return;
-  const auto problem = problem_of(last);
-  if (auto it = nothing_to_do_for_.find(name); it != nothing_to_do_for_.end() && it->second == problem) return;
-  if (auto it = retry_at_.find(name); it != retry_at_.end()) {
-    if (std::chrono::steady_clock::now() < it->second) return;
-    retry_at_.erase(it);
-  }
-  // The re-check after a recovery comes at once; another automatic attempt waits for the subsystem's
-  // own rhythm, so a problem that no recovery fixes costs one attempt per check interval, not a loop.
-  const auto now = std::chrono::steady_clock::now();
-  if (auto it = last_recovery_at_.find(name); it != last_recovery_at_.end() && now - it->second < s.schedule.interval / 2)
+  const auto decision = policy_.on_check({.name = name,
+                                          .state = last.state,
+                                          .problem = problem_of(last),
+                                          .only_paused_targets_unhealthy = any_paused && !any_unhealthy,
+                                          .action_running = actions_.active(name).has_value(),
+                                          .check_interval = s.schedule.interval,
+                                          .failures_needed = s.target->failures_before_recovery()},
+                                         std::chrono::steady_clock::now());
+  if (!decision.recover) {
+    if (!decision.why.empty()) RLOG(name, debug) << "no recovery now: " << decision.why;
     return;
-  last_recovery_at_[name] = now;
-  recovering_for_[name] = problem;
+  }
   auto target = s.target;
   actions_.submit({.kind = "recover",
                    .subsystem = name,
                    .target = "",
                    .requested_by = "auto",
                    .lane = {},
-                   .work = [this, target, last, name]() { return recover_noting_retry(target, last, name); }});
+                   .work = [this, target, last = std::move(last), name]() {
+                     return recover_and_tell_policy(target, last, name);
+                   }});
 }
 
-// A free-standing coroutine (its arguments live in its frame, not in a lambda that may go first):
-// runs the recovery and keeps the time it asks to be tried again, before the action is finished.
-awaitable<action_result> orchestrator::recover_noting_retry(std::shared_ptr<subsystem> target, health last,
-                                                           std::string name) {
+// A free-standing coroutine (its arguments live in its frame, not in a lambda that may go first): runs
+// the recovery and tells the policy how it went before the action is finished.
+awaitable<action_result> orchestrator::recover_and_tell_policy(std::shared_ptr<subsystem> target, health last,
+                                                              std::string name) {
   auto result = co_await target->recover(last);
-  if (result.retry_at && result.steps.empty())
-    retry_at_[name] = *result.retry_at;
-  else
-    retry_at_.erase(name);
+  policy_.recovery_finished(name, !result.steps.empty(), result.retry_at);
   co_return result;
 }
 
 void orchestrator::evaluate_emergency() {
   unsigned unhealthy = 0;
   for (const auto& [name, s] : scheduler_.states())
-    if (s.checked && !paused(name) && counts_as_unhealthy(s.last.state)) ++unhealthy;
-  const auto before = emergency_.attempts;
-  const auto decision = decide(emergency_, settings_.orchestrator,
-                               {.unhealthy_subsystems = unhealthy,
-                                .recovery_running = actions_.active("orchestrator", "emergency").has_value()},
-                               std::chrono::system_clock::now());
-  if (emergency_.attempts != before) store_.set_counter(emergency_attempts_key, std::to_string(emergency_.attempts));
-  metrics_.set_emergency(emergency_.phase != emergency_phase::normal, emergency_.attempts);
-  if (before > 0 && emergency_.attempts == 0)
+    if (s.checked && counts_as_unhealthy(effective_state(s))) ++unhealthy;
+  const auto before = policy_.emergency().attempts;
+  const auto decision = policy_.on_project(unhealthy, actions_.active("orchestrator", "emergency").has_value(),
+                                           std::chrono::steady_clock::now());
+  if (policy_.emergency().attempts != before) store_.set_counter(emergency_attempts_key, std::to_string(policy_.emergency().attempts));
+  metrics_.set_emergency(policy_.emergency().phase != emergency_phase::normal, policy_.emergency().attempts);
+  if (before > 0 && policy_.emergency().attempts == 0)
     note_event("orchestrator", "", "emergency_attempts_reset", "info",
                "healthy for " + format_duration(settings_.orchestrator.attempt_reset) +
                    ": emergency attempts reset (were " + std::to_string(before) + ")",
                {{"attempts_before", before}});
   switch (decision) {
     case emergency_decision::none: break;
+    case emergency_decision::wait: break;
     case emergency_decision::start_recovery:
       note_event("orchestrator", "", "emergency_started", "critical",
                  std::to_string(unhealthy) + " subsystems unhealthy: emergency recovery attempt " +
-                     std::to_string(emergency_.attempts) + " of " + std::to_string(max_attempts()),
-                 {{"attempt", emergency_.attempts}, {"unhealthy_subsystems", unhealthy}});
+                     std::to_string(policy_.emergency().attempts) + " of " + std::to_string(max_attempts()),
+                 {{"attempt", policy_.emergency().attempts}, {"unhealthy_subsystems", unhealthy}});
       request_emergency("auto");
       break;
     case emergency_decision::give_up:
       note_event("orchestrator", "", "emergency_given_up", "critical",
-                 "emergency recovery failed " + std::to_string(emergency_.attempts) +
+                 "emergency recovery failed " + std::to_string(policy_.emergency().attempts) +
                      " times; no more automatic attempts until a person acts (POST /api/emergency)",
-                 {{"attempts", emergency_.attempts}, {"unhealthy_subsystems", unhealthy}});
+                 {{"attempts", policy_.emergency().attempts}, {"unhealthy_subsystems", unhealthy}});
       break;
     case emergency_decision::left:
       note_event("orchestrator", "", "emergency_ended", "info",
                  "emergency over: fewer than " + std::to_string(settings_.orchestrator.emergency_threshold) +
                      " subsystems unhealthy",
-                 {{"attempts", emergency_.attempts}});
+                 {{"attempts", policy_.emergency().attempts}});
       break;
   }
 }
@@ -319,11 +322,8 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
   if (auto running = actions_.active("orchestrator", "emergency")) return {*running, true};
   if (requested_by != "auto") {
     // A person asking resets a given-up emergency: they are the one it was waiting for.
-    if (emergency_.phase == emergency_phase::given_up) {
-      emergency_.attempts = 0;
-      store_.set_counter(emergency_attempts_key, "0");
-    }
-    emergency_.phase = emergency_phase::recovering;
+    if (policy_.emergency().phase == emergency_phase::given_up) store_.set_counter(emergency_attempts_key, "0");
+    policy_.emergency_requested_by_person();
   }
   std::vector<std::shared_ptr<subsystem>> order;
   for (const std::string name : {"pm2", "github", "netlify"})
@@ -356,7 +356,10 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
            for (auto& inner : step.steps) all.steps.push_back(std::move(inner));
            all.output_tail += step.output_tail;
          }
-         // The verdict on this attempt comes from fresh checks, not from what was seen before it.
+         // The verdict on this attempt comes from fresh checks, not from what was seen before it, and
+         // only once what it restarted has had time to come up.
+         asio::steady_timer settle(co_await asio::this_coro::executor, policy_.settle_time());
+         co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
          co_await recheck_all();
          all.summary = order.empty() ? "nothing to recover" : all.ok ? "every subsystem's emergency step succeeded"
                                                                      : "some emergency steps failed";
@@ -451,7 +454,7 @@ std::vector<event> orchestrator::events(const event_query& q) const {
 boost::json::object orchestrator::subsystem_json(const subsystem_state& s, bool with_targets) const {
   const std::string name{s.target->name()};
   boost::json::object o{{"status", s.checked ? to_string(effective_state(s)) : "starting"},
-                        {"summary", s.last.summary},
+                        {"summary", effective_summary(s)},
                         {"checked_at", s.checked ? time_or_null(s.last.checked_at) : nullptr}};
   if (!with_targets) return o;
   const auto h = effective_health(s);
@@ -499,16 +502,16 @@ boost::json::object orchestrator::health_json() const {
     subsystems[name] = subsystem_json(s, false);
     if (s.checked && s.last.checked_at > latest) latest = s.last.checked_at;
   }
-  const bool given_up = emergency_.phase == emergency_phase::given_up;
-  boost::json::object emergency{{"active", emergency_.phase != emergency_phase::normal},
-                                {"phase", to_string(emergency_.phase)},
-                                {"attempts", emergency_.attempts},
+  const bool given_up = policy_.emergency().phase == emergency_phase::given_up;
+  boost::json::object emergency{{"active", policy_.emergency().phase != emergency_phase::normal},
+                                {"phase", to_string(policy_.emergency().phase)},
+                                {"attempts", policy_.emergency().attempts},
                                 {"max_attempts", max_attempts()},
                                 {"given_up", given_up},
                                 {"running_action", nullptr}};
   if (auto running = actions_.active("orchestrator", "emergency")) emergency["running_action"] = *running;
   if (given_up)
-    emergency["message"] = "gave up after " + std::to_string(emergency_.attempts) +
+    emergency["message"] = "gave up after " + std::to_string(policy_.emergency().attempts) +
                            " emergency recoveries; waiting for a person (POST /api/emergency or `redundancy emergency`)";
   boost::json::array pauses;
   for (const auto& [target, p] : pauses_)
@@ -606,7 +609,7 @@ void orchestrator::note_history_state() {
     RLOG("orchestrator", info) << "history " << store_.file().string() << " is writable again";
     // What could not be stored meanwhile: the pauses and the attempt count as they are now.
     for (const auto& [target, p] : pauses_) store_.set_pause(target, p.until, p.reason);
-    store_.set_counter(emergency_attempts_key, std::to_string(emergency_.attempts));
+    store_.set_counter(emergency_attempts_key, std::to_string(policy_.emergency().attempts));
   } else
     RLOG("orchestrator", error) << "HISTORY UNAVAILABLE, events kept in memory only: "
                                 << history_problem_.value_or(store_.problem().value_or("unknown error"));

@@ -28,6 +28,10 @@ class subsystem {
   // Repairs what the last check found, within the subsystem's own limits (attempts, backoff).
   virtual awaitable<action_result> recover(const health& last) = 0;
 
+  // How many checks in a row must find it unhealthy before the first recovery; until then it shows as
+  // degraded. Default: the first.
+  virtual unsigned failures_before_recovery() const { return 1; }
+
   // The orchestrator's emergency step for this domain (restart everything, run everything, redeploy).
   virtual awaitable<action_result> emergency() = 0;
 

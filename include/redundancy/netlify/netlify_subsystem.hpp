@@ -5,6 +5,7 @@
 #include "redundancy/netlify/deploy.hpp"
 #include "redundancy/netlify/invoke.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -13,12 +14,9 @@
 
 namespace redundancy::netlify {
 
-// Status of the subsystem, debounced as the monit habit asks:
-//   healthy   -> degraded   (a check finds a failing function or a stale manifest: 1 .. max_failures-1 in a row)
-//   degraded  -> unhealthy  (max_failures consecutive failing checks: the orchestrator then calls recover)
-//   any       -> healthy    (a check with nothing failing resets the count)
-//   any       -> disabled   (the functions folder does not exist: nothing to watch)
-// recover() and emergency() reset the count, so the next recovery needs max_failures new failing checks.
+// Status of one check: unhealthy when a function or the manifest fails, healthy when nothing does,
+// disabled when the functions folder does not exist. The orchestrator's policy debounces it as the monit
+// habit asks: shown degraded until max_failures checks in a row have failed (failures_before_recovery).
 class netlify_subsystem final : public subsystem, public std::enable_shared_from_this<netlify_subsystem> {
  public:
   // Keeps what it needs of the config; relative paths resolve against project_dir.
@@ -30,6 +28,7 @@ class netlify_subsystem final : public subsystem, public std::enable_shared_from
   // dependencies, invoke, probe} each {ok, state, reason}, last_invocation {status, at, ok, error}),
   // then "manifest" (kind "manifest": path, problems) and "deploy" (kind "deploy": last_deploy).
   awaitable<health> check() override;
+  unsigned failures_before_recovery() const override { return std::max(1u, settings_.max_failures); }
 
   // After max_failures failing checks: regenerate the manifest, install dependencies where they are the
   // problem (npm ci, or npm install without a lock file), then with auto_deploy deploy (gated: never
@@ -46,7 +45,6 @@ class netlify_subsystem final : public subsystem, public std::enable_shared_from
 
   const std::filesystem::path& manifest_file() const { return manifest_; }
   const std::filesystem::path& deploy_record_file() const { return deploy_file_; }
-  unsigned consecutive_failures() const { return consecutive_failures_; }
   // The last deploy attempt, from memory or the state folder.
   std::optional<deploy_record> last_deploy();
 
@@ -61,7 +59,6 @@ class netlify_subsystem final : public subsystem, public std::enable_shared_from
   std::filesystem::path manifest_;
   std::filesystem::path harness_;
   std::filesystem::path deploy_file_;
-  unsigned consecutive_failures_{0};
   std::map<std::string, invocation> last_invocations_;
   std::optional<deploy_record> last_deploy_;
   bool deploy_loaded_{false};

@@ -6,6 +6,7 @@
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/secret_mask.hpp"
 #include "redundancy/orchestrator/emergency_fsm.hpp"
+#include "redundancy/orchestrator/recovery_policy.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
 #include <boost/json/object.hpp>
@@ -71,7 +72,7 @@ class orchestrator {
 
 
   overall_status overall() const;
-  const emergency_state& emergency() const { return emergency_; }
+  const emergency_state& emergency() const { return policy_.emergency(); }
   unsigned max_attempts() const { return settings_.orchestrator.max_recovery_attempts; }
 
   // Runs the emergency recovery now, whatever the threshold. Returns the new action's id, or the
@@ -113,15 +114,20 @@ class orchestrator {
   void on_checked(const subsystem_state& s);
   // Both take the check's effective_health.
   void record_transitions(const subsystem_state& s, const health& h);
-  void maybe_recover(const subsystem_state& s, const health& last);
-  awaitable<action_result> recover_noting_retry(std::shared_ptr<subsystem> target, health last, std::string name);
+  void maybe_recover(const subsystem_state& s, health judged);
+  awaitable<action_result> recover_and_tell_policy(std::shared_ptr<subsystem> target, health last, std::string name);
   void evaluate_emergency();
   awaitable<void> run_timers();
   awaitable<void> recheck_all();
+  // The check's health as people see it: pauses applied, and a subsystem that has failed fewer checks
+  // than it needs before a recovery shown degraded, with the count in its summary.
   health effective_health(const subsystem_state& s) const;
   // The subsystem's own state as effective_health gives it, without copying its targets (what
   // /api/health and overall() need, on every request).
   status effective_state(const subsystem_state& s) const;
+  std::string effective_summary(const subsystem_state& s) const;
+  // The check's health with pauses applied only: what the policy judges.
+  health paused_health(const subsystem_state& s) const;
   void note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
                   std::string message, boost::json::object data = {});
   void flush_unsaved();
@@ -134,17 +140,9 @@ class orchestrator {
   action_runner& actions_;
   store& store_;
   metrics& metrics_;
-  emergency_state emergency_{};
   std::map<std::string, pause_entry> pauses_;
   std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
-  // Automatic recovery: per subsystem, the problem the running or last recovery was given, and the
-  // problem a recovery already found nothing to do about (it is not retried until the problem changes).
-  std::map<std::string, std::string> recovering_for_;
-  std::map<std::string, std::string> nothing_to_do_for_;
-  std::map<std::string, std::chrono::steady_clock::time_point> last_recovery_at_;
-  // A recovery that found nothing due yet said when something will be: no attempt before then.
-  std::map<std::string, std::chrono::steady_clock::time_point> retry_at_;
-  std::set<std::string> given_up_;  // targets ("pm2/api") whose check says their recovery gave up
+  recovery_policy policy_;  // every automatic repair decision
   std::optional<std::string> history_problem_;                // the file could not be opened
   secret_mask secrets_;                                        // masked in every event
   std::deque<event> unsaved_;                                 // events the store refused, oldest first

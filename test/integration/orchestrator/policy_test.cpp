@@ -48,6 +48,7 @@ class fake_subsystem : public subsystem {
   fake_subsystem(std::string name, std::vector<std::string>& journal) : name_(std::move(name)), journal_(journal) {}
 
   std::string_view name() const override { return name_; }
+  unsigned failures_before_recovery() const override { return failures_needed; }
 
   awaitable<health> check() override {
     ++checks;
@@ -94,6 +95,7 @@ class fake_subsystem : public subsystem {
   std::string reason{"broken"};
   bool hold{false};
   unsigned checks{0};
+  unsigned failures_needed{1};
 
  private:
   std::string name_;
@@ -187,6 +189,26 @@ BOOST_AUTO_TEST_CASE(one_unhealthy_subsystem_is_recovered_on_its_own_without_an_
   BOOST_TEST(r.policy->health_json().at("status").as_string() == "unhealthy");
   BOOST_TEST(r.policy->emergency().attempts == 0u);
   BOOST_TEST(r.events_of_kind("emergency_started").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_debounced_subsystem_shows_degraded_with_a_count_that_reads_forwards) {
+  temp_dir dir;
+  rig r(dir.path);
+  r.netlify->failures_needed = 3;
+  r.netlify->state = status::unhealthy;
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.netlify->checks >= 1; }));
+  auto shown = r.policy->status_json().at("subsystems").at("netlify").as_object();
+  BOOST_TEST(shown.at("status").as_string() == "degraded");
+  BOOST_TEST(shown.at("summary").as_string() == "netlify is unhealthy (1 consecutive failure; recovery after 3)");
+  BOOST_TEST(r.count("netlify recover") == 0u);
+  BOOST_REQUIRE(r.run_until([&] { return r.count("netlify recover") >= 1; }));
+  // Was: "failing 24 of 1 checks before recovery".
+  BOOST_REQUIRE(r.run_until([&] { return r.netlify->checks >= 5; }));
+  shown = r.policy->status_json().at("subsystems").at("netlify").as_object();
+  BOOST_TEST(shown.at("status").as_string() == "unhealthy");
+  const std::string summary{shown.at("summary").as_string()};
+  BOOST_TEST(summary.find("consecutive failures; recovery after 3)") != std::string::npos, summary);
 }
 
 BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_problem_changes) {
@@ -364,6 +386,32 @@ BOOST_AUTO_TEST_CASE(the_attempt_limit_is_honoured_then_reset_after_the_healthy_
   r.pm2->state = status::unhealthy;
   r.github->state = status::unhealthy;
   BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 emergency") == 4; }));
+}
+
+BOOST_AUTO_TEST_CASE(emergency_attempts_are_spaced_by_a_doubling_backoff_after_each_ended) {
+  temp_dir dir;
+  // Was: with any interval the three attempts ran back to back, all spent before anything could come up.
+  rig r(dir.path, [](config& c) {
+    c.orchestrator.interval = 150ms;
+    c.orchestrator.attempt_reset = 1h;
+  });
+  r.pm2->state = status::unhealthy;
+  r.github->state = status::unhealthy;
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return !r.events_of_kind("emergency_given_up").empty(); }));
+  auto started = r.events_of_kind("emergency_started");
+  std::vector<sys_time> finished;
+  for (const auto& e : r.events_of_kind("action_finished"))
+    if (e.message.starts_with("emergency")) finished.push_back(e.ts);
+  BOOST_REQUIRE(started.size() == 3u);
+  BOOST_REQUIRE(finished.size() == 3u);
+  std::reverse(started.begin(), started.end());  // events come newest first
+  std::reverse(finished.begin(), finished.end());
+  // Each attempt waits the settle time (the interval, under 10 s) before the re-check that judges it...
+  BOOST_TEST((finished[0] - started[0].ts >= 150ms));
+  // ... and the next starts an interval after it ended, then twice that.
+  BOOST_TEST((started[1].ts - finished[0] >= 150ms), (started[1].ts - finished[0]).count() << " ns");
+  BOOST_TEST((started[2].ts - finished[1] >= 300ms), (started[2].ts - finished[1]).count() << " ns");
 }
 
 BOOST_AUTO_TEST_CASE(a_person_asking_restarts_a_given_up_emergency) {

@@ -12,7 +12,7 @@ namespace {
 struct fixture {
   orchestrator_config settings{};
   emergency_state state{};
-  std::chrono::system_clock::time_point now{std::chrono::system_clock::time_point{} + 1000h};
+  emergency_clock::time_point now{emergency_clock::time_point{} + 1000h};
 
   emergency_decision step(unsigned unhealthy, bool running = false, std::chrono::milliseconds later = 1min) {
     now += later;
