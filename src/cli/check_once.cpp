@@ -4,7 +4,7 @@
 #include "redundancy/cli/table.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/scheduler.hpp"
-#include "redundancy/core/subsystems.hpp"
+#include "redundancy/app/subsystems.hpp"
 #include "redundancy/core/target_row.hpp"
 #include "redundancy/core/time.hpp"
 

@@ -6,7 +6,7 @@
 #include "redundancy/cli/github_local.hpp"
 #include "redundancy/cli/notify_test.hpp"
 #include "redundancy/core/config.hpp"
-#include "redundancy/core/daemon.hpp"
+#include "redundancy/app/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>

@@ -5,7 +5,7 @@
 #include "redundancy/cli/cli.hpp"
 #include "redundancy/cli/table.hpp"
 #include "redundancy/core/asio.hpp"
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/use_future.hpp>

@@ -7,7 +7,7 @@
 
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/time.hpp"
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 namespace redundancy::github {
 namespace {

@@ -1,7 +1,7 @@
 // Probing deployed functions over HTTP(S) and posting to the build hook.
 #include "redundancy/netlify/probe.hpp"
 
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 namespace redundancy::netlify {
 

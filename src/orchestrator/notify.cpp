@@ -3,7 +3,7 @@
 
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/log.hpp"
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/json/serialize.hpp>

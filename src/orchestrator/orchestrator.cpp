@@ -7,7 +7,7 @@
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/target_row.hpp"
 #include "redundancy/core/time.hpp"
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/metrics/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
 #include "redundancy/orchestrator/report.hpp"
 #include "redundancy/orchestrator/store.hpp"

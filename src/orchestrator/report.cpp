@@ -4,7 +4,7 @@
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/health.hpp"
 #include "redundancy/core/log.hpp"
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/core/process_stats.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "redundancy/core/time.hpp"
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 #include "test_paths.hpp"
 
 extern char** environ;

@@ -2,7 +2,7 @@
 #define BOOST_TEST_MODULE http_client
 #include <boost/test/unit_test.hpp>
 
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>

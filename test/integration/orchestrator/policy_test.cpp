@@ -7,7 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redundancy/core/scheduler.hpp"
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/metrics/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/report.hpp"

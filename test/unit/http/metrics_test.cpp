@@ -1,7 +1,7 @@
 // Tests of the Prometheus metrics: names, values, series removal, histogram shape, the text format
 // as a strict parser sees it, and `promtool check metrics` on the output.
 #define BOOST_TEST_MODULE metrics
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/metrics/metrics.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

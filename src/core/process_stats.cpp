@@ -1,4 +1,4 @@
-// The process_* metrics' values, read from /proc (prometheus-cpp has no process collector).
+// The daemon's own resource use, read from /proc (prometheus-cpp has no process collector).
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/core/process_stats.hpp"
 
 namespace redundancy {
 namespace {

@@ -1,5 +1,5 @@
 // The daemon's life: start-up, the signal loop (TERM/INT stop, HUP reloads) and an orderly shutdown.
-#include "redundancy/core/daemon.hpp"
+#include "redundancy/app/daemon.hpp"
 
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/atomic_file.hpp"
@@ -8,10 +8,10 @@
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/state_lock.hpp"
-#include "redundancy/core/subsystems.hpp"
+#include "redundancy/app/subsystems.hpp"
 #include "redundancy/github/runner_temp.hpp"
 #include "redundancy/http/api.hpp"
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/metrics/metrics.hpp"
 #include "redundancy/http/router.hpp"
 #include "redundancy/http/server.hpp"
 #include "redundancy/http/token.hpp"

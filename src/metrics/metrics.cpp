@@ -1,5 +1,5 @@
 // The daemon's Prometheus registry: families, updates from checks and actions, text serialization.
-#include "redundancy/http/metrics.hpp"
+#include "redundancy/metrics/metrics.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>

@@ -1,6 +1,6 @@
 // The HTTP/1.1 client: URL parsing, one request per connection over plain TCP or TLS, a single deadline
 // for the whole exchange, the body read with a cap, and every failure turned into words.
-#include "redundancy/http/client.hpp"
+#include "redundancy/net/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>

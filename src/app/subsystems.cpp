@@ -1,5 +1,5 @@
 // The one place that knows every subsystem type: each enabled section of the config becomes one.
-#include "redundancy/core/subsystems.hpp"
+#include "redundancy/app/subsystems.hpp"
 
 #include "redundancy/core/process.hpp"
 
