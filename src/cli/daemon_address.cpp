@@ -1,10 +1,11 @@
 // Finding the daemon from the client commands: its base URL (--url, $REDUNDANCY_URL, http.listen,
 // <state_dir>/http.addr) and the API token ($REDUNDANCY_TOKEN, the token file).
-#include <charconv>
 #include <fstream>
-#include <sstream>
 
 #include "redundancy/cli/client_commands.hpp"
+#include "redundancy/core/host_port.hpp"
+#include "redundancy/core/small_file.hpp"
+#include "redundancy/core/text.hpp"
 
 namespace redundancy::cli {
 namespace {
@@ -18,31 +19,12 @@ boost::system::result<std::string, std::string> url_found(std::string url) {
   return {boost::system::in_place_value, std::move(url)};
 }
 
-std::string trim(std::string s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 // "host:port" or "[v6]:port" to a base URL; nullopt when it does not parse or the port is 0.
 std::optional<std::string> url_from_address(std::string_view address) {
-  std::string host;
-  std::string_view port;
-  if (address.starts_with('[')) {
-    const auto close = address.find("]:");
-    if (close == std::string_view::npos) return std::nullopt;
-    host = std::string(address.substr(1, close - 1));
-    port = address.substr(close + 2);
-  } else {
-    const auto colon = address.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    host = std::string(address.substr(0, colon));
-    port = address.substr(colon + 1);
-  }
-  unsigned number = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || number == 0 || number > 65535)
-    return std::nullopt;
+  const auto split = split_host_port(address);
+  if (!split || split->port == 0) return std::nullopt;
+  std::string host(split->host);
+  const unsigned number = split->port;
   // A daemon listening on every address is reached on loopback (which its Host check also accepts).
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
@@ -72,13 +54,11 @@ boost::system::result<std::string, std::string> daemon_url(const std::optional<s
 }
 
 std::optional<std::string> api_token(const env_lookup& env, const config& c) {
-  if (auto it = env.find("REDUNDANCY_TOKEN"); it != env.end() && !trim(it->second).empty()) return trim(it->second);
-  const auto file = c.http.token_file.value_or(c.state_dir / "token");
-  std::ifstream in(file);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto token = trim(text.str());
+  if (auto it = env.find("REDUNDANCY_TOKEN"); it != env.end() && !trim(it->second).empty())
+    return std::string(trim(it->second));
+  const auto text = read_small_file(c.http.token_file.value_or(c.state_dir / "token"));
+  if (!text) return std::nullopt;
+  auto token = std::string(trim(*text));
   if (token.empty()) return std::nullopt;
   return token;
 }

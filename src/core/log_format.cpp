@@ -1,11 +1,9 @@
 // The log's line formats: the record's attributes, the UTC timestamp, the masked one-line body,
 // and the journal's <N> priority prefix.
-#include <array>
 #include <boost/log/attributes/value_extraction.hpp>
-#include <cstdio>
-#include <ctime>
 
 #include "log_detail.hpp"
+#include "redundancy/core/time.hpp"
 
 namespace redundancy::log_detail {
 
@@ -45,22 +43,6 @@ int syslog_priority(severity level) {
   return 6;
 }
 
-// 2026-11-28T00:26:09.123Z
-void write_timestamp(bl::formatting_ostream& out, clock_type::time_point when) {
-  const auto since_epoch = when.time_since_epoch();
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  const std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::array<char, 32> buffer{};
-  const int n = std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(millis));
-  out.write(buffer.data(), n);
-}
-
 // "info [pm2] restarting api". Secrets are masked. Line breaks inside a message are escaped: one record stays one line,
 // which the journal's priority prefix, rotation by size and grep all rely on.
 void write_body(const bl::record_view& rec, bl::formatting_ostream& out) {
@@ -90,7 +72,7 @@ secret_mask& log_secrets() {
 
 void format_plain(const bl::record_view& rec, bl::formatting_ostream& out) {
   if (const auto when = bl::extract<clock_type::time_point>(time_name(), rec))
-    write_timestamp(out, *when);
+    out << to_rfc3339(*when);
   out << ' ';
   write_body(rec, out);
 }

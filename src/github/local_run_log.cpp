@@ -1,22 +1,21 @@
 // The local runner's log: the run's log file, the output shown and kept (masked), the steps
 // recorded, the masks a step adds and its step summary.
 #include <cstdio>
-#include <ctime>
 
 #include "local_run_session.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/time.hpp"
 
 namespace redundancy::github {
 
 namespace {
 
-std::string utc_stamp(const char* format) {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
+// "20240501T123456Z": the time now, for a log file's name.
+std::string utc_stamp() {
+  auto stamp = to_rfc3339_seconds(std::chrono::system_clock::now());
+  std::erase(stamp, '-');
+  std::erase(stamp, ':');
+  return stamp;
 }
 
 }  // namespace
@@ -25,9 +24,9 @@ bool run_session::open_log() {
   const auto dir = c_.log_dir / "workflow-runs";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + ".log");
+  log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp() + ".log");
   for (int n = 2; std::filesystem::exists(log_path_, ec); ++n)
-    log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp("%Y%m%dT%H%M%SZ") + "-" +
+    log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp() + "-" +
                        std::to_string(n) + ".log");
   log_.open(log_path_, std::ios::out | std::ios::trunc);
   return static_cast<bool>(log_);

@@ -4,17 +4,14 @@
 #include <sstream>
 
 #include "local_run_session.hpp"
+#include "redundancy/core/small_file.hpp"
 
 namespace redundancy::github {
 
 namespace {
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// A step file's text; empty when the step removed it.
+std::string read_file(const std::filesystem::path& p) { return read_small_file(p).value_or(""); }
 
 // GITHUB_ENV and GITHUB_OUTPUT: `name=value` lines and `name<<DELIMITER` ... `DELIMITER` blocks.
 string_map parse_key_values(const std::string& text) {

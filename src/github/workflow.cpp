@@ -4,9 +4,8 @@
 #include "redundancy/github/workflow.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "redundancy/core/small_file.hpp"
 #include "workflow_reader.hpp"
 
 namespace redundancy::github {
@@ -57,17 +56,15 @@ workflow parse_workflow(std::string_view text, const std::filesystem::path& file
 }
 
 workflow load_workflow(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  const auto text = read_small_file(file);
+  if (!text) {
     workflow w;
     w.file = file;
     w.name = file.filename().string();
     w.problems.push_back(file.filename().string() + ":1: cannot read " + file.string());
     return w;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_workflow(text.str(), file);
+  return parse_workflow(*text, file);
 }
 
 std::vector<const workflow_job*> jobs_in_needs_order(const workflow& w) {

@@ -2,6 +2,7 @@
 #include "redundancy/http/api.hpp"
 
 #include "redundancy/core/duration.hpp"
+#include "redundancy/core/proc_statm.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/time.hpp"
 #include "redundancy/http/metrics.hpp"
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <fstream>
 
 namespace redundancy {
 namespace {
@@ -25,13 +25,6 @@ using http::json_response;
 using http::request;
 using http::response;
 using http::route_params;
-
-std::uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
 
 // The body as a JSON object: empty means {}; anything else that is not an object is an error.
 boost::system::result<boost::json::object, std::string> body_object(const request& req) {
@@ -102,7 +95,7 @@ class api {
     body["daemon"] = boost::json::object{{"version", REDUNDANCY_VERSION},
                                          {"pid", ::getpid()},
                                          {"started_at", to_rfc3339(c_.started_at)},
-                                         {"rss_bytes", resident_bytes()}};
+                                         {"rss_bytes", read_statm().value_or(process_memory{}).resident_bytes}};
     return json_response(200, body);
   }
 
