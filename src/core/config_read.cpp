@@ -5,6 +5,7 @@
 
 #include "config_mapper.hpp"
 #include "redundancy/core/duration.hpp"
+#include "redundancy/core/host_port.hpp"
 
 namespace redundancy::config_detail {
 namespace {
@@ -263,20 +264,12 @@ bool read_env_name(mapper& m, const json::value& v, const std::string& path, std
 bool read_listen(mapper& m, const json::value& v, const std::string& path, std::string& out) {
   if (!is_string(m, v, path)) return false;
   const std::string_view s = v.get_string();
-  const auto colon = s.rfind(':');
-  if (colon != std::string_view::npos && colon > 0) {
-    const auto host = s.substr(0, colon);
-    const auto port = s.substr(colon + 1);
-    const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-    const bool host_ok = bracketed || host.find_first_of(":[] /") == std::string_view::npos;
-    const bool port_ok =
-        !port.empty() && port.size() <= 5 &&
-        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-        std::stoul(std::string(port)) <= 65535;
-    if (host_ok && port_ok) {
-      out = std::string(s);
-      return true;
-    }
+  // Only a bracketed "[v6]" host may hold colons.
+  if (const auto split = split_host_port(s);
+      split && !split->host.empty() &&
+      (split->bracketed || split->host.find_first_of(":[] /") == std::string_view::npos)) {
+    out = std::string(s);
+    return true;
   }
   m.fail(path, "expected \"host:port\" with a port from 0 to 65535, got " + describe(v));
   return false;

@@ -4,25 +4,17 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "redundancy/core/proc_statm.hpp"
 #include "redundancy/core/process_stats.hpp"
+#include "redundancy/core/small_file.hpp"
 
 namespace redundancy {
 namespace {
-
-std::optional<std::string> read_file(const char* path) {
-  std::ifstream in{path};
-  if (!in) return std::nullopt;
-  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  if (in.bad()) return std::nullopt;
-  return text;
-}
 
 std::optional<double> to_number(std::string_view word) {
   unsigned long long value{};
@@ -60,7 +52,7 @@ std::optional<double> field(const std::vector<std::string_view>& fields, std::si
 
 // The "btime" line of /proc/stat: boot time in seconds since the epoch.
 std::optional<double> boot_time() {
-  const auto text = read_file("/proc/stat");
+  const auto text = read_small_file("/proc/stat");
   if (!text) return std::nullopt;
   std::istringstream lines{*text};
   for (std::string line; std::getline(lines, line);)
@@ -72,7 +64,7 @@ std::optional<double> boot_time() {
 }
 
 std::optional<double> max_open_files() {
-  const auto text = read_file("/proc/self/limits");
+  const auto text = read_small_file("/proc/self/limits");
   if (!text) return std::nullopt;
   std::istringstream lines{*text};
   for (std::string line; std::getline(lines, line);) {
@@ -103,9 +95,8 @@ std::optional<double> open_fds() {
 process_stats read_process_stats() {
   process_stats stats;
   const long ticks = ::sysconf(_SC_CLK_TCK);
-  const long page = ::sysconf(_SC_PAGESIZE);
 
-  if (const auto stat = read_file("/proc/self/stat")) {
+  if (const auto stat = read_small_file("/proc/self/stat")) {
     const auto fields = stat_fields(*stat);
     const auto utime = field(fields, 14);
     const auto stime = field(fields, 15);
@@ -116,14 +107,9 @@ process_stats read_process_stats() {
     if (start && boot && ticks > 0)
       stats.start_time_seconds = *boot + *start / static_cast<double>(ticks);
   }
-  if (const auto statm = read_file("/proc/self/statm"); statm && page > 0) {
-    const auto words = split_words(*statm);
-    if (words.size() >= 2) {
-      if (const auto size = to_number(words[0]))
-        stats.virtual_bytes = *size * static_cast<double>(page);
-      if (const auto resident = to_number(words[1]))
-        stats.resident_bytes = *resident * static_cast<double>(page);
-    }
+  if (const auto memory = read_statm()) {
+    stats.virtual_bytes = static_cast<double>(memory->virtual_bytes);
+    stats.resident_bytes = static_cast<double>(memory->resident_bytes);
   }
   stats.open_fds = open_fds();
   stats.max_fds = max_open_files();

@@ -49,6 +49,13 @@ std::string to_rfc3339(sys_time t) {
   return out;
 }
 
+std::string to_rfc3339_seconds(sys_time t) {
+  auto text = to_rfc3339(t);
+  text.resize(19);  // without ".789Z" (a replace() here trips g++ 12's bogus -Wstringop-overflow)
+  text.push_back('Z');
+  return text;
+}
+
 std::optional<sys_time> from_rfc3339(std::string_view text) {
   using namespace std::chrono;
   std::size_t pos = 0;

@@ -2,21 +2,18 @@
 #include "redundancy/github/backup_memory.hpp"
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/small_file.hpp"
 
 namespace redundancy::github {
 
 backup_memory::backup_memory(std::filesystem::path file) : file_(std::move(file)) {
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return;
-  std::ostringstream text;
-  text << in.rdbuf();
+  const auto text = read_small_file(file_);
+  if (!text) return;
   boost::system::error_code ec;
-  auto v = boost::json::parse(text.str(), ec);
+  auto v = boost::json::parse(*text, ec);
   const auto* root = ec ? nullptr : v.if_object();
   const auto* workflows = root ? root->if_contains("workflows") : nullptr;
   if (!workflows || !workflows->is_object()) {

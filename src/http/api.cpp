@@ -2,6 +2,7 @@
 #include "redundancy/http/api.hpp"
 
 #include "redundancy/core/duration.hpp"
+#include "redundancy/core/proc_statm.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/time.hpp"
 #include "redundancy/metrics/metrics.hpp"
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <fstream>
 
 namespace redundancy {
 namespace {
@@ -95,7 +95,7 @@ class api {
     body["daemon"] = boost::json::object{{"version", REDUNDANCY_VERSION},
                                          {"pid", ::getpid()},
                                          {"started_at", to_rfc3339(c_.started_at)},
-                                         {"rss_bytes", static_cast<std::uint64_t>(read_process_stats().resident_bytes.value_or(0))}};
+                                         {"rss_bytes", read_statm().value_or(process_memory{}).resident_bytes}};
     return json_response(200, body);
   }
 

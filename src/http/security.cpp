@@ -2,6 +2,7 @@
 #include "redundancy/http/security.hpp"
 
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/text.hpp"
 #include "redundancy/http/token.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -62,11 +63,6 @@ bool is_wildcard(const std::string& name) {
   return !ec && address.is_unspecified();
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 }  // namespace
 
 bool host_allowed(std::string_view host, const host_policy& policy) {

@@ -4,6 +4,7 @@
 
 #include "redundancy/http/wire.hpp"
 
+#include "redundancy/core/host_port.hpp"
 #include "redundancy/core/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -81,26 +82,13 @@ class connection_guard {
 
 // "host:port" or "[v6]:port" ("localhost" meaning 127.0.0.1) to an endpoint.
 std::optional<tcp::endpoint> parse_listen(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find("]:");
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned short number = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (ec != std::errc{} || end != port.data() + port.size() || port.empty()) return std::nullopt;
+  const auto split = split_host_port(text);
+  if (!split) return std::nullopt;
   error_code bad;
-  const auto address = asio::ip::make_address(host == "localhost" ? std::string_view{"127.0.0.1"} : host, bad);
+  const auto address =
+      asio::ip::make_address(split->host == "localhost" ? std::string_view{"127.0.0.1"} : split->host, bad);
   if (bad) return std::nullopt;
-  return tcp::endpoint(address, number);
+  return tcp::endpoint(address, split->port);
 }
 
 // Only the plain chunked coding is understood; anything else, or chunked beside a Content-Length,

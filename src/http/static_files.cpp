@@ -2,9 +2,9 @@
 #include "redundancy/http/static_files.hpp"
 
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/small_file.hpp"
 
 #include <array>
-#include <fstream>
 #include <sstream>
 #include <utility>
 
@@ -124,11 +124,9 @@ response serve_static(const fs::path& root, const request& req) {
     return res;
   }
 
-  std::ifstream in(target, std::ios::binary);
-  if (!in) return not_found();
-  std::ostringstream content;
-  content << in.rdbuf();
-  response res{.status = 200, .content_type = type, .body = std::move(content).str()};
+  auto content = read_small_file(target);
+  if (!content) return not_found();
+  response res{.status = 200, .content_type = type, .body = std::move(*content)};
   res.headers.emplace_back("ETag", etag);
   res.headers.emplace_back("Cache-Control", "no-cache");
   return res;

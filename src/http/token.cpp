@@ -3,6 +3,8 @@
 
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/small_file.hpp"
+#include "redundancy/core/text.hpp"
 
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -12,8 +14,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 namespace redundancy::http {
@@ -24,13 +24,6 @@ std::string errno_text(int error) { return std::generic_category().message(error
 
 // An error result (token_info is constructible from a string too, so the conversion must be explicit).
 token_result fail(std::string message) { return token_result(boost::system::in_place_error, std::move(message)); }
-
-std::string trim(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
-}
 
 }  // namespace
 
@@ -70,7 +63,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 boost::system::result<token_info, std::string> load_token(const std::filesystem::path& file) {
   if (const char* env = std::getenv("REDUNDANCY_TOKEN"); env != nullptr && *env != '\0')
-    return token_info{.token = trim(env), .source = "environment", .created = false};
+    return token_info{.token = std::string(trim(env)), .source = "environment", .created = false};
 
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
@@ -86,11 +79,9 @@ boost::system::result<token_info, std::string> load_token(const std::filesystem:
     RLOG("http", warning) << "token file " << file.string() << " is readable by others (mode "
                           << std::oct << (st.st_mode & 0777) << std::dec << "); run chmod 600 on it";
   }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (!in) return fail("cannot read token file " + file.string());
-  auto token = trim(content.str());
+  const auto content = read_small_file(file);
+  if (!content) return fail("cannot read token file " + file.string());
+  auto token = std::string(trim(*content));
   if (token.empty()) return fail("token file " + file.string() + " is empty");
   return token_info{.token = std::move(token), .source = file.string(), .created = false};
 }

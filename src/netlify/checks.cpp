@@ -2,6 +2,7 @@
 #include "redundancy/netlify/checks.hpp"
 
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/small_file.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -205,7 +206,7 @@ dependency_status check_dependencies(const function_entry& function, const fs::p
   out.package_dir = package_dir;
   const std::string where = fs::relative(*package_dir, project_dir).generic_string();
   const std::string shown = where.empty() || where == "." ? std::string{"the project"} : where;
-  const auto text = read_file(*package_dir / "package.json");
+  const auto text = read_small_file(*package_dir / "package.json");
   std::error_code ec;
   const auto doc = text ? boost::json::parse(*text, ec) : boost::json::value{};
   if (!text || ec || !doc.is_object()) {

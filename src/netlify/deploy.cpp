@@ -4,6 +4,8 @@
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/small_file.hpp"
+#include "redundancy/core/time.hpp"
 #include "redundancy/netlify/checks.hpp"
 #include "redundancy/netlify/discovery.hpp"
 #include "redundancy/netlify/manifest.hpp"
@@ -38,12 +40,12 @@ std::string joined_argv(const std::vector<std::string>& argv) {
 }  // namespace
 
 json::object to_json(const deploy_record& r) {
-  return {{"at", format_rfc3339(r.at)}, {"ok", r.ok},           {"method", r.method},
+  return {{"at", to_rfc3339_seconds(r.at)}, {"ok", r.ok},           {"method", r.method},
           {"summary", r.summary},        {"output_tail", r.output_tail}};
 }
 
 std::optional<deploy_record> load_deploy_record(const std::filesystem::path& file) {
-  const auto text = read_file(file);
+  const auto text = read_small_file(file);
   if (!text) return std::nullopt;
   std::error_code ec;
   const auto v = json::parse(*text, ec);
@@ -76,8 +78,8 @@ deploy_gate gate_deploy(const std::optional<deploy_record>& last, std::chrono::m
   if (!force && last) {
     const auto next = last->at + min_interval;
     if (now < next)
-      return {false, "the last deploy was at " + format_rfc3339(last->at) + "; the next is allowed at " +
-                         format_rfc3339(std::chrono::time_point_cast<sys_time::duration>(next)) + " (in " +
+      return {false, "the last deploy was at " + to_rfc3339_seconds(last->at) + "; the next is allowed at " +
+                         to_rfc3339_seconds(std::chrono::time_point_cast<sys_time::duration>(next)) + " (in " +
                          describe_wait(std::chrono::duration_cast<std::chrono::milliseconds>(next - now)) + ")"};
   }
   return {true, {}};

@@ -1,11 +1,11 @@
 // Function discovery, v1/v2 detection and content hashes, by Netlify's rules.
 #include "redundancy/netlify/discovery.hpp"
 
+#include "redundancy/core/small_file.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <regex>
 #include <system_error>
@@ -46,7 +46,7 @@ function_entry make_entry(const fs::path& project_dir, const std::string& name, 
   e.extension = file.extension().string();
   e.language = language_of(e.extension);
   e.in_folder = in_folder;
-  if (auto text = read_file(file)) {
+  if (auto text = read_small_file(file)) {
     e.hash = content_hash(*text);
     if (e.language != function_language::archive) e.format = detect_format(*text);
   }
@@ -223,14 +223,6 @@ std::string content_hash(std::string_view bytes) {
   std::array<char, 17> hex{};
   std::snprintf(hex.data(), hex.size(), "%016llx", static_cast<unsigned long long>(h));
   return "fnv1a64:" + std::string{hex.data(), 16};
-}
-
-std::optional<std::string> read_file(const fs::path& file) {
-  std::ifstream in{file, std::ios::binary};
-  if (!in) return std::nullopt;
-  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  if (in.bad()) return std::nullopt;
-  return text;
 }
 
 }  // namespace redundancy::netlify

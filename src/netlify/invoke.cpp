@@ -3,6 +3,7 @@
 
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/small_file.hpp"
 #include "redundancy/netlify/checks.hpp"
 
 #include <boost/json/parse.hpp>
@@ -30,7 +31,7 @@ std::optional<boost::json::object> result_line(std::string_view out) {
 }  // namespace
 
 std::optional<std::string> install_invoke_harness(const std::filesystem::path& file) {
-  if (const auto current = read_file(file); current && *current == invoke_harness_source()) return std::nullopt;
+  if (const auto current = read_small_file(file); current && *current == invoke_harness_source()) return std::nullopt;
   return write_file_atomically(file, invoke_harness_source(), 0644);
 }
 

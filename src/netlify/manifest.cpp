@@ -2,12 +2,13 @@
 #include "redundancy/netlify/manifest.hpp"
 
 #include "redundancy/core/atomic_file.hpp"
+#include "redundancy/core/small_file.hpp"
+#include "redundancy/core/time.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <ctime>
 #include <map>
 #include <system_error>
 
@@ -29,15 +30,6 @@ std::optional<std::string> optional_string(const json::object& o, std::string_vi
 
 }  // namespace
 
-std::string format_rfc3339(sys_time t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::vector<manifest_function> manifest_entries(const std::vector<function_entry>& functions) {
   std::vector<manifest_function> out;
   out.reserve(functions.size());
@@ -47,7 +39,7 @@ std::vector<manifest_function> manifest_entries(const std::vector<function_entry
 }
 
 std::string render_manifest(const std::vector<manifest_function>& functions, sys_time generated_at) {
-  std::string out = "{\n  \"version\": 1,\n  \"generated_at\": " + json::serialize(json::value(format_rfc3339(generated_at))) +
+  std::string out = "{\n  \"version\": 1,\n  \"generated_at\": " + json::serialize(json::value(to_rfc3339_seconds(generated_at))) +
                     ",\n  \"generator\": \"redundancy\",\n  \"functions\": [";
   for (std::size_t i = 0; i < functions.size(); ++i) {
     const auto& f = functions[i];
@@ -137,7 +129,7 @@ regenerate_outcome regenerate_manifest(const fs::path& project_dir, const fs::pa
   }
   const auto entries = manifest_entries(*found);
   out.functions = entries.size();
-  if (const auto text = read_file(manifest_file)) {
+  if (const auto text = read_small_file(manifest_file)) {
     if (const auto old = parse_manifest(*text); old && old->version == 1 && old->functions == entries) return out;
   }
   if (auto failed = write_file_atomically(manifest_file, render_manifest(entries, now))) {

@@ -4,6 +4,8 @@
 #include "redundancy/core/limits.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/small_file.hpp"
+#include "redundancy/core/time.hpp"
 #include "redundancy/netlify/checks.hpp"
 #include "redundancy/netlify/discovery.hpp"
 #include "redundancy/netlify/manifest.hpp"
@@ -206,7 +208,7 @@ awaitable<health> netlify_subsystem::check() {
     }
     json::value last_invocation = nullptr;
     if (const auto it = last_invocations_.find(r.entry.name); it != last_invocations_.end()) {
-      json::object li{{"at", format_rfc3339(it->second.at)}, {"ok", it->second.ok}, {"error", it->second.error}};
+      json::object li{{"at", to_rfc3339_seconds(it->second.at)}, {"ok", it->second.ok}, {"error", it->second.error}};
       li["status"] = it->second.status ? json::value(*it->second.status) : json::value(nullptr);
       last_invocation = std::move(li);
     }
@@ -223,7 +225,7 @@ awaitable<health> netlify_subsystem::check() {
   target_health m{.name = "manifest"};
   json::array problems;
   std::vector<std::string> problem_list;
-  if (const auto text = read_file(manifest_); !text) {
+  if (const auto text = read_small_file(manifest_); !text) {
     problem_list.push_back("manifest " + manifest_.string() + " is missing");
   } else if (auto parsed = parse_manifest(*text); !parsed) {
     problem_list.push_back("manifest cannot be read: " + parsed.error());
@@ -244,7 +246,7 @@ awaitable<health> netlify_subsystem::check() {
   target_health d{.name = "deploy"};
   const auto last = last_deploy();
   d.state = !last || last->ok ? status::healthy : status::degraded;
-  if (last && !last->ok) d.reason = "the last deploy failed at " + format_rfc3339(last->at) + ": " + last->summary;
+  if (last && !last->ok) d.reason = "the last deploy failed at " + to_rfc3339_seconds(last->at) + ": " + last->summary;
   d.detail = {{"kind", "deploy"},
               {"auto_deploy", settings_.auto_deploy},
               {"method", settings_.build_hook_url ? "build_hook" : "command"},

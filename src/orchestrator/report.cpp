@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 
 namespace redundancy {
 namespace {
@@ -173,11 +172,7 @@ boost::json::object build_report(report_inputs in) {
 }
 
 std::string report_file_name(sys_time t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char day[16];
-  std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  const auto day = to_rfc3339(t).substr(0, 10);  // "2024-05-01"
   return std::string(report_prefix) + day + std::string(report_suffix);
 }
 

@@ -12,6 +12,8 @@ using sys_time = std::chrono::system_clock::time_point;
 // "2024-05-01T12:34:56.789Z": always UTC, always exactly milliseconds (truncated toward the past),
 // so the text sorts in time order (the store compares these strings in SQL).
 std::string to_rfc3339(sys_time t);
+// "2024-05-01T12:34:56Z": the same to the whole second (truncated toward the past).
+std::string to_rfc3339_seconds(sys_time t);
 
 // Parses an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS", an optional fraction of any length (kept to
 // the nanosecond), then "Z" or a "+HH:MM"/"-HH:MM" offset. 'T' may also be 't' or a space, 'Z' also

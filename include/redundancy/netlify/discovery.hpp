@@ -50,7 +50,4 @@ function_format detect_format(std::string_view source);
 // only tells whether a file changed.
 std::string content_hash(std::string_view bytes);
 
-// Reads a whole file; nullopt when it cannot be opened or read.
-std::optional<std::string> read_file(const std::filesystem::path& file);
-
 }  // namespace redundancy::netlify

@@ -55,7 +55,4 @@ regenerate_outcome regenerate_manifest(const std::filesystem::path& project_dir,
                                        const std::filesystem::path& functions_dir,
                                        const std::filesystem::path& manifest_file, sys_time now);
 
-// "2025-01-02T03:04:05Z".
-std::string format_rfc3339(sys_time t);
-
 }  // namespace redundancy::netlify

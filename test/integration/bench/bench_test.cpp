@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE bench
 #include <boost/test/unit_test.hpp>
 
+#include "redundancy/core/small_file.hpp"
 #include "support/proc.hpp"
 #include "test_paths.hpp"
 
@@ -29,11 +30,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-}
 
 struct temp_dir {
   fs::path path;
@@ -92,7 +88,7 @@ int run_bench(const fs::path& out, const std::vector<std::string>& args, std::ch
 std::vector<std::string> processes_under(const fs::path& dir) {
   std::vector<std::string> found;
   for (const auto& p : all_procs()) {
-    auto cmd = slurp("/proc/" + std::to_string(p.pid) + "/cmdline");
+    auto cmd = redundancy::read_small_file("/proc/" + std::to_string(p.pid) + "/cmdline").value_or("");
     for (auto& c : cmd)
       if (c == '\0') c = ' ';
     if (cmd.find(dir.string()) != std::string::npos && p.state != 'Z') found.push_back(std::to_string(p.pid) + " " + cmd);
@@ -120,14 +116,14 @@ double median(const json::object& rows, const char* row, const char* name) {
 }
 
 json::object read_results(const fs::path& out) {
-  const auto text = slurp(out / "results.json");
-  BOOST_REQUIRE_MESSAGE(!text.empty(), "no results.json; the bench said:\n" + slurp(out / "bench.out"));
+  const auto text = redundancy::read_small_file(out / "results.json").value_or("");
+  BOOST_REQUIRE_MESSAGE(!text.empty(), "no results.json; the bench said:\n" + redundancy::read_small_file(out / "bench.out").value_or(""));
   auto doc = json::parse(text).as_object();
   BOOST_TEST(doc.at("machine").as_object().at("cpus").to_number<int>() >= 1);
   BOOST_TEST(!doc.at("date").as_string().empty());
   for (const auto& [row, figures] : doc.at("rows").as_object())
     for (const auto& [name, f] : figures.as_object()) check_figure(std::string{row} + "/" + std::string{name}, f.as_object());
-  const auto md = slurp(out / "performance.md");
+  const auto md = redundancy::read_small_file(out / "performance.md").value_or("");
   BOOST_TEST(md.find("| row | figure | median | min | max | runs | goal |") != std::string::npos);
   return doc;
 }
@@ -137,7 +133,7 @@ json::object read_results(const fs::path& out) {
 BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
   temp_dir out;
   const int code = run_bench(out.path, {"--quick", "--only", "cost", "--runs", "1"}, 300s);
-  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + slurp(out.path / "bench.out"));
+  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + redundancy::read_small_file(out.path / "bench.out").value_or(""));
   const auto doc = read_results(out.path);
   const auto& rows = doc.at("rows").as_object();
   for (const char* name : {"pm2_check_fake_100_wall", "pm2_check_fake_100_own_cpu", "pm2_check_fake_100_children_cpu",
@@ -158,7 +154,7 @@ BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
              median(rows, "cost", "daemon_cpu_pct_own_default_intervals"));
   BOOST_TEST(median(rows, "cost", "daemon_cpu_pct_with_children_default_intervals") <= 200.0);
   // The smoke run's own output, and the printed table.
-  const auto printed = slurp(out.path / "bench.out");
+  const auto printed = redundancy::read_small_file(out.path / "bench.out").value_or("");
   BOOST_TEST(printed.find("ROW") != std::string::npos);
   BOOST_TEST(printed.find("pm2_check_fake_1000_own_cpu_beyond_startup") != std::string::npos);
   // Everything it started is gone.
@@ -179,7 +175,7 @@ BOOST_AUTO_TEST_CASE(every_row_with_REDUNDANCY_BENCH_ALL) {
   }
   temp_dir out;
   const int code = run_bench(out.path, {"--quick"}, 1800s);
-  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + slurp(out.path / "bench.out"));
+  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + redundancy::read_small_file(out.path / "bench.out").value_or(""));
   const auto doc = read_results(out.path);
   for (const char* row : {"http", "footprint", "cost", "latency", "scaling"})
     BOOST_TEST(doc.at("rows").as_object().contains(row), row);

@@ -1,6 +1,7 @@
 // Tests of the Prometheus metrics: names, values, series removal, histogram shape, the text format
 // as a strict parser sees it, and `promtool check metrics` on the output.
 #define BOOST_TEST_MODULE metrics
+#include "redundancy/core/small_file.hpp"
 #include "redundancy/metrics/metrics.hpp"
 
 #include <fcntl.h>
@@ -42,6 +43,7 @@ namespace {
 using redundancy::health;
 using redundancy::metrics;
 using redundancy::status;
+using redundancy::read_small_file;
 using redundancy::target_health;
 namespace fs = std::filesystem;
 
@@ -243,11 +245,6 @@ struct child_result {
   std::string out{};
 };
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in{path};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-}
-
 // Runs program with the text on its stdin (from a file, so no pipe can fill up) and collects its
 // output.
 child_result run_with_stdin(const std::string& program, std::vector<std::string> args,
@@ -275,8 +272,8 @@ child_result run_with_stdin(const std::string& program, std::vector<std::string>
   BOOST_TEST_REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
   child_result result;
   result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
+  result.out = read_small_file(out_path).value_or("");
+  result.err = read_small_file(err_path).value_or("");
   fs::remove_all(dir);
   return result;
 }

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/small_file.hpp"
 #include "redundancy/netlify/checks.hpp"
 #include "redundancy/netlify/deploy.hpp"
 #include "redundancy/netlify/invoke.hpp"
@@ -17,6 +18,7 @@
 
 using namespace redundancy::netlify;
 using netlify_test::temp_project;
+using redundancy::read_small_file;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -42,13 +44,13 @@ invocation invoke(const temp_project& p, const function_entry& f, std::chrono::m
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(embedded_harness_is_the_shipped_file) {
-  const auto file = read_file(fs::path{REDUNDANCY_SOURCE_DIR} / "src/netlify/invoke_harness.mjs");
+  const auto file = read_small_file(fs::path{REDUNDANCY_SOURCE_DIR} / "src/netlify/invoke_harness.mjs");
   BOOST_REQUIRE(file.has_value());
   BOOST_TEST((*file == invoke_harness_source()));
   temp_project p;
   const auto target = p.root() / "state" / "invoke_harness.mjs";
   BOOST_TEST(!install_invoke_harness(target).has_value());
-  BOOST_TEST((read_file(target) == *file));
+  BOOST_TEST((read_small_file(target) == *file));
   const auto written = fs::last_write_time(target);
   BOOST_TEST(!install_invoke_harness(target).has_value());  // unchanged: not rewritten
   BOOST_TEST((fs::last_write_time(target) == written));

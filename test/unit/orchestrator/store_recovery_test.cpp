@@ -2,6 +2,7 @@
 // (other open failures left as errors), and a connection opened read-only reopened once the file is
 // writable.
 #define BOOST_TEST_MODULE store_recovery
+#include "redundancy/core/small_file.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
 #include <unistd.h>
@@ -39,13 +40,6 @@ std::vector<fs::path> aside_files(const fs::path& dir) {
   return found;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 event sample(std::string kind) {
   return event{.id = 0, .ts = {}, .subsystem = "pm2", .target = "", .kind = std::move(kind), .severity = "info",
                .message = "m", .data = {}};
@@ -62,7 +56,7 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_moved_aside_and_replaced) 
   BOOST_TEST(s->notice()->find("moved aside to " + t.db().string() + ".corrupt-") != std::string::npos, *s->notice());
   const auto aside = aside_files(t.path);
   BOOST_TEST_REQUIRE(aside.size() == 1u);
-  BOOST_TEST(slurp(aside[0]) == std::string(4096, 'Z'));
+  BOOST_TEST(read_small_file(aside[0]).value_or("") == std::string(4096, 'Z'));
   BOOST_TEST(s->add_event(sample("after")).has_value());
   BOOST_TEST(!s->problem().has_value());
   // A plain open of the same file still refuses a corrupt one rather than replacing it.
