@@ -63,10 +63,12 @@ void map_pm2(section& s, pm2_config& c) {
           nullable<std::vector<std::string>>(read_command));
   map_key(s, "log_max_bytes", c.log_max_bytes, whole<std::uint64_t>(64 * kib, tib));
   map_key(s, "log_keep", c.log_keep, whole<unsigned>(1, count_max));
+  c.ecosystem_files_configured = s.field("ecosystem_files") != nullptr;
   map_key(s, "ecosystem_files", c.ecosystem_files,
           at_most(list_max, "files", array_of<std::filesystem::path>(read_path)));
   map_key(s, "processes", c.processes, at_most(max_targets, "apps", strings));
   map_key(s, "transport", c.transport, one_of({"auto", "socket", "cli"}));
+  map_key<bool>(s, "save_after_recovery", c.save_after_recovery, read_bool);
 }
 
 void map_github(section& s, github_config& c) {

@@ -26,6 +26,10 @@ constexpr std::size_t jlist_cap = 16 * 1024 * 1024;
 // Logs grow over minutes, and measuring them is two stat calls per app (2,000 at 1,000 apps, a tenth
 // of such a check): once a minute is soon enough, and at once after a rotation.
 constexpr auto log_measure_every = std::chrono::minutes(1);
+// How often a daemon going down or coming up is looked at: PM2 needs about a second for either.
+constexpr auto daemon_poll = std::chrono::milliseconds(100);
+// A daemon this young that refuses rpc.sock is still starting; an older one is stuck, not coming up.
+constexpr auto daemon_startup = std::chrono::seconds(10);
 
 std::string mib(std::uint64_t bytes) {
   std::ostringstream s;
@@ -41,7 +45,54 @@ std::string read_small_file(const std::filesystem::path& p) {
   return s;
 }
 
-bool pid_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+// The state letter and start time (clock ticks after boot) in /proc/PID/stat; nullopt when it is gone.
+struct proc_stat {
+  char state{'?'};
+  unsigned long long start_ticks{0};
+};
+std::optional<proc_stat> stat_of(int pid) {
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat");
+  // The command name in parentheses may hold spaces and parentheses: the fields follow the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  proc_stat st;
+  std::string skip;
+  fields >> st.state;
+  for (int field = 4; field < 22 && fields >> skip; ++field) {
+  }
+  fields >> st.start_ticks;
+  return st;
+}
+
+// A zombie counts as dead: a PM2 daemon our `pm2` child spawned is re-parented to us (the daemon is a
+// child subreaper) and stays a zombie until reaped, though it answers kill(pid, 0).
+bool pid_alive(int pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  auto st = stat_of(pid);
+  return !st || st->state != 'Z';
+}
+
+// How long ago pid started, when /proc tells.
+std::optional<std::chrono::milliseconds> age_of(int pid) {
+  auto st = stat_of(pid);
+  double uptime = 0;
+  std::istringstream(read_small_file("/proc/uptime")) >> uptime;
+  const auto ticks = ::sysconf(_SC_CLK_TCK);
+  if (!st || ticks <= 0 || uptime <= 0) return std::nullopt;
+  const double started = static_cast<double>(st->start_ticks) / static_cast<double>(ticks);
+  return std::chrono::milliseconds(static_cast<long long>(std::max(0.0, uptime - started) * 1000));
+}
+
+awaitable<void> pause_for(std::chrono::milliseconds how_long) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, how_long);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Returns once pid has ended (polled: a daemon that dies says nothing to us but its closed sockets).
+awaitable<void> until_dead(int pid) {
+  while (pid_alive(pid)) co_await pause_for(daemon_poll);
+}
 
 int read_pid(const std::filesystem::path& file) {
   auto text = read_small_file(file);
@@ -254,14 +305,19 @@ void pm2_subsystem::on_bus(const bus_notice& n) {
       if (bus_ && bus_->connections() > 1) check_soon("PM2 daemon is back");
       return;
     case bus_notice::kind::closed:
+      daemon_was_gone_ = true;
       check_soon("PM2 events stopped (" + n.why + ")");
       return;
     case bus_notice::kind::event:
       break;
   }
   const auto& e = n.event;
-  if (e.topic == "pm2:kill")
+  if (e.topic == "pm2:kill") {
+    // It deletes every app now and exits after: the apps' absence is no job for a repair.
+    if (int pid = read_pid(pm2_home_ / "pm2.pid"); pid_alive(pid)) going_down_pid_ = pid;
+    daemon_was_gone_ = true;
     check_soon("PM2 daemon is being killed");
+  }
   else if (e.event == "restart overlimit")
     check_soon(e.app + " hit PM2's restart limit");
   else if (e.event == "exit" && expected_.count(e.app))
@@ -335,6 +391,17 @@ std::optional<std::filesystem::path> pm2_subsystem::file_of(const std::string& n
   return it == expected_.end() ? std::nullopt : it->second.file;
 }
 
+std::set<std::string> pm2_subsystem::dumped_names() const {
+  std::set<std::string> names;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(read_small_file(pm2_home_ / "dump.pm2"), ec);
+  if (!ec && doc.is_array())
+    for (const auto& v : doc.get_array())
+      if (v.is_object())
+        if (auto n = v.get_object().if_contains("name"); n && n->is_string()) names.insert(std::string(n->get_string()));
+  return names;
+}
+
 bool pm2_subsystem::dump_has_apps() const {
   auto text = read_small_file(pm2_home_ / "dump.pm2");
   boost::system::error_code ec;
@@ -380,7 +447,26 @@ awaitable<process_result> pm2_subsystem::run_pm2(std::vector<std::string> args, 
 awaitable<bool> pm2_subsystem::run_step(action_result& result, std::string name, std::vector<std::string> argv,
                                         bool pm2) {
   process_result r;
-  if (pm2) {
+  // The daemon a `pm2` command talks to: should it die under the command, the command would wait for
+  // it until pm2.timeout. `pm2 kill` means it to die.
+  int daemon = pm2 && (argv.empty() || argv.front() != "kill") ? read_pid(pm2_home_ / "pm2.pid") : 0;
+  if (!pid_alive(daemon)) daemon = 0;
+  if (daemon) {
+    const auto started = std::chrono::steady_clock::now();
+    auto outcome = co_await (run_pm2(std::move(argv)) || until_dead(daemon));
+    if (outcome.index() == 1) {
+      // run_pm2 was cancelled: its process group is ended and reaped.
+      daemon_died_ = true;
+      const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      std::string detail = "cancelled after " + std::to_string(after.count()) + " ms: the PM2 daemon (pid " +
+                           std::to_string(daemon) + ") it talked to died";
+      append_tail(result.output_tail, "$ " + name + "\n" + detail + "\n");
+      RLOG("pm2", warning) << name << ": " << detail;
+      result.steps.push_back({.name = std::move(name), .ok = false, .detail = std::move(detail)});
+      co_return false;
+    }
+    r = std::move(std::get<0>(outcome));
+  } else if (pm2) {
     r = co_await run_pm2(std::move(argv));
   } else {
     process_spec spec;
@@ -423,7 +509,9 @@ awaitable<bool> pm2_subsystem::start_from_file(action_result& result, const std:
     args.push_back(*only);
     name += " --only " + *only;
   }
-  co_return co_await run_step(result, std::move(name), std::move(args), true);
+  const bool ok = co_await run_step(result, std::move(name), std::move(args), true);
+  started_from_file_ |= ok;
+  co_return ok;
 }
 
 awaitable<health> pm2_subsystem::check() {
@@ -438,7 +526,8 @@ awaitable<health> pm2_subsystem::check() {
   std::size_t beyond_cap = 0;
   for (const auto& f : files_) {
     if (!f.mtime) {
-      warnings.push_back(f.error);
+      // The default names are a guess at what a project has: only a file the config names is missed.
+      if (pm2_.ecosystem_files_configured) warnings.push_back(f.error);
       continue;
     }
     if (!f.error.empty()) {
@@ -533,6 +622,9 @@ awaitable<health> pm2_subsystem::check() {
                            "), read with pm2 jlist instead");
     }
   }
+
+  if (state_ == pm2_state::daemon_down) daemon_was_gone_ = true;
+  if (state_ == pm2_state::ok) daemon_was_gone_ = false;
 
   // Every app: the expected ones judged and remembered, the others listed and measured only.
   const auto ram = total_ram();
@@ -688,15 +780,7 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
   for (const auto& [name, app] : expected_) names.push_back(name);
   // Apps PM2's dump remembers: a daemon that came back empty (a `pm2` command spawns a new one when the
   // old one was killed under it) gets them back from `pm2 resurrect`, even without an ecosystem file.
-  std::set<std::string> dumped;
-  {
-    boost::system::error_code ec;
-    auto doc = boost::json::parse(read_small_file(pm2_home_ / "dump.pm2"), ec);
-    if (!ec && doc.is_array())
-      for (const auto& v : doc.get_array())
-        if (v.is_object())
-          if (auto n = v.get_object().if_contains("name"); n && n->is_string()) dumped.insert(std::string(n->get_string()));
-  }
+  const std::set<std::string> dumped = dumped_names();
   bool resurrected = false;
   for (const auto& name : names) {
     auto it = expected_.find(name);
@@ -744,19 +828,58 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
   }
 }
 
-awaitable<action_result> pm2_subsystem::recover(const health& last) {
-  action_result result;
-  if (state_ == pm2_state::unchecked || last.checked_at > last_.checked_at) co_await check();
+awaitable<bool> pm2_subsystem::settle_daemon() {
+  const auto until = std::chrono::steady_clock::now() + pm2_.timeout;
+  bool waited = false;
+  if (going_down_pid_ && pid_alive(going_down_pid_)) {
+    RLOG("pm2", info) << "PM2 daemon (pid " << going_down_pid_ << ") is going down: waiting for it to be gone";
+    while (pid_alive(going_down_pid_) && std::chrono::steady_clock::now() < until) co_await pause_for(daemon_poll);
+    waited = true;
+  }
+  going_down_pid_ = 0;
+  // Coming up: only after it was seen gone, so that a daemon that never answered is not waited for.
+  for (bool told = false;; told = true) {
+    auto probe = co_await probe_daemon();
+    if (probe.answering) daemon_was_gone_ = false;
+    const auto age = daemon_was_gone_ && probe.running && !probe.answering ? age_of(probe.pid) : std::nullopt;
+    if (!age || *age > daemon_startup || std::chrono::steady_clock::now() >= until) break;
+    if (!told) RLOG("pm2", info) << "PM2 daemon (pid " << probe.pid << ") is starting: waiting for its rpc.sock";
+    waited = true;
+    co_await pause_for(daemon_poll);
+  }
+  co_return waited;
+}
+
+awaitable<void> pm2_subsystem::save_started_apps(action_result& result) {
+  // Saving writes PM2's whole list over the dump: an app the dump has and PM2 does not list now would be
+  // lost to the next reboot. Then the dump is left to a person, whom the check warns.
+  co_await check();
+  if (state_ != pm2_state::ok) co_return;
+  std::set<std::string> listed;
+  for (const auto& e : list_) listed.insert(e.name);
+  std::string dropped;
+  for (const auto& name : dumped_names())
+    if (!listed.contains(name)) dropped += (dropped.empty() ? "" : ", ") + name;
+  if (!dropped.empty()) {
+    RLOG("pm2", warning) << "not saving PM2's list: dump.pm2 has " << dropped << ", which PM2 does not list now";
+    co_return;
+  }
+  std::vector<std::string> args{"save"};
+  co_await run_step(result, "pm2 save", std::move(args), true);
+}
+
+awaitable<bool> pm2_subsystem::repair(action_result& result) {
   switch (state_) {
     case pm2_state::unchecked:
     case pm2_state::not_installed:
     case pm2_state::bad_output:
-      result.summary = "nothing to do while " + last_.summary;
-      co_return result;
+      if (result.steps.empty()) result.summary = "nothing to do while " + last_.summary;
+      co_return false;
     case pm2_state::not_answering:
       if (!pm2_.daemon_restart_command) {
-        result.summary = "PM2 daemon not answering and no pm2.daemon_restart_command: use the emergency restart";
-        co_return result;
+        if (result.steps.empty())
+          result.summary = "PM2 daemon not answering and no pm2.daemon_restart_command: use the emergency restart";
+        co_return false;
       }
       co_await recover_daemon(result);
       co_await check();
@@ -770,6 +893,24 @@ awaitable<action_result> pm2_subsystem::recover(const health& last) {
       break;
   }
   if (state_ == pm2_state::ok) co_await recover_apps(result);
+  co_return true;
+}
+
+awaitable<action_result> pm2_subsystem::recover(const health& last) {
+  action_result result;
+  // Nothing is repaired while PM2's daemon is going down or coming up: then one check says what is left.
+  const bool waited = co_await settle_daemon();
+  if (waited || state_ == pm2_state::unchecked || last.checked_at > last_.checked_at) co_await check();
+  started_from_file_ = false;
+  for (int round = 0; round < 2; ++round) {
+    daemon_died_ = false;
+    if (!co_await repair(result) && result.steps.empty()) co_return result;
+    // The daemon died under a step: once more against what follows it (a new daemon, or none).
+    if (!daemon_died_) break;
+    co_await settle_daemon();
+    co_await check();
+  }
+  if (started_from_file_ && pm2_.save_after_recovery) co_await save_started_apps(result);
   if (!oversized_logs_.empty()) {
     auto rotated = co_await rotate_logs();
     result.steps.insert(result.steps.end(), rotated.steps.begin(), rotated.steps.end());
@@ -839,6 +980,7 @@ awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
     co_return result;
   }
   if (auto it = expected_.find(name); it != expected_.end()) it->second.fsm.manual_restart();
+  co_await settle_daemon();
   auto probe = co_await probe_daemon();
   if (!probe.running) {
     result.summary = "PM2 daemon is not running: use the emergency restart";

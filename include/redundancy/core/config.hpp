@@ -49,10 +49,16 @@ struct pm2_config {
   std::uint64_t log_max_bytes{50ull * 1024 * 1024};
   unsigned log_keep{5};
   std::vector<std::filesystem::path> ecosystem_files{"ecosystem.pm2.cjs", "ecosystem.redundancy.cjs"};
+  // Whether the file or the environment named ecosystem_files: a default file a project does not have
+  // is no warning, a named one that is missing is. Set by the config reader, not a key.
+  bool ecosystem_files_configured{false};
   std::vector<std::string> processes{};
   // How the check reads PM2's list: "auto" (rpc.sock when it answers, else `pm2 jlist`), "socket"
   // (rpc.sock only) or "cli" (`pm2 jlist` only). Except with "cli", pub.sock events trigger checks.
   std::string transport{"auto"};
+  // After a recovery started expected apps from their ecosystem files, `pm2 save`, so that dump.pm2 (what
+  // a reboot brings back) has them and the next check does not warn about the recovery's own work.
+  bool save_after_recovery{true};
 };
 
 struct github_local_execution_config {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,12 +99,22 @@ class pm2_subsystem final : public subsystem {
   awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
                                   std::optional<std::string> only);
   awaitable<void> recover_apps(action_result& result);
+  // While PM2's daemon is going down (pm2:kill announced: it deletes every app, then exits) or coming up
+  // (a young pid whose rpc.sock refuses), a repair would talk to a daemon that will not answer it. Waits,
+  // at most pm2.timeout, for it to be gone or to answer; returns whether it waited.
+  awaitable<bool> settle_daemon();
+  // One round of recovery for the state of the last check; false when there is nothing it can do.
+  awaitable<bool> repair(action_result& result);
   awaitable<void> recover_daemon(action_result& result);
   expected_app& expected(const std::string& name);
   std::vector<std::filesystem::path> ecosystem_paths() const;
   restart_settings fsm_settings() const;
   std::optional<std::filesystem::path> file_of(const std::string& name) const;
   bool dump_has_apps() const;
+  std::set<std::string> dumped_names() const;  // the apps dump.pm2 holds (none when unreadable)
+  // pm2.save_after_recovery: `pm2 save` once a check lists what the recovery started from its files,
+  // unless saving would drop an app the dump has.
+  awaitable<void> save_started_apps(action_result& result);
 
   pm2_config pm2_;
   std::filesystem::path project_dir_;
@@ -125,6 +136,10 @@ class pm2_subsystem final : public subsystem {
   std::shared_ptr<bus_watcher> bus_{};
   std::shared_ptr<debouncer> debounce_{};
   std::uint64_t event_checks_{0};
+  int going_down_pid_{0};     // the daemon that announced pm2:kill, until it is gone
+  bool daemon_was_gone_{false};  // seen down or going since it last answered: a new one may be starting
+  bool daemon_died_{false};   // a step of this round was cancelled: its daemon died under it
+  bool started_from_file_{false};  // this recovery started apps from an ecosystem file
 };
 
 }  // namespace redundancy::pm2

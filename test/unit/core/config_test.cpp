@@ -328,6 +328,13 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
                  "pm2.transport: expected one of \"auto\", \"socket\", \"cli\", got \"rpc\"");
   BOOST_TEST(parse_ok(R"({"pm2": {"transport": "cli"}})").pm2.transport == "cli");
   BOOST_TEST(parse_ok("{}", {{"REDUNDANCY_PM2__TRANSPORT", "socket"}}).pm2.transport == "socket");
+  BOOST_TEST(parse_ok("{}").pm2.save_after_recovery);
+  BOOST_TEST(!parse_ok(R"({"pm2": {"save_after_recovery": false}})").pm2.save_after_recovery);
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"save_after_recovery": "no"}})"), "pm2.save_after_recovery");
+  // Whether the list is the default decides whether a missing file is a warning.
+  BOOST_TEST(!parse_ok("{}").pm2.ecosystem_files_configured);
+  BOOST_TEST(parse_ok(R"({"pm2": {"ecosystem_files": []}})").pm2.ecosystem_files_configured);
+  BOOST_TEST(parse_ok("{}", {{"REDUNDANCY_PM2__ECOSYSTEM_FILES", "[]"}}).pm2.ecosystem_files_configured);
   CHECK_CONTAINS(parse_error(R"({"log": {"level": "verbose"}})"),
                  "log.level: expected one of \"trace\", \"debug\", \"info\"");
   CHECK_CONTAINS(parse_error(R"({"github": {"backup": ["local", "cloud"]}})"),

@@ -1,0 +1,180 @@
+// A repair that starts an expected app from its ecosystem file saves PM2's list (pm2.save_after_recovery),
+// so that the next check does not warn "dump.pm2 lacks ..." about the subsystem's own work; the real pm2
+// (build/npm) with a private PM2_HOME, read through the config reader as a project would write it.
+#define BOOST_TEST_MODULE pm2_save_after_recovery
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/pm2/pm2_subsystem.hpp"
+#include "support/daemon.hpp"
+#include "test_paths.hpp"
+
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace redundancy;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace redundancy {
+std::ostream& operator<<(std::ostream& os, status s) { return os << to_string(s); }
+}  // namespace redundancy
+
+namespace {
+
+const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
+const fs::path apps_dir = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2/apps";
+
+bool have_pm2() {
+  if (fs::exists(pm2_bin)) return true;
+  BOOST_TEST_MESSAGE("SKIPPED: no pm2 at " << pm2_bin << " (run tools/bootstrap)");
+  return false;
+}
+
+int pid_in(const fs::path& file) {
+  std::ifstream in(file);
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+template <typename T>
+T run(awaitable<T> task) {
+  asio::io_context io;
+  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+  io.run();
+  return future.get();
+}
+
+// A project folder and a private PM2_HOME under /tmp (short: sun_path); the daemon is killed at the end.
+struct sandbox {
+  fs::path home, dir;
+  sandbox() {
+    char h[] = "/tmp/rp2s-XXXXXX";
+    char d[] = "/tmp/rp2t-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(h) && ::mkdtemp(d));
+    home = h;
+    dir = d;
+    fs::copy_file(apps_dir / "ok.js", dir / "ok.js");
+  }
+  ~sandbox() {
+    int daemon = pid_in(home / "pm2.pid");
+    if (alive(daemon)) pm2("kill");
+    if (alive(daemon)) ::kill(daemon, SIGKILL);
+    std::error_code ec;
+    fs::remove_all(home, ec);
+    fs::remove_all(dir, ec);
+  }
+  int pm2(const std::string& args) const {
+    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true timeout 120 '" +
+                      pm2_bin + "' " + args + " >/dev/null 2>&1";
+    return std::system(cmd.c_str());
+  }
+  config read_config(const std::string& extra_pm2_keys) const {
+    auto parsed = parse_config(R"({
+      "project_dir": ")" + dir.string() + R"(", "state_dir": "state",
+      "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" + home.string() + R"(", "interval": "1s",
+              "timeout": "30s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"])" +
+                                   extra_pm2_keys + R"(}
+    })",
+                               (dir / "redundancy.json").string(), {});
+    BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error()));
+    return *parsed;
+  }
+  // The names dump.pm2 holds.
+  std::vector<std::string> dumped() const {
+    std::vector<std::string> names;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(test::read_text(home / "dump.pm2"), ec);
+    if (!ec && doc.is_array())
+      for (const auto& v : doc.as_array())
+        if (v.is_object() && v.as_object().contains("name")) names.emplace_back(v.as_object().at("name").as_string());
+    return names;
+  }
+  bool dump_has(std::string_view name) const {
+    auto names = dumped();
+    return std::find(names.begin(), names.end(), name) != names.end();
+  }
+};
+
+const target_health* target(const health& h, std::string_view name) {
+  for (const auto& t : h.targets)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+bool online(const health& h, std::string_view name) {
+  auto t = target(h, name);
+  return t && t->detail.at("status").as_string() == "online";
+}
+
+// A project whose `pm2 save` ran after `steady` was deleted: the dump lacks it, the ecosystem file has it.
+void delete_steady_and_save(const sandbox& box) {
+  test::write_text(box.dir / "ecosystem.config.js", "module.exports = { apps: [ { name: 'steady', script: './ok.js' },"
+                                                  " { name: 'other', script: './ok.js' } ] };\n");
+  BOOST_REQUIRE(box.pm2("start ecosystem.config.js") == 0);
+  BOOST_REQUIRE(box.pm2("delete steady") == 0);
+  BOOST_REQUIRE(box.pm2("save") == 0);
+  BOOST_REQUIRE(box.dump_has("other"));
+  BOOST_REQUIRE(!box.dump_has("steady"));
+}
+
+// Checks until steady is online (a start takes a moment), at most 30 s.
+health check_until_steady_online(pm2::pm2_subsystem& s) {
+  health h;
+  for (int i = 0; i < 120; ++i) {
+    h = run(s.check());
+    if (online(h, "steady")) break;
+    std::this_thread::sleep_for(250ms);
+  }
+  return h;
+}
+
+std::string step_names(const action_result& r) {
+  std::string s;
+  for (const auto& st : r.steps) s += st.name + (st.ok ? " ok; " : " FAILED (" + st.detail + "); ");
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_app_started_from_its_ecosystem_file_is_saved_and_the_next_check_is_healthy) {
+  if (!have_pm2()) return;
+  sandbox box;
+  delete_steady_and_save(box);
+  pm2::pm2_subsystem pm2s(box.read_config(""));
+  auto h = run(pm2s.check());
+  BOOST_TEST_REQUIRE(target(h, "steady"));
+  BOOST_TEST(target(h, "steady")->state == status::unhealthy);
+
+  auto r = run(pm2s.recover(h));
+  BOOST_TEST_MESSAGE(r.summary << ": " << step_names(r));
+  BOOST_TEST(r.ok);
+  BOOST_TEST(std::count_if(r.steps.begin(), r.steps.end(), [](const auto& s) { return s.name == "pm2 save"; }) == 1);
+  BOOST_TEST(box.dump_has("steady"));
+  BOOST_TEST(box.dump_has("other"));
+  h = check_until_steady_online(pm2s);
+  BOOST_TEST(h.state == status::healthy, h.summary);
+  BOOST_TEST(h.summary.find("dump.pm2") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(with_save_after_recovery_false_the_dump_is_left_to_a_person) {
+  if (!have_pm2()) return;
+  sandbox box;
+  delete_steady_and_save(box);
+  pm2::pm2_subsystem pm2s(box.read_config(R"(, "save_after_recovery": false)"));
+  auto r = run(pm2s.recover(run(pm2s.check())));
+  BOOST_TEST_MESSAGE(r.summary << ": " << step_names(r));
+  BOOST_TEST(std::none_of(r.steps.begin(), r.steps.end(), [](const auto& s) { return s.name == "pm2 save"; }));
+  auto h = check_until_steady_online(pm2s);
+  BOOST_TEST(online(h, "steady"));
+  BOOST_TEST(!box.dump_has("steady"));
+  BOOST_TEST(h.state == status::degraded, h.summary);
+  BOOST_TEST(h.summary.find("dump.pm2 lacks steady") != std::string::npos, h.summary);
+}
