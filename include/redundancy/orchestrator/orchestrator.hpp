@@ -135,6 +135,9 @@ class orchestrator {
   boost::json::object history_json() const;
   std::chrono::milliseconds emergency_step_limit(std::string_view subsystem) const;
 
+  // The store's counter that keeps the emergency attempts across restarts.
+  static constexpr std::string_view emergency_attempts_key = "emergency.attempts";
+
   config settings_;
   scheduler& scheduler_;
   action_runner& actions_;
