@@ -1,6 +1,7 @@
 // The daemon's life: start-up, the signal loop (TERM/INT stop, HUP reloads) and an orderly shutdown.
 #include "redundancy/app/daemon.hpp"
 
+#include "redundancy/app/subsystems.hpp"
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/atomic_file.hpp"
 #include "redundancy/core/child_ledger.hpp"
@@ -8,13 +9,12 @@
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/state_lock.hpp"
-#include "redundancy/app/subsystems.hpp"
 #include "redundancy/github/runner_temp.hpp"
 #include "redundancy/http/api.hpp"
-#include "redundancy/metrics/metrics.hpp"
 #include "redundancy/http/router.hpp"
 #include "redundancy/http/server.hpp"
 #include "redundancy/http/token.hpp"
+#include "redundancy/metrics/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
 #include "redundancy/orchestrator/notify.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
@@ -142,7 +142,8 @@ store open_history(const config& c, std::optional<std::string>& problem) {
   auto opened = store::open_replacing_corrupt(file);
   if (opened) {
     const auto interrupted = opened->mark_unfinished_interrupted();
-    if (interrupted) RLOG("orchestrator", warning) << interrupted << " unfinished actions of the previous run marked interrupted";
+    if (interrupted)
+      RLOG("orchestrator", warning) << interrupted << " unfinished actions of the previous run marked interrupted";
     return std::move(*opened);
   }
   problem = opened.error();
@@ -195,8 +196,8 @@ class daemon {
       return 1;
     }
 
-    RLOG("redundancy", info) << "redundancy " << REDUNDANCY_VERSION << " starting, pid " << ::getpid()
-                             << ", config " << config_.source << ", project " << config_.project_dir.string();
+    RLOG("redundancy", info) << "redundancy " << REDUNDANCY_VERSION << " starting, pid " << ::getpid() << ", config "
+                             << config_.source << ", project " << config_.project_dir.string();
     // A previous life killed with SIGKILL could not end its children: a hung pm2 or deploy would run
     // on, holding locks and the PM2 daemon's attention. End them before starting anything new.
     const auto ledger = config_.state_dir / "child-ledger";
@@ -213,8 +214,7 @@ class daemon {
     // port accepts, so systemd hears READY before any STATUS.
     asio::post(io_, [this, address] { systemd_.ready("starting: listening on http://" + address + "/"); });
     for (auto& made : make_subsystems(config_)) add_subsystem(std::move(made));
-    if (scheduler_.states().empty())
-      RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
+    if (scheduler_.states().empty()) RLOG("redundancy", warning) << "no subsystem is enabled: nothing to watch";
     // Before the policy: its first events (and the outbox kept from before) are the notifier's.
     notifier_.start();
     policy_.start();
@@ -299,9 +299,9 @@ class daemon {
   // clients (the CLI, tests) read the real port when the config asked for port 0. Returns it.
   std::string publish_address() {
     const auto endpoint = server_.local_endpoint();
-    const auto address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
-                                                     : endpoint.address().to_string()) +
-                         ":" + std::to_string(endpoint.port());
+    const auto address =
+        (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]" : endpoint.address().to_string()) +
+        ":" + std::to_string(endpoint.port());
     RLOG("http", info) << "listening on http://" << address << "/";
     if (server_.beyond_loopback())
       RLOG("http", warning) << "listening on " << address << ", which is not a loopback address: every path but "
@@ -389,7 +389,8 @@ class daemon {
     message += changed.empty() ? "nothing changed" : "changed " + joined(changed);
     if (!rebuilt.empty()) message += "; subsystems rebuilt: " + joined(rebuilt);
     if (const auto* listen_error = not_applied.if_contains("http.listen"))
-      message += "; http.listen not applied, still " + config_.http.listen + ": " + std::string(listen_error->as_string());
+      message +=
+          "; http.listen not applied, still " + config_.http.listen + ": " + std::string(listen_error->as_string());
     const bool complete = not_applied.empty();
     RLOG_AT("redundancy", complete ? severity::info : severity::warning) << message;
     policy_.record_event("orchestrator", "", "config_reloaded", complete ? "info" : "warning", message,

@@ -1,10 +1,10 @@
 // The in-process check: the same subsystems and scheduler as the daemon, run once and printed.
 #include "redundancy/cli/check_once.hpp"
 
+#include "redundancy/app/subsystems.hpp"
 #include "redundancy/cli/table.hpp"
 #include "redundancy/core/log.hpp"
 #include "redundancy/core/scheduler.hpp"
-#include "redundancy/app/subsystems.hpp"
 #include "redundancy/core/target_row.hpp"
 #include "redundancy/core/time.hpp"
 
@@ -22,19 +22,20 @@ boost::json::object to_json(const subsystem_state& s) {
   for (const auto& t : s.last.targets) {
     targets.push_back(target_row(t, s.target->name()));
   }
-  return {{"status", to_string(s.last.state)},
-          {"summary", s.last.summary},
-          {"checked_at", to_rfc3339(s.last.checked_at)},
-          {"result", to_string(s.last_outcome)},
-          {"duration_ms", s.last_duration.count()},
-          {"targets", std::move(targets)}};
+  return {{"status", to_string(s.last.state)},           {"summary", s.last.summary},
+          {"checked_at", to_rfc3339(s.last.checked_at)}, {"result", to_string(s.last_outcome)},
+          {"duration_ms", s.last_duration.count()},      {"targets", std::move(targets)}};
 }
 
 }  // namespace
 
 int check_once(const config& c, const std::string& subsystem, bool json) {
   // The table is the output; the daemon's scheduling chatter would only bury it.
-  init_logging({.dir = {}, .level = severity::warning, .max_file_bytes = 0, .max_files = 1, .to_stderr = true,
+  init_logging({.dir = {},
+                .level = severity::warning,
+                .max_file_bytes = 0,
+                .max_files = 1,
+                .to_stderr = true,
                 .journal = false});
   asio::io_context io{1};
   scheduler checks(io.get_executor());
@@ -62,9 +63,10 @@ int check_once(const config& c, const std::string& subsystem, bool json) {
   for (const auto& [name, s] : checks.states()) {
     all_pass = all_pass && passes(s.last.state);
     subsystems[name] = to_json(s);
-    overview.rows.push_back({name, std::string(to_string(s.last.state)),
-                             std::string(to_string(s.last_outcome)) + " " + std::to_string(s.last_duration.count()) + "ms",
-                             s.last.summary});
+    overview.rows.push_back(
+        {name, std::string(to_string(s.last.state)),
+         std::string(to_string(s.last_outcome)) + " " + std::to_string(s.last_duration.count()) + "ms",
+         s.last.summary});
     for (const auto& t : s.last.targets)
       targets.rows.push_back({name + "/" + t.name, std::string(to_string(t.state)), t.reason});
   }

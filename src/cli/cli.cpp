@@ -1,12 +1,12 @@
 // The command line parser: builds the CLI11 app and dispatches to the command handlers.
 #include "redundancy/cli/cli.hpp"
 
+#include "redundancy/app/daemon.hpp"
 #include "redundancy/cli/check_once.hpp"
 #include "redundancy/cli/client_commands.hpp"
 #include "redundancy/cli/github_local.hpp"
 #include "redundancy/cli/notify_test.hpp"
 #include "redundancy/core/config.hpp"
-#include "redundancy/app/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
@@ -74,16 +74,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("redundancy ") + REDUNDANCY_VERSION);
   app.require_subcommand(1);
   global_options g;
-  app.add_option("--config", g.config_file, "config file (else $REDUNDANCY_CONFIG, ./redundancy.json, "
-                                            "/etc/redundancy/redundancy.json)");
+  app.add_option("--config", g.config_file,
+                 "config file (else $REDUNDANCY_CONFIG, ./redundancy.json, "
+                 "/etc/redundancy/redundancy.json)");
 
   auto* run = app.add_subcommand("run", "run the daemon in the foreground");
   auto* config_cmd = app.add_subcommand("config", "work with the config file");
   config_cmd->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand("check", "validate and print the effective config, secrets redacted");
   // `redundancy run --config F` reads as naturally as `redundancy --config F run`.
-  for (auto* sub : {run, config_check})
-    sub->add_option("--config", g.config_file, "config file");
+  for (auto* sub : {run, config_check}) sub->add_option("--config", g.config_file, "config file");
   // Sent from here with the config's webhooks, not through the daemon: it works before the daemon runs
   // and says per hook what the receiver answered.
   auto* notify = app.add_subcommand("notify", "webhook notifications");

@@ -34,7 +34,10 @@ std::string encode(std::string_view s) {
 }
 
 api_call post(std::string path, json::object body, std::string what) {
-  return {.method = "POST", .path = std::move(path), .body = std::move(body), .kind = reply_kind::action,
+  return {.method = "POST",
+          .path = std::move(path),
+          .body = std::move(body),
+          .kind = reply_kind::action,
           .what = std::move(what)};
 }
 
@@ -84,19 +87,25 @@ client_commands::client_commands(CLI::App& app, std::optional<std::filesystem::p
   events->add_option("--limit", o.limit, "at most this many events (1 to 1000)")->check(CLI::Range(1u, 1000u));
   events->add_option("--subsystem", o.subsystem, "only this subsystem's events");
 
-  auto* pause = add(&app, "pause", "stop checking and repairing a subsystem or target for a while", false,
-                    [](const opts& g) {
-                      json::object body{{"target", g.target}, {"for", g.duration}};
-                      if (!g.reason.empty()) body["reason"] = g.reason;
-                      return api_call{.method = "POST", .path = "/api/pause", .body = std::move(body),
-                                      .kind = reply_kind::pause, .what = "pause " + g.target};
-                    });
+  auto* pause =
+      add(&app, "pause", "stop checking and repairing a subsystem or target for a while", false, [](const opts& g) {
+        json::object body{{"target", g.target}, {"for", g.duration}};
+        if (!g.reason.empty()) body["reason"] = g.reason;
+        return api_call{.method = "POST",
+                        .path = "/api/pause",
+                        .body = std::move(body),
+                        .kind = reply_kind::pause,
+                        .what = "pause " + g.target};
+      });
   pause->add_option("target", o.target, "a subsystem (pm2) or one target (pm2/api)")->required();
   pause->add_option("--for", o.duration, "how long, e.g. 30m")->required();
   pause->add_option("--reason", o.reason, "why, shown in status and events");
   auto* resume = add(&app, "resume", "end a pause", false, [](const opts& g) {
     json::object body{{"target", g.target}};
-    return api_call{.method = "POST", .path = "/api/resume", .body = std::move(body), .kind = reply_kind::pause,
+    return api_call{.method = "POST",
+                    .path = "/api/resume",
+                    .body = std::move(body),
+                    .kind = reply_kind::pause,
                     .what = "resume " + g.target};
   });
   resume->add_option("target", o.target, "a subsystem (pm2) or one target (pm2/api)")->required();
@@ -112,13 +121,13 @@ client_commands::client_commands(CLI::App& app, std::optional<std::filesystem::p
         [subsystem](const opts&) { return check_call(subsystem); });
   }
   auto* pm2 = app.get_subcommand("pm2");
-  auto* restart = add(pm2, "restart", "restart one app, or PM2's emergency restart without one", true,
-                      [](const opts& g) {
-                        json::object body;
-                        if (!g.target.empty()) body["app"] = g.target;
-                        return post("/api/pm2/restart", std::move(body),
-                                    g.target.empty() ? "pm2 emergency restart" : "restart " + g.target);
-                      });
+  auto* restart =
+      add(pm2, "restart", "restart one app, or PM2's emergency restart without one", true, [](const opts& g) {
+        json::object body;
+        if (!g.target.empty()) body["app"] = g.target;
+        return post("/api/pm2/restart", std::move(body),
+                    g.target.empty() ? "pm2 emergency restart" : "restart " + g.target);
+      });
   restart->add_option("app", o.target, "the PM2 app's name");
 
   auto* github = app.get_subcommand("github");

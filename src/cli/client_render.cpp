@@ -103,8 +103,8 @@ void print_history(std::ostream& os, const json::value& v, bool colour) {
 void print_overview(std::ostream& os, const json::value& v, bool detailed, bool colour) {
   os << "overall: " << coloured(cell(v, "status"), colour) << "  (checked " << cell(v, "checked_at") << ")\n";
   table t;
-  t.header = detailed ? std::vector<std::string>{"SUBSYSTEM", "STATUS", "FAILURES", "CHECKED", "NEXT CHECK",
-                                                 "PAUSED UNTIL", "SUMMARY"}
+  t.header = detailed ? std::vector<std::string>{"SUBSYSTEM",  "STATUS",       "FAILURES", "CHECKED",
+                                                 "NEXT CHECK", "PAUSED UNTIL", "SUMMARY"}
                       : std::vector<std::string>{"SUBSYSTEM", "STATUS", "CHECKED", "SUMMARY"};
   const auto subsystems = subsystems_of(v);
   for (const auto& [name, s] : subsystems) {
@@ -128,8 +128,8 @@ void print_overview(std::ostream& os, const json::value& v, bool detailed, bool 
 
 void print_subsystem(std::ostream& os, const std::string& name, const json::value& v, bool colour) {
   os << name << ": " << coloured(cell(v, "status"), colour) << "  " << cell(v, "summary") << "\n";
-  os << "checked " << cell(v, "checked_at") << ", next check " << cell(v, "next_check_at")
-     << ", consecutive failures " << cell(v, "consecutive_failures");
+  os << "checked " << cell(v, "checked_at") << ", next check " << cell(v, "next_check_at") << ", consecutive failures "
+     << cell(v, "consecutive_failures");
   if (const auto* p = find(v, "paused_until"); p && !p->is_null()) os << ", paused until " << cell(p);
   os << "\n";
   print_targets(os, name, v, colour);

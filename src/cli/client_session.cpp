@@ -106,7 +106,7 @@ struct session {
 
     json::error_code ec;
     const auto v = json::parse(r.body, ec);
-    const bool expected = c.kind == reply_kind::health ? (r.status == 200 || r.status == 503)
+    const bool expected = c.kind == reply_kind::health   ? (r.status == 200 || r.status == 503)
                           : c.kind == reply_kind::action ? r.status == 202
                                                          : r.status == 200;
     if (!expected) {

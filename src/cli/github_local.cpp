@@ -2,11 +2,11 @@
 // foreground that streams each step's output and ends the steps' processes on Ctrl-C.
 #include "redundancy/cli/github_local.hpp"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
-#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
@@ -31,18 +31,14 @@ std::optional<config> load(const std::optional<std::filesystem::path>& file) {
   return std::move(*loaded);
 }
 
-std::string text(const json::value& v) {
-  return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
-}
+std::string text(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
 
 // One line per step: what it does here ("run", "satisfied", "skipped") and why.
 void print_plan(std::ostream& os, const json::object& plan) {
   const auto& coverage = plan.at("coverage").as_object();
-  os << text(plan.at("workflow")) << " (" << text(plan.at("name")) << "): "
-     << text(coverage.at("runnable")) << " of " << text(coverage.at("total"))
-     << " steps can run locally\n";
-  if (const auto* why = plan.if_contains("not_run_locally"))
-    os << "not run locally: " << text(*why) << "\n";
+  os << text(plan.at("workflow")) << " (" << text(plan.at("name")) << "): " << text(coverage.at("runnable")) << " of "
+     << text(coverage.at("total")) << " steps can run locally\n";
+  if (const auto* why = plan.if_contains("not_run_locally")) os << "not run locally: " << text(*why) << "\n";
   for (const auto& jv : plan.at("jobs").as_array()) {
     const auto& job = jv.as_object();
     os << "job " << text(job.at("id"));
@@ -59,8 +55,8 @@ void print_plan(std::ostream& os, const json::object& plan) {
     for (const auto& sv : job.at("steps").as_array()) {
       const auto& step = sv.as_object();
       const std::string action = text(step.at("action"));
-      os << "  " << action << std::string(10 - std::min<std::size_t>(action.size(), 9), ' ')
-         << "line " << text(step.at("line")) << "  " << text(step.at("name"));
+      os << "  " << action << std::string(10 - std::min<std::size_t>(action.size(), 9), ' ') << "line "
+         << text(step.at("line")) << "  " << text(step.at("name"));
       if (action == "run")
         os << "  [" << text(step.at("shell")) << "]";
       else
@@ -104,8 +100,12 @@ int run_local_command(const config& c, const std::string& name, bool strict) {
     return exit_code::failed;
   }
   // The steps' output is the output; the runner's own log lines would repeat it.
-  init_logging({.dir = {}, .level = severity::warning, .max_file_bytes = 0, .max_files = 1,
-                .to_stderr = true, .journal = false});
+  init_logging({.dir = {},
+                .level = severity::warning,
+                .max_file_bytes = 0,
+                .max_files = 1,
+                .to_stderr = true,
+                .journal = false});
   asio::io_context io{1};
   asio::cancellation_signal stop;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -120,16 +120,13 @@ int run_local_command(const config& c, const std::string& name, bool strict) {
   asio::co_spawn(
       io,
       [&]() -> awaitable<github::local_run_report> {
-        co_return co_await github::run_local(c, w, [](std::string_view s) {
-          std::cout << s << std::flush;
-        });
+        co_return co_await github::run_local(c, w, [](std::string_view s) { std::cout << s << std::flush; });
       },
-      asio::bind_cancellation_slot(
-          stop.slot(), [&](std::exception_ptr e, github::local_run_report r) {
-            failure = e;
-            if (!e) finished = std::move(r);
-            signals.cancel();  // the last pending work: io.run() returns
-          }));
+      asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, github::local_run_report r) {
+        failure = e;
+        if (!e) finished = std::move(r);
+        signals.cancel();  // the last pending work: io.run() returns
+      }));
   io.run();
   terminate_all_children(std::chrono::seconds(2));
   if (!finished) {
@@ -145,8 +142,7 @@ int run_local_command(const config& c, const std::string& name, bool strict) {
   }
   const github::local_run_report& report = *finished;
   if (!report.log_file.empty()) std::cerr << "log: " << report.log_file.string() << "\n";
-  if (!report.summary_file.empty())
-    std::cerr << "step summaries: " << report.summary_file.string() << "\n";
+  if (!report.summary_file.empty()) std::cerr << "step summaries: " << report.summary_file.string() << "\n";
   switch (report.conclusion) {
     case github::run_conclusion::success:
       return exit_code::ok;
@@ -162,29 +158,21 @@ int run_local_command(const config& c, const std::string& name, bool strict) {
 
 }  // namespace
 
-github_local_commands::github_local_commands(CLI::App& app,
-                                             std::optional<std::filesystem::path>& config_file)
+github_local_commands::github_local_commands(CLI::App& app, std::optional<std::filesystem::path>& config_file)
     : config_file_(config_file) {
   auto* github = app.get_subcommand("github");
-  plan_ = github->add_subcommand(
-      "plan", "what a local run of WORKFLOW would execute and skip, without running it");
-  plan_
-      ->add_option("workflow", workflow_,
-                   "the workflow: a watched one's file name, sync.yml or sync")
-      ->required();
+  plan_ = github->add_subcommand("plan", "what a local run of WORKFLOW would execute and skip, without running it");
+  plan_->add_option("workflow", workflow_, "the workflow: a watched one's file name, sync.yml or sync")->required();
   plan_->add_option("--config", config_file, "config file");
   plan_->add_flag("--json", json_, "print the plan as JSON");
-  run_local_ = github->add_subcommand(
-      "run-local",
-      "run WORKFLOW's steps here and now, without a daemon, streaming their output; exit 0 when "
-      "it succeeded (also when steps had to be skipped, unless --strict), 1 when a step failed");
-  run_local_
-      ->add_option("workflow", workflow_,
-                   "the workflow: a watched one's file name, sync.yml or sync")
+  run_local_ =
+      github->add_subcommand("run-local",
+                             "run WORKFLOW's steps here and now, without a daemon, streaming their output; exit 0 when "
+                             "it succeeded (also when steps had to be skipped, unless --strict), 1 when a step failed");
+  run_local_->add_option("workflow", workflow_, "the workflow: a watched one's file name, sync.yml or sync")
       ->required();
   run_local_->add_option("--config", config_file, "config file");
-  run_local_->add_flag("--strict", strict_,
-                       "exit 1 for a partial run too (steps or jobs that cannot run locally)");
+  run_local_->add_flag("--strict", strict_, "exit 1 for a partial run too (steps or jobs that cannot run locally)");
 }
 
 std::optional<int> github_local_commands::run_parsed() {

@@ -13,7 +13,11 @@
 namespace redundancy::cli {
 
 int notify_test(const config& c, bool json) {
-  init_logging({.dir = {}, .level = severity::warning, .max_file_bytes = 0, .max_files = 1, .to_stderr = true,
+  init_logging({.dir = {},
+                .level = severity::warning,
+                .max_file_bytes = 0,
+                .max_files = 1,
+                .to_stderr = true,
                 .journal = false});
   if (c.notify.webhooks.empty()) {
     std::cerr << "redundancy: no webhooks configured (notify.webhooks in " << c.source << ")\n";
@@ -46,8 +50,8 @@ int notify_test(const config& c, bool json) {
     const auto& hook = c.notify.webhooks[i];
     const auto& r = results[i];
     all_ok = all_ok && r.ok;
-    const auto detail = r.ok ? "HTTP " + std::to_string(r.status) + " in " + std::to_string(r.took.count()) + " ms"
-                             : r.error;
+    const auto detail =
+        r.ok ? "HTTP " + std::to_string(r.status) + " in " + std::to_string(r.took.count()) + " ms" : r.error;
     out.push_back({{"webhook", webhook_id(hook)},
                    {"format", hook.format},
                    {"ok", r.ok},

@@ -14,8 +14,8 @@ namespace {
 const char* colour_of(std::string_view word) {
   static constexpr std::string_view green[] = {"healthy", "ok", "succeeded", "online", "inactive"};
   static constexpr std::string_view yellow[] = {"degraded", "starting", "queued", "running", "paused", "warning"};
-  static constexpr std::string_view red[] = {"unhealthy", "emergency", "failed", "interrupted", "error", "active",
-                                             "critical"};
+  static constexpr std::string_view red[] = {"unhealthy", "emergency", "failed",  "interrupted",
+                                             "error",     "active",    "critical"};
   static constexpr std::string_view dim[] = {"unknown", "disabled"};
   if (std::find(std::begin(green), std::end(green), word) != std::end(green)) return "\x1b[32m";
   if (std::find(std::begin(yellow), std::end(yellow), word) != std::end(yellow)) return "\x1b[33m";

@@ -8,8 +8,8 @@
 #include "redundancy/core/process_tracking.hpp"
 
 #include <signal.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <dirent.h>
 

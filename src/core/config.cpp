@@ -67,8 +67,7 @@ boost::system::result<json::value, std::string> parse_json(std::string_view text
   const std::size_t used = parser.write_some(text.data(), text.size(), ec);
   if (ec) return failure{"invalid JSON at " + position(text, used) + ": " + ec.message()};
   if (parser.done() && used < text.size())
-    return failure{"invalid JSON at " + position(text, used) +
-                   ": unexpected text after the document"};
+    return failure{"invalid JSON at " + position(text, used) + ": unexpected text after the document"};
   parser.finish(ec);
   if (ec) return failure{"invalid JSON at " + position(text, text.size()) + ": " + ec.message()};
   return parser.release();
@@ -77,8 +76,7 @@ boost::system::result<json::value, std::string> parse_json(std::string_view text
 // p made absolute against base and lexically normal, without a trailing separator.
 std::filesystem::path resolve(const std::filesystem::path& p, const std::filesystem::path& base) {
   auto out = (p.is_absolute() ? p : base / p).lexically_normal();
-  if (!out.has_filename() && out.has_parent_path() && out != out.root_path())
-    out = out.parent_path();
+  if (!out.has_filename() && out.has_parent_path() && out != out.root_path()) out = out.parent_path();
   return out;
 }
 
@@ -103,19 +101,16 @@ void resolve_paths(config& c, const std::filesystem::path& base) {
 
 std::string join(std::string_view source, const error_list& errors) {
   std::string out;
-  for (const auto& error : errors)
-    out.append(out.empty() ? "" : "\n").append(prefixed(source, error));
+  for (const auto& error : errors) out.append(out.empty() ? "" : "\n").append(prefixed(source, error));
   return out;
 }
 
 // parse_config with the folder that a relative project_dir is relative to.
 boost::system::result<config, std::string> parse_at(std::string_view text, std::string_view source,
-                                                    const std::filesystem::path& base,
-                                                    const env_lookup& env) {
+                                                    const std::filesystem::path& base, const env_lookup& env) {
   auto document = parse_json(text);
   if (!document) return failure{prefixed(source, document.error())};
-  if (!document->is_object())
-    return failure{prefixed(source, "expected a JSON object at the top level")};
+  if (!document->is_object()) return failure{prefixed(source, "expected a JSON object at the top level")};
 
   json::object& root = document->get_object();
   error_list errors;
@@ -164,8 +159,7 @@ boost::system::result<std::string, std::string> read_file(const std::filesystem:
 }
 
 // Reads and parses file; source names it in messages as the user gave it.
-boost::system::result<config, std::string> load_file(const std::filesystem::path& file,
-                                                     const env_lookup& env) {
+boost::system::result<config, std::string> load_file(const std::filesystem::path& file, const env_lookup& env) {
   const std::string source = file.string();
   auto text = read_file(file);
   if (!text) return failure{prefixed(source, "cannot read the config file: " + text.error())};
@@ -177,24 +171,21 @@ boost::system::result<config, std::string> load_file(const std::filesystem::path
 
 }  // namespace
 
-boost::system::result<config, std::string> parse_config(std::string_view text,
-                                                        std::string_view source,
+boost::system::result<config, std::string> parse_config(std::string_view text, std::string_view source,
                                                         const env_lookup& env) {
   auto cwd = current_dir();
   if (!cwd) return failure{prefixed(source, cwd.error())};
-  const auto base =
-      source == defaults_source ? *cwd : resolve(std::filesystem::path(source), *cwd).parent_path();
+  const auto base = source == defaults_source ? *cwd : resolve(std::filesystem::path(source), *cwd).parent_path();
   return parse_at(text, source, base, env);
 }
 
-boost::system::result<config, std::string> load_config(
-    const std::optional<std::filesystem::path>& explicit_file, const env_lookup& env) {
+boost::system::result<config, std::string> load_config(const std::optional<std::filesystem::path>& explicit_file,
+                                                       const env_lookup& env) {
   if (explicit_file) return load_file(*explicit_file, env);
   // A file named by $REDUNDANCY_CONFIG was asked for as much as --config: missing is an error too.
   if (const auto it = env.find("REDUNDANCY_CONFIG"); it != env.end() && !it->second.empty())
     return load_file(it->second, env);
-  for (const std::filesystem::path candidate :
-       {"redundancy.json", "/etc/redundancy/redundancy.json"}) {
+  for (const std::filesystem::path candidate : {"redundancy.json", "/etc/redundancy/redundancy.json"}) {
     std::error_code ec;
     if (std::filesystem::exists(candidate, ec)) return load_file(candidate, env);
   }

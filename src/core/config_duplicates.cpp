@@ -12,9 +12,9 @@ struct frame {
   bool object = false;
   std::string path;
   std::map<std::string, std::size_t> keys{};
-  std::string key{};          // the key whose value comes next (objects)
-  bool expect_key = true;     // the next string is a key (objects)
-  std::size_t index = 0;      // the item that comes next (arrays)
+  std::string key{};       // the key whose value comes next (objects)
+  bool expect_key = true;  // the next string is a key (objects)
+  std::size_t index = 0;   // the item that comes next (arrays)
 };
 
 std::string member_path(const std::string& parent, std::string_view key) {
@@ -23,14 +23,13 @@ std::string member_path(const std::string& parent, std::string_view key) {
 
 // The path of the value that starts next inside top.
 std::string next_path(const frame& top) {
-  return top.object ? member_path(top.path, top.key)
-                    : top.path + "[" + std::to_string(top.index) + "]";
+  return top.object ? member_path(top.path, top.key) : top.path + "[" + std::to_string(top.index) + "]";
 }
 
 }  // namespace
 
-void find_duplicate_keys(std::string_view text, std::string_view where,
-                         const std::string& root_path, error_list& errors) {
+void find_duplicate_keys(std::string_view text, std::string_view where, const std::string& root_path,
+                         error_list& errors) {
   std::vector<frame> open;
   std::size_t line = 1;
   std::size_t i = 0;

@@ -18,8 +18,7 @@ namespace json = boost::json;
 constexpr std::string_view prefix = "REDUNDANCY_";
 
 // Variables with the prefix that are not config keys: the config file itself and the CLI client's.
-constexpr std::array<std::string_view, 3> not_overrides{"REDUNDANCY_CONFIG", "REDUNDANCY_URL",
-                                                        "REDUNDANCY_TOKEN"};
+constexpr std::array<std::string_view, 3> not_overrides{"REDUNDANCY_CONFIG", "REDUNDANCY_URL", "REDUNDANCY_TOKEN"};
 
 // "GITHUB__LOCAL_EXECUTION__TIMEOUT" -> {"github", "local_execution", "timeout"}; an empty segment
 // ("PM2____X", a trailing "__") makes the list empty.
@@ -48,16 +47,14 @@ json::value override_value(const std::string& text) {
 
 }  // namespace
 
-override_origins apply_env_overrides(json::object& root, const env_lookup& env,
-                                     error_list& errors) {
+override_origins apply_env_overrides(json::object& root, const env_lookup& env, error_list& errors) {
   // The schema is the built-in defaults' tree: it has every key (nullable ones as null).
   const json::object schema = to_json(config{}, false);
   override_origins origins;
   // env is ordered, so a whole section (REDUNDANCY_PM2) is set before its keys (REDUNDANCY_PM2__X).
   for (const auto& [name, text] : env) {
     if (!name.starts_with(prefix)) continue;
-    if (std::find(not_overrides.begin(), not_overrides.end(), name) != not_overrides.end())
-      continue;
+    if (std::find(not_overrides.begin(), not_overrides.end(), name) != not_overrides.end()) continue;
 
     const auto segments = key_segments(std::string_view(name).substr(prefix.size()));
     std::string path;
@@ -76,9 +73,8 @@ override_origins apply_env_overrides(json::object& root, const env_lookup& env,
       }
     }
     if (!known) {
-      errors.push_back(
-          name + ": no config key " + (path.empty() ? "named by it" : "\"" + path + "\"") +
-          " (overrides are REDUNDANCY_<SECTION>__<KEY>, like REDUNDANCY_PM2__INTERVAL)");
+      errors.push_back(name + ": no config key " + (path.empty() ? "named by it" : "\"" + path + "\"") +
+                       " (overrides are REDUNDANCY_<SECTION>__<KEY>, like REDUNDANCY_PM2__INTERVAL)");
       continue;
     }
 
@@ -92,8 +88,7 @@ override_origins apply_env_overrides(json::object& root, const env_lookup& env,
     }
     if (!level) continue;
     auto& value = (*level)[segments.back()] = override_value(text);
-    if (value.is_object() || value.is_array())
-      find_duplicate_keys(text, name + ": ", path, errors);
+    if (value.is_object() || value.is_array()) find_duplicate_keys(text, name + ": ", path, errors);
     origins[path] = name;
   }
   return origins;

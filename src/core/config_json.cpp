@@ -14,12 +14,10 @@ namespace json = boost::json;
 constexpr std::string_view redacted = "<redacted>";
 
 // Prefixes of GitHub and Netlify tokens: such a string is a secret wherever it appears.
-constexpr std::array<std::string_view, 7> token_prefixes{"ghp_", "gho_",        "ghu_", "ghs_",
-                                                         "ghr_", "github_pat_", "nfp_"};
+constexpr std::array<std::string_view, 7> token_prefixes{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "nfp_"};
 
 // Words that make a flag or a query parameter carry a secret (--auth X, --token=X, ?key=X).
-constexpr std::array<std::string_view, 5> secret_words{"token", "auth", "secret", "password",
-                                                       "key"};
+constexpr std::array<std::string_view, 5> secret_words{"token", "auth", "secret", "password", "key"};
 
 bool names_secret(std::string_view name) {
   for (auto word : secret_words)
@@ -42,16 +40,14 @@ std::string redact_text(std::string_view s) {
     const auto host_start = scheme + 3;
     const auto authority_end = out.find_first_of("/?#", host_start);
     const auto at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
-    if (at != std::string::npos && at >= host_start)
-      out.replace(host_start, at - host_start, redacted);
+    if (at != std::string::npos && at >= host_start) out.replace(host_start, at - host_start, redacted);
   }
   if (auto query = out.find('?'); query != std::string::npos) {
     std::size_t pos = query + 1;
     while (pos < out.size()) {
       const auto end = std::min(out.find_first_of("&#", pos), out.size());
       const auto equals = out.find('=', pos);
-      if (equals != std::string::npos && equals < end &&
-          names_secret(out.substr(pos, equals - pos))) {
+      if (equals != std::string::npos && equals < end && names_secret(out.substr(pos, equals - pos))) {
         out.replace(equals + 1, end - equals - 1, redacted);
         pos = equals + 1 + redacted.size() + 1;
       } else {
@@ -62,9 +58,7 @@ std::string redact_text(std::string_view s) {
   return out;
 }
 
-json::value text(std::string_view s, bool redact) {
-  return redact ? json::value(redact_text(s)) : json::value(s);
-}
+json::value text(std::string_view s, bool redact) { return redact ? json::value(redact_text(s)) : json::value(s); }
 
 json::value secret(const std::optional<std::string>& s, bool redact) {
   if (!s) return nullptr;
@@ -92,8 +86,7 @@ json::array command(const std::vector<std::string>& argv, bool redact) {
   bool after_secret_flag = false;
   for (const auto& item : argv) {
     out.push_back(redact && after_secret_flag ? json::value(redacted) : text(item, redact));
-    after_secret_flag =
-        item.starts_with("--") && item.find('=') == std::string::npos && names_secret(item);
+    after_secret_flag = item.starts_with("--") && item.find('=') == std::string::npos && names_secret(item);
   }
   return out;
 }
@@ -101,16 +94,12 @@ json::array command(const std::vector<std::string>& argv, bool redact) {
 }  // namespace
 
 json::object to_json(const config& c, bool redact) {
-  const auto opt_path = [](const std::optional<std::filesystem::path>& p) {
-    return nullable(p, path);
-  };
+  const auto opt_path = [](const std::optional<std::filesystem::path>& p) { return nullable(p, path); };
   const auto opt_text = [redact](const std::optional<std::string>& s) {
     return nullable(s, [redact](const std::string& v) { return text(v, redact); });
   };
   const auto opt_command = [redact](const std::optional<std::vector<std::string>>& argv) {
-    return nullable(argv, [redact](const std::vector<std::string>& v) {
-      return json::value(command(v, redact));
-    });
+    return nullable(argv, [redact](const std::vector<std::string>& v) { return json::value(command(v, redact)); });
   };
 
   json::array ecosystem_files;
@@ -122,14 +111,13 @@ json::object to_json(const config& c, bool redact) {
   for (const auto& hook : c.notify.webhooks) {
     json::value url = redact ? json::value(redacted) : json::value(hook.url);
     // A hook with every default reads back as the plain URL it was written as.
-    if (!hook.name && hook.format == plain.format && hook.events == plain.events &&
-        hook.headers.empty() && !hook.secret) {
+    if (!hook.name && hook.format == plain.format && hook.events == plain.events && hook.headers.empty() &&
+        !hook.secret) {
       webhooks.push_back(std::move(url));
       continue;
     }
     json::object headers;
-    for (const auto& [name, value] : hook.headers)
-      headers[name] = redact ? json::value(redacted) : json::value(value);
+    for (const auto& [name, value] : hook.headers) headers[name] = redact ? json::value(redacted) : json::value(value);
     webhooks.push_back(json::object{{"url", std::move(url)},
                                     {"name", nullable(hook.name, [](const std::string& n) { return json::value(n); })},
                                     {"format", hook.format},
@@ -142,10 +130,7 @@ json::object to_json(const config& c, bool redact) {
       {"project_dir", path(c.project_dir)},
       {"state_dir", path(c.state_dir)},
       {"log_dir", path(c.log_dir)},
-      {"log",
-       {{"level", c.log.level},
-        {"max_file_bytes", c.log.max_file_bytes},
-        {"max_files", c.log.max_files}}},
+      {"log", {{"level", c.log.level}, {"max_file_bytes", c.log.max_file_bytes}, {"max_files", c.log.max_files}}},
       {"http",
        {{"listen", c.http.listen},
         {"token_file", opt_path(c.http.token_file)},
@@ -185,8 +170,7 @@ json::object to_json(const config& c, bool redact) {
         {"schedule_grace", duration(c.github.schedule_grace)},
         {"backup", strings(c.github.backup, false)},
         {"local_execution",
-         {{"enabled", c.github.local_execution.enabled},
-          {"timeout", duration(c.github.local_execution.timeout)}}},
+         {{"enabled", c.github.local_execution.enabled}, {"timeout", duration(c.github.local_execution.timeout)}}},
         {"dispatch",
          {{"enabled", c.github.dispatch.enabled},
           {"ref", opt_text(c.github.dispatch.ref)},

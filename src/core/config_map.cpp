@@ -59,8 +59,7 @@ void map_pm2(section& s, pm2_config& c) {
   map_key<double>(s, "cpu_threshold_pct", c.cpu_threshold_pct, read_percent);
   map_key(s, "cpu_action", c.cpu_action, one_of({"warn", "restart"}));
   map_key(s, "daemon_memory_max", c.daemon_memory_max, whole<std::uint64_t>(16 * mib, tib));
-  map_key(s, "daemon_restart_command", c.daemon_restart_command,
-          nullable<std::vector<std::string>>(read_command));
+  map_key(s, "daemon_restart_command", c.daemon_restart_command, nullable<std::vector<std::string>>(read_command));
   map_key(s, "log_max_bytes", c.log_max_bytes, whole<std::uint64_t>(64 * kib, tib));
   map_key(s, "log_keep", c.log_keep, whole<unsigned>(1, count_max));
   c.ecosystem_files_configured = s.field("ecosystem_files") != nullptr;
@@ -107,8 +106,7 @@ void map_netlify(section& s, netlify_config& c) {
       s, "probe_paths", c.probe_paths,
       at_most<std::map<std::string, std::string>>(max_targets, "functions", read_string_map));
   map_key(s, "local_invoke", c.local_invoke, at_most(max_targets, "functions", strings));
-  map_key(s, "typescript_check", c.typescript_check,
-          nullable<std::vector<std::string>>(read_command));
+  map_key(s, "typescript_check", c.typescript_check, nullable<std::vector<std::string>>(read_command));
   map_key<bool>(s, "auto_deploy", c.auto_deploy, read_bool);
   map_key(s, "deploy_timeout", c.deploy_timeout, duration(timeout_max));
   map_key(s, "min_deploy_interval", c.min_deploy_interval, duration(period_max, true));
@@ -162,8 +160,7 @@ bool read_webhook(mapper& m, const json::value& v, const std::string& path, webh
 }
 
 void map_notify(section& s, notify_config& c) {
-  map_key(s, "webhooks", c.webhooks,
-          at_most(list_max, "webhooks", array_of<webhook_config>(read_webhook)));
+  map_key(s, "webhooks", c.webhooks, at_most(list_max, "webhooks", array_of<webhook_config>(read_webhook)));
   map_key(s, "repeat_every", c.repeat_every, duration(period_max, true));
   map_key(s, "retry_delay", c.retry_delay, duration(delay_max));
   map_key(s, "give_up_after", c.give_up_after, duration(period_max));
@@ -176,17 +173,16 @@ void map_notify(section& s, notify_config& c) {
       if (!c.webhooks[i].name) continue;
       auto [it, fresh] = seen.emplace(*c.webhooks[i].name, i);
       if (!fresh)
-        s.errors().fail(s.child("webhooks") + "[" + std::to_string(i) + "].name",
-                        "\"" + *c.webhooks[i].name + "\" is already the name of webhooks[" +
-                            std::to_string(it->second) + "]");
+        s.errors().fail(
+            s.child("webhooks") + "[" + std::to_string(i) + "].name",
+            "\"" + *c.webhooks[i].name + "\" is already the name of webhooks[" + std::to_string(it->second) + "]");
     }
   }
 }
 
 }  // namespace
 
-void map_config(const json::object& root, const override_origins& origins, config& c,
-                error_list& errors) {
+void map_config(const json::object& root, const override_origins& origins, config& c, error_list& errors) {
   mapper m{origins, errors};
   section s{m, root, ""};
   map_key<std::filesystem::path>(s, "project_dir", c.project_dir, read_path);

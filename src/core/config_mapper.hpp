@@ -17,8 +17,7 @@ namespace json = boost::json;
 // Collects errors, each with its path and, when an environment variable set the value, its name.
 class mapper {
  public:
-  mapper(const override_origins& origins, error_list& errors)
-      : origins_(origins), errors_(errors) {}
+  mapper(const override_origins& origins, error_list& errors) : origins_(origins), errors_(errors) {}
 
   // Records message for path, naming the variable when an override set the value.
   void fail(const std::string& path, const std::string& message);
@@ -34,8 +33,7 @@ class mapper {
 // present, and checks it; unknown keys are reported by finish().
 class section {
  public:
-  section(mapper& m, const json::object& object, std::string path)
-      : m_(m), object_(object), path_(std::move(path)) {}
+  section(mapper& m, const json::object& object, std::string path) : m_(m), object_(object), path_(std::move(path)) {}
 
   std::string child(std::string_view key) const {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
@@ -66,8 +64,7 @@ using reader = std::function<bool(mapper&, const json::value&, const std::string
 std::string describe(const json::value& v, bool secret = false);
 
 // Maps the object at v with fill(section&); a non-object is a type error.
-void map_object(mapper& m, const json::value& v, const std::string& path,
-                const std::function<void(section&)>& fill);
+void map_object(mapper& m, const json::value& v, const std::string& path, const std::function<void(section&)>& fill);
 
 // The type check every string-valued reader starts with, so wrong types read the same everywhere.
 bool is_string(mapper& m, const json::value& v, const std::string& path, bool secret = false);
@@ -79,8 +76,7 @@ bool read_bool(mapper& m, const json::value& v, const std::string& path, bool& o
 bool read_string(mapper& m, const json::value& v, const std::string& path, std::string& out);
 
 // A path: a non-empty string, resolved later against project_dir.
-bool read_path(mapper& m, const json::value& v, const std::string& path,
-               std::filesystem::path& out);
+bool read_path(mapper& m, const json::value& v, const std::string& path, std::filesystem::path& out);
 
 // A percentage from 1 to 100.
 bool read_percent(mapper& m, const json::value& v, const std::string& path, double& out);
@@ -115,12 +111,10 @@ bool read_env_name(mapper& m, const json::value& v, const std::string& path, std
 bool read_listen(mapper& m, const json::value& v, const std::string& path, std::string& out);
 
 // A command: a string (the program, one argv element) or a non-empty array of strings (an argv).
-bool read_command(mapper& m, const json::value& v, const std::string& path,
-                  std::vector<std::string>& out);
+bool read_command(mapper& m, const json::value& v, const std::string& path, std::vector<std::string>& out);
 
 // An object of string values (netlify.probe_paths: function name -> path).
-bool read_string_map(mapper& m, const json::value& v, const std::string& path,
-                     std::map<std::string, std::string>& out);
+bool read_string_map(mapper& m, const json::value& v, const std::string& path, std::map<std::string, std::string>& out);
 
 // Maps the object under key with fill when the key is present.
 void map_section(section& s, std::string_view key, const std::function<void(section&)>& fill);
@@ -172,12 +166,9 @@ reader<std::vector<T>> array_of(reader<T> item) {
 template <class T>
 reader<T> at_most(std::size_t max, std::string what, reader<T> read) {
   return [max, what, read](mapper& m, const json::value& v, const std::string& path, T& out) {
-    const std::size_t size = v.is_array()    ? v.get_array().size()
-                             : v.is_object() ? v.get_object().size()
-                                             : 0;
+    const std::size_t size = v.is_array() ? v.get_array().size() : v.is_object() ? v.get_object().size() : 0;
     if (size > max) {
-      m.fail(path, "expected at most " + std::to_string(max) + " " + what + ", got " +
-                       std::to_string(size));
+      m.fail(path, "expected at most " + std::to_string(max) + " " + what + ", got " + std::to_string(size));
       return false;
     }
     return read(m, v, path, out);
@@ -201,8 +192,7 @@ reader<std::optional<T>> nullable(reader<T> read) {
 
 // Reads key of s into out with read when the key is present.
 template <class T>
-void map_key(section& s, std::string_view key, T& out,
-             const std::type_identity_t<reader<T>>& read) {
+void map_key(section& s, std::string_view key, T& out, const std::type_identity_t<reader<T>>& read) {
   if (const auto* v = s.field(key)) read(s.errors(), *v, s.child(key), out);
 }
 

@@ -27,9 +27,7 @@ std::size_t distance(std::string_view a, std::string_view b) {
 }
 
 bool is_http_url(std::string_view s) {
-  const auto rest = s.starts_with("https://")  ? s.substr(8)
-                    : s.starts_with("http://") ? s.substr(7)
-                                               : "";
+  const auto rest = s.starts_with("https://") ? s.substr(8) : s.starts_with("http://") ? s.substr(7) : "";
   return !rest.empty() && rest.front() != '/';
 }
 
@@ -38,9 +36,8 @@ bool is_http_url(std::string_view s) {
 void mapper::fail(const std::string& path, const std::string& message) {
   std::string line = path.empty() ? message : path + ": " + message;
   for (const auto& [overridden, variable] : origins_) {
-    const bool covers =
-        path == overridden || (path.starts_with(overridden) &&
-                               (path[overridden.size()] == '.' || path[overridden.size()] == '['));
+    const bool covers = path == overridden || (path.starts_with(overridden) &&
+                                               (path[overridden.size()] == '.' || path[overridden.size()] == '['));
     if (covers) line += " (set by " + variable + ")";
   }
   errors_.push_back(std::move(line));
@@ -85,8 +82,7 @@ std::string describe(const json::value& v, bool secret) {
   return text;
 }
 
-void map_object(mapper& m, const json::value& v, const std::string& path,
-                const std::function<void(section&)>& fill) {
+void map_object(mapper& m, const json::value& v, const std::string& path, const std::function<void(section&)>& fill) {
   if (!v.is_object()) {
     m.fail(path, "expected an object, got " + describe(v));
     return;
@@ -121,8 +117,7 @@ bool read_string(mapper& m, const json::value& v, const std::string& path, std::
   return true;
 }
 
-bool read_path(mapper& m, const json::value& v, const std::string& path,
-               std::filesystem::path& out) {
+bool read_path(mapper& m, const json::value& v, const std::string& path, std::filesystem::path& out) {
   std::string text;
   if (!read_string(m, v, path, text)) return false;
   out = text;
@@ -142,8 +137,7 @@ bool read_percent(mapper& m, const json::value& v, const std::string& path, doub
 }
 
 reader<milliseconds> duration(milliseconds max, bool allow_zero) {
-  return [max, allow_zero](mapper& m, const json::value& v, const std::string& path,
-                           milliseconds& out) {
+  return [max, allow_zero](mapper& m, const json::value& v, const std::string& path, milliseconds& out) {
     std::optional<milliseconds> d;
     if (v.is_string()) {
       d = parse_duration(v.get_string());
@@ -151,8 +145,7 @@ reader<milliseconds> duration(milliseconds max, bool allow_zero) {
       json::error_code ec;
       const double ms = v.to_number<double>(ec) * 1000;
       // Whole milliseconds only, and below the range of milliseconds' int64.
-      if (!ec && std::isfinite(ms) && ms >= 0 && ms < 9.2e18 &&
-          std::fabs(ms - std::round(ms)) < 1e-6)
+      if (!ec && std::isfinite(ms) && ms >= 0 && ms < 9.2e18 && std::fabs(ms - std::round(ms)) < 1e-6)
         d = milliseconds{std::llround(ms)};
     }
     if (!d) {
@@ -236,8 +229,7 @@ bool read_repository(mapper& m, const json::value& v, const std::string& path, s
   const std::string_view s = v.get_string();
   const auto slash = s.find('/');
   if (slash != std::string_view::npos && slash > 0 && slash + 1 < s.size() &&
-      s.find('/', slash + 1) == std::string_view::npos &&
-      s.find_first_of(" \t") == std::string_view::npos) {
+      s.find('/', slash + 1) == std::string_view::npos && s.find_first_of(" \t") == std::string_view::npos) {
     out = std::string(s);
     return true;
   }
@@ -248,11 +240,9 @@ bool read_repository(mapper& m, const json::value& v, const std::string& path, s
 bool read_env_name(mapper& m, const json::value& v, const std::string& path, std::string& out) {
   if (!is_string(m, v, path)) return false;
   const std::string_view s = v.get_string();
-  const bool ok =
-      !s.empty() && !(s[0] >= '0' && s[0] <= '9') && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '_';
-      });
+  const bool ok = !s.empty() && !(s[0] >= '0' && s[0] <= '9') && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
   if (ok) {
     out = std::string(s);
     return true;
@@ -275,8 +265,7 @@ bool read_listen(mapper& m, const json::value& v, const std::string& path, std::
   return false;
 }
 
-bool read_command(mapper& m, const json::value& v, const std::string& path,
-                  std::vector<std::string>& out) {
+bool read_command(mapper& m, const json::value& v, const std::string& path, std::vector<std::string>& out) {
   if (v.is_string()) {
     std::string program;
     if (!read_string(m, v, path, program)) return false;
@@ -284,8 +273,7 @@ bool read_command(mapper& m, const json::value& v, const std::string& path,
     return true;
   }
   if (!v.is_array() || v.get_array().empty()) {
-    m.fail(path,
-           "expected a command: a string or a non-empty array of strings, got " + describe(v));
+    m.fail(path, "expected a command: a string or a non-empty array of strings, got " + describe(v));
     return false;
   }
   return strings(m, v, path, out);

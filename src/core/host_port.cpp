@@ -21,7 +21,8 @@ std::optional<host_port> split_host_port(std::string_view text) {
     out.host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   unsigned number = 0;
   std::from_chars(port.data(), port.data() + port.size(), number);

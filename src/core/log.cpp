@@ -49,8 +49,7 @@ void ignore_exceptions() noexcept {}
 }  // namespace
 
 std::optional<severity> severity_from_string(std::string_view text) {
-  for (const auto level :
-       {severity::trace, severity::debug, severity::info, severity::warning, severity::error}) {
+  for (const auto level : {severity::trace, severity::debug, severity::info, severity::warning, severity::error}) {
     if (to_string(level) == text) return level;
   }
   return std::nullopt;
@@ -89,10 +88,9 @@ void init_logging(const log_settings& settings) {
   const bool use_stderr = settings.to_stderr || settings.dir.empty();
   if (!settings.dir.empty()) {
     auto reporter = std::make_shared<failure_reporter>();
-    for (const std::string_view name :
-         {"pm2.log", "github.log", "netlify.log", "orchestrator.log", "redundancy.log"}) {
-      auto backend = boost::make_shared<rotating_file_backend>(
-          settings.dir / name, settings.max_file_bytes, settings.max_files, !use_stderr, reporter);
+    for (const std::string_view name : {"pm2.log", "github.log", "netlify.log", "orchestrator.log", "redundancy.log"}) {
+      auto backend = boost::make_shared<rotating_file_backend>(settings.dir / name, settings.max_file_bytes,
+                                                               settings.max_files, !use_stderr, reporter);
       auto sink = boost::make_shared<file_sink>(backend);
       sink->set_formatter(&format_plain);
       sink->set_filter(area_filter{std::string(name)});
@@ -132,8 +130,7 @@ void log_line(std::string_view area, severity level, std::string_view message) {
     bl::attribute_set attributes;
     attributes.insert(severity_name(), bl::attributes::constant<severity>(level));
     attributes.insert(area_name(), bl::attributes::constant<std::string>(std::string(area)));
-    attributes.insert(time_name(),
-                      bl::attributes::constant<clock_type::time_point>(clock_type::now()));
+    attributes.insert(time_name(), bl::attributes::constant<clock_type::time_point>(clock_type::now()));
     attributes.insert(message_name(), bl::attributes::constant<std::string>(std::string(message)));
     const auto core = bl::core::get();
     if (auto record = core->open_record(attributes)) core->push_record(boost::move(record));

@@ -50,13 +50,11 @@ void notice(const std::string& text);
 class failure_reporter {
  public:
   void failed(const fs::path& file, const std::string& reason) {
-    if (failing_.empty())
-      notice("cannot write log " + file.string() + ": " + reason + "; logging to stderr only");
+    if (failing_.empty()) notice("cannot write log " + file.string() + ": " + reason + "; logging to stderr only");
     failing_.insert(file);
   }
   void recovered(const fs::path& file) {
-    if (failing_.erase(file) != 0 && failing_.empty())
-      notice("log " + file.string() + " is writable again");
+    if (failing_.erase(file) != 0 && failing_.empty()) notice("log " + file.string() + " is writable again");
   }
 
  private:
@@ -67,11 +65,10 @@ class failure_reporter {
 // file.N-1). Every error is caught here: the line then goes to stderr (when no stderr sink has it
 // already) and the file is retried later. A file or folder removed while open is noticed on the
 // next line and recreated.
-class rotating_file_backend
-    : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
+class rotating_file_backend : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
  public:
-  rotating_file_backend(fs::path file, std::uint64_t max_bytes, unsigned max_files,
-                        bool fallback_to_stderr, std::shared_ptr<failure_reporter> reporter);
+  rotating_file_backend(fs::path file, std::uint64_t max_bytes, unsigned max_files, bool fallback_to_stderr,
+                        std::shared_ptr<failure_reporter> reporter);
   rotating_file_backend(const rotating_file_backend&) = delete;
   rotating_file_backend& operator=(const rotating_file_backend&) = delete;
   ~rotating_file_backend();
@@ -105,8 +102,7 @@ class rotating_file_backend
 
 // Writes lines to fd 2 directly, so it follows whatever fd 2 is (a dup2 in tests, the journal's
 // socket).
-class stderr_backend
-    : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
+class stderr_backend : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
  public:
   void consume(const bl::record_view&, const string_type& formatted);
 };

@@ -49,8 +49,7 @@ void write_body(const bl::record_view& rec, bl::formatting_ostream& out) {
   const auto level = bl::extract<severity>(severity_name(), rec);
   const auto area = bl::extract<std::string>(area_name(), rec);
   const auto message = bl::extract<std::string>(message_name(), rec);
-  out << to_string(level ? *level : severity::info) << " [" << (area ? *area : std::string{})
-      << "] ";
+  out << to_string(level ? *level : severity::info) << " [" << (area ? *area : std::string{}) << "] ";
   if (!message) return;
   for (const char c : log_secrets().apply(*message)) {
     if (c == '\n') {
@@ -71,8 +70,7 @@ secret_mask& log_secrets() {
 }
 
 void format_plain(const bl::record_view& rec, bl::formatting_ostream& out) {
-  if (const auto when = bl::extract<clock_type::time_point>(time_name(), rec))
-    out << to_rfc3339(*when);
+  if (const auto when = bl::extract<clock_type::time_point>(time_name(), rec)) out << to_rfc3339(*when);
   out << ' ';
   write_body(rec, out);
 }

@@ -84,7 +84,6 @@ bool rotating_file_backend::ready(std::size_t length) {
   return true;
 }
 
-
 // A folder or file deleted under us leaves fd_ writing into an unlinked inode nobody can read.
 bool rotating_file_backend::removed() const {
   struct stat st {};
@@ -124,8 +123,7 @@ bool rotating_file_backend::rotate() {
   } else {
     ::unlink((base + "." + std::to_string(max_files_ - 1)).c_str());
     for (unsigned k = max_files_ - 1; k > 1; --k) {
-      ::rename((base + "." + std::to_string(k - 1)).c_str(),
-               (base + "." + std::to_string(k)).c_str());
+      ::rename((base + "." + std::to_string(k - 1)).c_str(), (base + "." + std::to_string(k)).c_str());
     }
     ::rename(base.c_str(), (base + ".1").c_str());
   }

@@ -32,14 +32,10 @@ constexpr auto after_kill_limit = 1s;
 // Lets nothing through: while a group is being ended, a second cancellation must not cut the grace
 // short or leave the child unreaped.
 struct ignore_cancellation {
-  asio::cancellation_type operator()(asio::cancellation_type) const noexcept {
-    return asio::cancellation_type::none;
-  }
+  asio::cancellation_type operator()(asio::cancellation_type) const noexcept { return asio::cancellation_type::none; }
 };
 
-[[noreturn]] void throw_aborted() {
-  throw boost::system::system_error(asio::error::operation_aborted);
-}
+[[noreturn]] void throw_aborted() { throw boost::system::system_error(asio::error::operation_aborted); }
 
 // Reads `pipe` to EOF, keeping the first `cap` bytes in `into` and dropping the rest (so the child
 // never blocks on a full pipe). Throws only when cancelled.
@@ -73,8 +69,7 @@ awaitable<void> wait_exit(child_handle& handle, std::optional<int>& status) {
 }
 
 // Output and exit together: done when both streams hit EOF and the child is reaped.
-awaitable<void> collect(launched_child& child, process_result& result, std::size_t cap,
-                        std::optional<int>& status) {
+awaitable<void> collect(launched_child& child, process_result& result, std::size_t cap, std::optional<int>& status) {
   co_await (drain(child.out, result.out, cap, result.truncated) &&
             drain(child.err, result.err, cap, result.truncated) && wait_exit(child.handle, status));
 }
@@ -128,8 +123,7 @@ awaitable<process_result> run_process(process_spec spec) {
   process_result result;
   result.timeout = spec.timeout;
   const auto executor = co_await asio::this_coro::executor;
-  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
-    throw_aborted();
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) throw_aborted();
 
   const auto started = steady::now();
   auto launched = process_detail::launch_child(executor, spec);
@@ -153,8 +147,8 @@ awaitable<process_result> run_process(process_spec spec) {
   std::exception_ptr failure;  // the cancellation (or a bug) to pass on once the group is ended
   try {
     result.out.reserve(std::min(spec.expected_out, spec.output_cap));
-    const auto outcome = co_await (collect(child, result, spec.output_cap, status) ||
-                                   deadline.async_wait(asio::use_awaitable));
+    const auto outcome =
+        co_await (collect(child, result, spec.output_cap, status) || deadline.async_wait(asio::use_awaitable));
     result.timed_out = outcome.index() == 1;
   } catch (...) {
     failure = std::current_exception();

@@ -23,7 +23,8 @@
 #include <vector>
 
 #ifndef BOOST_PROCESS_V2_DISABLE_PIDFD_OPEN
-#error "the pidfd process handle does a blocking waitpid that freezes the loop; define BOOST_PROCESS_V2_DISABLE_PIDFD_OPEN"
+#error \
+    "the pidfd process handle does a blocking waitpid that freezes the loop; define BOOST_PROCESS_V2_DISABLE_PIDFD_OPEN"
 #endif
 
 extern char** environ;
@@ -216,7 +217,8 @@ launch_outcome launch_child(const asio::any_io_executor& executor, const process
   // Returns once the child has exec'ed or failed to; glibc reaps a child whose exec failed, so a
   // failure leaves no zombie.
   pid_t pid = 0;
-  const int spawn_error = ::posix_spawn(&pid, executable.c_str(), &plan.actions, &plan.attributes, argv.data(), envp.data());
+  const int spawn_error =
+      ::posix_spawn(&pid, executable.c_str(), &plan.actions, &plan.attributes, argv.data(), envp.data());
   // Our copies of the child's ends: closing them is what lets EOF arrive when the child is done.
   out_write.reset();
   err_write.reset();

@@ -100,12 +100,10 @@ process_stats read_process_stats() {
     const auto fields = stat_fields(*stat);
     const auto utime = field(fields, 14);
     const auto stime = field(fields, 15);
-    if (utime && stime && ticks > 0)
-      stats.cpu_seconds = (*utime + *stime) / static_cast<double>(ticks);
+    if (utime && stime && ticks > 0) stats.cpu_seconds = (*utime + *stime) / static_cast<double>(ticks);
     const auto start = field(fields, 22);  // clock ticks after boot
     const auto boot = boot_time();
-    if (start && boot && ticks > 0)
-      stats.start_time_seconds = *boot + *start / static_cast<double>(ticks);
+    if (start && boot && ticks > 0) stats.start_time_seconds = *boot + *start / static_cast<double>(ticks);
   }
   if (const auto memory = read_statm()) {
     stats.virtual_bytes = static_cast<double>(memory->virtual_bytes);

@@ -108,8 +108,7 @@ std::vector<pid_t> processes_tracked_by(std::string_view id) {
   while (const dirent* d = ::readdir(dir)) {
     pid_t pid = 0;
     const char* end = d->d_name + std::strlen(d->d_name);
-    if (auto r = std::from_chars(d->d_name, end, pid); r.ec != std::errc{} || r.ptr != end)
-      continue;
+    if (auto r = std::from_chars(d->d_name, end, pid); r.ec != std::errc{} || r.ptr != end) continue;
     if (pid == self) continue;
     struct stat st {};
     if (::fstatat(::dirfd(dir), d->d_name, &st, 0) != 0 || st.st_uid != uid) continue;

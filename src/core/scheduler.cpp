@@ -1,12 +1,12 @@
 // The check loops: one coroutine per subsystem, each check raced against its timeout.
 #include "redundancy/core/scheduler.hpp"
 
+#include "redundancy/core/deadline.hpp"
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/log.hpp"
-#include "redundancy/core/deadline.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <exception>
@@ -17,7 +17,7 @@ namespace redundancy {
 
 struct scheduler::loop {
   explicit loop(asio::any_io_executor ex) : wake(ex) {}
-  asio::steady_timer wake;          // sleeps until the next check; cancelled by check_now
+  asio::steady_timer wake;           // sleeps until the next check; cancelled by check_now
   asio::cancellation_signal cancel;  // ends the loop and the check in flight
   bool requested{false};             // a check was asked for while waiting or checking
   bool stopped{false};
@@ -26,10 +26,14 @@ struct scheduler::loop {
 
 std::string_view to_string(check_outcome o) {
   switch (o) {
-    case check_outcome::ok: return "ok";
-    case check_outcome::failed: return "failed";
-    case check_outcome::error: return "error";
-    case check_outcome::timeout: return "timeout";
+    case check_outcome::ok:
+      return "ok";
+    case check_outcome::failed:
+      return "failed";
+    case check_outcome::error:
+      return "error";
+    case check_outcome::timeout:
+      return "timeout";
   }
   return "error";
 }
@@ -38,9 +42,12 @@ namespace {
 
 check_outcome outcome_of(const health& h) {
   switch (h.state) {
-    case status::unhealthy: return check_outcome::failed;
-    case status::unknown: return check_outcome::error;
-    default: return check_outcome::ok;
+    case status::unhealthy:
+      return check_outcome::failed;
+    case status::unknown:
+      return check_outcome::error;
+    default:
+      return check_outcome::ok;
   }
 }
 
@@ -219,8 +226,7 @@ awaitable<void> scheduler::run_one_check(subsystem_state& s, const loop& l) {
   if (result.checked_at == sys_time{}) result.checked_at = std::chrono::system_clock::now();
 
   const bool changed = !s.checked || s.last.state != result.state;
-  s.last_duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  s.last_duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   s.last_outcome = outcome;
   s.consecutive_failures = outcome == check_outcome::ok ? 0 : s.consecutive_failures + 1;
   s.last = std::move(result);

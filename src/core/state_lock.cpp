@@ -38,12 +38,12 @@ boost::system::result<state_lock, std::string> state_lock::take(const std::files
   using result = boost::system::result<state_lock, std::string>;
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
-  if (ec) return result(boost::system::in_place_error, "cannot create state_dir " + state_dir.string() + ": " + ec.message());
+  if (ec)
+    return result(boost::system::in_place_error, "cannot create state_dir " + state_dir.string() + ": " + ec.message());
   auto file = state_dir / "daemon.lock";
   // O_NOFOLLOW: a link planted here must not make us create or truncate its target.
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return result(boost::system::in_place_error, "cannot open " + file.string() + ": " + errno_text(errno));
+  if (fd < 0) return result(boost::system::in_place_error, "cannot open " + file.string() + ": " + errno_text(errno));
   state_lock lock(file, fd);  // closes fd on every way out below
 
   struct flock whole {};
@@ -60,8 +60,8 @@ boost::system::result<state_lock, std::string> state_lock::take(const std::files
     if (pid.empty()) pid = pid_in_file(fd);
     return result(boost::system::in_place_error,
                   "another redundancy daemon" + (pid.empty() ? std::string() : " (pid " + pid + ")") +
-                      " is running on state_dir " + state_dir.string() + ": it holds the lock on " +
-                      file.string() + "; stop it first, or give this one another state_dir");
+                      " is running on state_dir " + state_dir.string() + ": it holds the lock on " + file.string() +
+                      "; stop it first, or give this one another state_dir");
   }
   const std::string text = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))

@@ -74,8 +74,7 @@ std::optional<sys_time> from_rfc3339(std::string_view text) {
   const auto s = digits(text, pos, 2);
   if (!s) return std::nullopt;
 
-  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
-                            day{static_cast<unsigned>(*d)}};
+  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
   if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
 
   nanoseconds fraction{0};

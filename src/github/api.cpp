@@ -1,8 +1,8 @@
 // Requests to GitHub's REST API through the HTTP client, with ETags and rate-limit handling.
 #include "redundancy/github/api.hpp"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 
 #include "redundancy/core/log.hpp"
@@ -12,8 +12,7 @@
 namespace redundancy::github {
 namespace {
 
-std::optional<long long> header_number(const std::map<std::string, std::string>& headers,
-                                       const char* name) {
+std::optional<long long> header_number(const std::map<std::string, std::string>& headers, const char* name) {
   auto it = headers.find(name);
   if (it == headers.end()) return std::nullopt;
   long long v = 0;
@@ -38,16 +37,13 @@ std::chrono::system_clock::time_point reset_at(std::chrono::system_clock::time_p
   return wait_after(now, epoch_seconds < now_seconds ? 0 : epoch_seconds - now_seconds);
 }
 
-bool loopback_host(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool loopback_host(std::string_view host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
 
 std::string github_message(const std::string& body) {
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
   if (!ec && v.is_object())
-    if (const auto* m = v.get_object().if_contains("message"); m && m->is_string())
-      return std::string(m->get_string());
+    if (const auto* m = v.get_object().if_contains("message"); m && m->is_string()) return std::string(m->get_string());
   return {};
 }
 
@@ -62,17 +58,13 @@ github_api::github_api(const github_config& c, std::string token)
   while (!api_url_.empty() && api_url_.back() == '/') api_url_.pop_back();
 }
 
-awaitable<api_answer> github_api::get(std::string path) {
-  return request("GET", std::move(path), {}, 200);
-}
+awaitable<api_answer> github_api::get(std::string path) { return request("GET", std::move(path), {}, 200); }
 
-awaitable<api_answer> github_api::post(std::string path, boost::json::value body,
-                                       unsigned expected) {
+awaitable<api_answer> github_api::post(std::string path, boost::json::value body, unsigned expected) {
   return request("POST", std::move(path), boost::json::serialize(body), expected);
 }
 
-awaitable<api_answer> github_api::request(std::string method, std::string path, std::string body,
-                                          unsigned expected) {
+awaitable<api_answer> github_api::request(std::string method, std::string path, std::string body, unsigned expected) {
   api_answer answer;
   const auto now = std::chrono::system_clock::now();
   if (blocked_until_ && now < *blocked_until_) {
@@ -91,8 +83,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
     co_return answer;
   }
   if (!url->tls() && !loopback_host(url->host)) {
-    answer.error =
-        "github.api_url: plain http is only allowed for a loopback address, not " + url->host;
+    answer.error = "github.api_url: plain http is only allowed for a loopback address, not " + url->host;
     co_return answer;
   }
   spec.headers = {{"Accept", "application/vnd.github+json"},
@@ -101,8 +92,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   if (!token_.empty()) spec.headers.emplace_back("Authorization", "Bearer " + token_);
   const bool conditional = method == "GET";
   if (conditional)
-    if (auto it = etags_.find(path); it != etags_.end())
-      spec.headers.emplace_back("If-None-Match", it->second.etag);
+    if (auto it = etags_.find(path); it != etags_.end()) spec.headers.emplace_back("If-None-Match", it->second.etag);
   if (!body.empty()) {
     spec.headers.emplace_back("Content-Type", "application/json");
     spec.body = std::move(body);
@@ -120,8 +110,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   // Rate limits: the primary one (remaining 0, reset time) and the secondary one (retry-after).
   const auto remaining = header_number(reply.headers, "x-ratelimit-remaining");
   const auto retry_after = header_number(reply.headers, "retry-after");
-  if ((reply.status == 403 || reply.status == 429) &&
-      (remaining == 0 || retry_after || reply.status == 429)) {
+  if ((reply.status == 403 || reply.status == 429) && (remaining == 0 || retry_after || reply.status == 429)) {
     if (retry_after)
       blocked_until_ = wait_after(now, *retry_after);
     else if (auto reset = header_number(reply.headers, "x-ratelimit-reset"))
@@ -130,8 +119,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
       blocked_until_ = now + std::chrono::seconds(60);
     answer.rate_limited = true;
     blocked_why_ = "rate-limited by GitHub";
-    answer.error = "rate-limited by GitHub (" + std::to_string(reply.status) + ") until " +
-                   to_rfc3339(*blocked_until_);
+    answer.error = "rate-limited by GitHub (" + std::to_string(reply.status) + ") until " + to_rfc3339(*blocked_until_);
     RLOG("github", warning) << answer.error;
     co_return answer;
   }
@@ -140,8 +128,8 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   if (reply.status >= 500 && retry_after) {
     blocked_until_ = wait_after(now, *retry_after);
     blocked_why_ = "GitHub asked to retry later (" + std::to_string(reply.status) + ")";
-    answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " +
-                   path + ", retry after " + to_rfc3339(*blocked_until_);
+    answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " + path + ", retry after " +
+                   to_rfc3339(*blocked_until_);
     RLOG("github", warning) << answer.error;
     co_return answer;
   }
@@ -153,8 +141,7 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
     else
       blocked_until_ = now + std::chrono::seconds(60);
     blocked_why_ = "rate-limited by GitHub (x-ratelimit-remaining: 0)";
-    RLOG("github", warning) << "GitHub's rate limit is used up until "
-                            << to_rfc3339(*blocked_until_);
+    RLOG("github", warning) << "GitHub's rate limit is used up until " << to_rfc3339(*blocked_until_);
   }
 
   if (conditional && reply.status == 304) {
@@ -170,8 +157,8 @@ awaitable<api_answer> github_api::request(std::string method, std::string path, 
   }
   if (reply.status != expected) {
     const auto message = github_message(reply.body);
-    answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " +
-                   path + (message.empty() ? "" : ": " + message);
+    answer.error = "GitHub answered " + std::to_string(reply.status) + " to " + method + " " + path +
+                   (message.empty() ? "" : ": " + message);
     co_return answer;
   }
   if (reply.body.empty()) {

@@ -17,18 +17,15 @@ backup_memory::backup_memory(std::filesystem::path file) : file_(std::move(file)
   const auto* root = ec ? nullptr : v.if_object();
   const auto* workflows = root ? root->if_contains("workflows") : nullptr;
   if (!workflows || !workflows->is_object()) {
-    RLOG("github", warning) << file_.string()
-                            << " is unreadable; starting with no handled failures";
+    RLOG("github", warning) << file_.string() << " is unreadable; starting with no handled failures";
     return;
   }
   for (const auto& [name, value] : workflows->get_object()) {
     const auto* o = value.if_object();
     if (!o) continue;
     entry e;
-    if (const auto* h = o->if_contains("handled"); h && h->is_string())
-      e.handled = std::string(h->get_string());
-    if (const auto* b = o->if_contains("last_backup"); b && b->is_object())
-      e.last_backup = b->get_object();
+    if (const auto* h = o->if_contains("handled"); h && h->is_string()) e.handled = std::string(h->get_string());
+    if (const auto* b = o->if_contains("last_backup"); b && b->is_object()) e.last_backup = b->get_object();
     entries_[std::string(name)] = std::move(e);
   }
 }
@@ -43,8 +40,7 @@ std::optional<boost::json::object> backup_memory::last_backup(const std::string&
   return it == entries_.end() ? std::nullopt : it->second.last_backup;
 }
 
-std::optional<std::string> backup_memory::remember(const std::string& workflow,
-                                                   const std::string& key,
+std::optional<std::string> backup_memory::remember(const std::string& workflow, const std::string& key,
                                                    boost::json::object backup) {
   auto& e = entries_[workflow];
   e.handled = key;
@@ -52,8 +48,7 @@ std::optional<std::string> backup_memory::remember(const std::string& workflow,
   return save();
 }
 
-std::optional<std::string> backup_memory::remember_backup(const std::string& workflow,
-                                                          boost::json::object backup) {
+std::optional<std::string> backup_memory::remember_backup(const std::string& workflow, boost::json::object backup) {
   entries_[workflow].last_backup = std::move(backup);
   return save();
 }

@@ -20,10 +20,7 @@ const std::array<field_spec, 5> fields{{
     {"minute", 0, 59, {}},
     {"hour", 0, 23, {}},
     {"day of month", 1, 31, {}},
-    {"month",
-     1,
-     12,
-     {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}},
+    {"month", 1, 12, {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}},
     // 7 is accepted as Sunday too (folded to 0 after parsing).
     {"day of week", 0, 7, {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}},
 }};
@@ -53,8 +50,7 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 
 // Sets the bits of one field; returns why it is wrong.
-std::optional<std::string> parse_field(std::string_view text, const field_spec& f,
-                                       std::vector<bool>& bits) {
+std::optional<std::string> parse_field(std::string_view text, const field_spec& f, std::vector<bool>& bits) {
   bits.assign(static_cast<std::size_t>(f.high + 1), false);
   for (auto item : split(text, ',')) {
     if (item.empty()) return std::string("empty list item");
@@ -83,8 +79,7 @@ std::optional<std::string> parse_field(std::string_view text, const field_spec& 
       }
       for (int v : {low, high})
         if (v < f.low || v > f.high)
-          return std::to_string(v) + " is out of range " + std::to_string(f.low) + "-" +
-                 std::to_string(f.high);
+          return std::to_string(v) + " is out of range " + std::to_string(f.low) + "-" + std::to_string(f.high);
       if (low > high) return "range " + std::string(item) + " runs backwards";
     }
     for (int v = low; v <= high; v += step) bits[static_cast<std::size_t>(v)] = true;
@@ -104,8 +99,7 @@ boost::system::result<cron_schedule, std::string> parse_cron(std::string_view te
     if (i > start) parts.push_back(text.substr(start, i - start));
   }
   if (parts.size() != 5)
-    return "expected 5 fields (minute hour day-of-month month day-of-week), got " +
-           std::to_string(parts.size());
+    return "expected 5 fields (minute hour day-of-month month day-of-week), got " + std::to_string(parts.size());
   cron_schedule s;
   std::vector<bool> bits;
   for (std::size_t f = 0; f < 5; ++f) {
@@ -157,8 +151,7 @@ bool cron_schedule::matches(sys_minutes t) const {
          minutes.test(static_cast<std::size_t>(hms.minutes().count()));
 }
 
-std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minutes to,
-                                                      std::size_t limit) const {
+std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minutes to, std::size_t limit) const {
   // The members `minutes` and `hours` hide the std::chrono names here, hence the qualified ones.
   namespace chr = std::chrono;
   std::vector<sys_minutes> ticks;
@@ -174,8 +167,7 @@ std::vector<sys_minutes> cron_schedule::ticks_between(sys_minutes from, sys_minu
       t = hour + chr::hours{1};
       continue;
     }
-    if (minutes.test(static_cast<std::size_t>(chr::hh_mm_ss{t - hour}.minutes().count())))
-      ticks.push_back(t);
+    if (minutes.test(static_cast<std::size_t>(chr::hh_mm_ss{t - hour}.minutes().count()))) ticks.push_back(t);
     t += chr::minutes{1};
   }
   return ticks;

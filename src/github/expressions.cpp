@@ -122,8 +122,8 @@ class parser {
       return str(s);
     }
     const std::size_t start = pos_;
-    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                   text_[pos_] == '_' || text_[pos_] == '-' || text_[pos_] == '.'))
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
+                                   text_[pos_] == '-' || text_[pos_] == '.'))
       ++pos_;
     if (pos_ == start) fail("unexpected '" + std::string(1, c) + "'");
     const std::string word{text_.substr(start, pos_ - start)};
@@ -154,10 +154,8 @@ class parser {
     if (name == "failure") return need(0), boolean(ctx_.job_failed);
     if (name == "cancelled") return need(0), boolean(ctx_.cancelled);
     if (name == "contains")
-      return need(2),
-             boolean(lower(args[0].text()).find(lower(args[1].text())) != std::string::npos);
-    if (name == "startswith")
-      return need(2), boolean(lower(args[0].text()).rfind(lower(args[1].text()), 0) == 0);
+      return need(2), boolean(lower(args[0].text()).find(lower(args[1].text())) != std::string::npos);
+    if (name == "startswith") return need(2), boolean(lower(args[0].text()).rfind(lower(args[1].text()), 0) == 0);
     if (name == "endswith") {
       need(2);
       const auto a = lower(args[0].text());
@@ -214,8 +212,7 @@ class parser {
   std::size_t pos_{0};
 };
 
-boost::system::result<value, std::string> evaluate(std::string_view expr,
-                                                   const expression_context& ctx) {
+boost::system::result<value, std::string> evaluate(std::string_view expr, const expression_context& ctx) {
   try {
     return parser{expr, ctx}.parse_all();
   } catch (const failure_reason& f) {
@@ -232,24 +229,19 @@ std::string_view unwrap(std::string_view expr) {
 
 bool names_function(std::string_view expr, std::initializer_list<std::string_view> names) {
   std::string l = lower(expr);
-  l.erase(std::remove_if(l.begin(), l.end(),
-                         [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
+  l.erase(std::remove_if(l.begin(), l.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
           l.end());
-  return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
-    return l.find(std::string(n) + "(") != std::string::npos;
-  });
+  return std::any_of(names.begin(), names.end(),
+                     [&](std::string_view n) { return l.find(std::string(n) + "(") != std::string::npos; });
 }
 
 using text_result = boost::system::result<std::string, std::string>;
 // Both alternatives are strings, so each return says which one it is.
-text_result failed_text(std::string why) {
-  return text_result(boost::system::in_place_error, std::move(why));
-}
+text_result failed_text(std::string why) { return text_result(boost::system::in_place_error, std::move(why)); }
 
 }  // namespace
 
-boost::system::result<std::string, std::string> substitute(std::string_view text,
-                                                           const expression_context& ctx) {
+boost::system::result<std::string, std::string> substitute(std::string_view text, const expression_context& ctx) {
   std::string out;
   std::size_t pos = 0;
   while (true) {
@@ -268,8 +260,7 @@ boost::system::result<std::string, std::string> substitute(std::string_view text
   return text_result(boost::system::in_place_value, std::move(out));
 }
 
-boost::system::result<bool, std::string> evaluate_condition(std::string_view expr,
-                                                            const expression_context& ctx) {
+boost::system::result<bool, std::string> evaluate_condition(std::string_view expr, const expression_context& ctx) {
   expr = unwrap(expr);
   if (expr.empty()) return !ctx.job_failed && !ctx.cancelled;
   auto v = evaluate(expr, ctx);
@@ -279,9 +270,7 @@ boost::system::result<bool, std::string> evaluate_condition(std::string_view exp
   return v->truthy();
 }
 
-bool uses_status_function(std::string_view expr) {
-  return names_function(expr, {"always", "failure", "cancelled"});
-}
+bool uses_status_function(std::string_view expr) { return names_function(expr, {"always", "failure", "cancelled"}); }
 
 std::string mask_secrets(std::string text, const std::set<std::string>& secrets) {
   // Each line of a multi-line secret is masked on its own too, as on GitHub: a step that prints one
@@ -300,8 +289,7 @@ std::string mask_secrets(std::string text, const std::set<std::string>& secrets)
       if (line.find_first_not_of(" \t") != std::string_view::npos) values.push_back(line);
     }
   }
-  std::sort(values.begin(), values.end(),
-            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  std::sort(values.begin(), values.end(), [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
   for (const auto v : values)
     for (auto pos = text.find(v); pos != std::string::npos; pos = text.find(v, pos + 3))
       text.replace(pos, v.size(), "***");

@@ -44,8 +44,7 @@ awaitable<void> run_session::fill_github_context() {
     }
     // The daemon's API token and its config overrides (REDUNDANCY_NOTIFY__..., which may hold
     // webhook URLs) are no step's secrets.
-    if (name == "REDUNDANCY_TOKEN" ||
-        (name.starts_with("REDUNDANCY_") && name.find("__") != std::string::npos))
+    if (name == "REDUNDANCY_TOKEN" || (name.starts_with("REDUNDANCY_") && name.find("__") != std::string::npos))
       return std::nullopt;
     const char* v = std::getenv(name.c_str());
     if (!v) return std::nullopt;
@@ -58,8 +57,7 @@ awaitable<void> run_session::fill_github_context() {
 }
 
 // Substitutes a whole env map in order, each value seeing the ones before.
-boost::system::result<void, std::string> run_session::layer_env(const string_map& layer,
-                                                                expression_context& ctx) {
+boost::system::result<void, std::string> run_session::layer_env(const string_map& layer, expression_context& ctx) {
   for (const auto& [k, v] : layer) {
     auto s = substitute(v, ctx);
     if (!s) return "env " + k + ": " + s.error();
@@ -68,14 +66,14 @@ boost::system::result<void, std::string> run_session::layer_env(const string_map
   return {};
 }
 
-void run_session::mark_outcome(expression_context& ctx, const workflow_step& step,
-                               const std::string& outcome) {
+void run_session::mark_outcome(expression_context& ctx, const workflow_step& step, const std::string& outcome) {
   if (!step.id.empty()) ctx.step_outcomes[step.id] = outcome;
 }
 
-std::map<std::string, std::string> run_session::step_environment(
-    const workflow_job& job, const expression_context& step_ctx, const step_files& files,
-    const std::vector<std::string>& extra_path) const {
+std::map<std::string, std::string> run_session::step_environment(const workflow_job& job,
+                                                                 const expression_context& step_ctx,
+                                                                 const step_files& files,
+                                                                 const std::vector<std::string>& extra_path) const {
   // The environment: the layers, then GitHub's own variables, then PATH with GITHUB_PATH
   // additions.
   std::map<std::string, std::string> env = step_ctx.env;
@@ -95,9 +93,7 @@ std::map<std::string, std::string> run_session::step_environment(
   env["GITHUB_PATH"] = files.path;
   env["GITHUB_STEP_SUMMARY"] = files.summary;
   env[std::string(tracking_variable)] = tracking_id_;
-  std::string path = env.count("PATH")
-                         ? env["PATH"]
-                         : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+  std::string path = env.count("PATH") ? env["PATH"] : (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
   for (const auto& p : extra_path) path = p + ":" + path;
   env["PATH"] = path;
   return env;

@@ -51,9 +51,8 @@ awaitable<void> run_session::run_job(const workflow_job& job) {
     fail_job(job, job.id, r.error());
     co_return;
   }
-  const auto job_timeout =
-      job.timeout_minutes ? milliseconds(static_cast<long long>(*job.timeout_minutes * 60000))
-                          : milliseconds(std::chrono::hours(6));
+  const auto job_timeout = job.timeout_minutes ? milliseconds(static_cast<long long>(*job.timeout_minutes * 60000))
+                                               : milliseconds(std::chrono::hours(6));
   const auto job_deadline = std::min(deadline_, clock::now() + job_timeout);
   emit("== job " + job.id + (job.matrix.empty() ? "" : " (first matrix combination)") + "\n");
   // Every process the job's steps start carries this id, also those that leave the step's process
@@ -78,9 +77,7 @@ awaitable<void> run_session::run_job(const workflow_job& job) {
       continue;
     }
     if (!*run_it) {
-      skip(name,
-           step.if_expr.empty() ? "an earlier step failed" : "if: " + step.if_expr + " is false",
-           false);
+      skip(name, step.if_expr.empty() ? "an earlier step failed" : "if: " + step.if_expr + " is false", false);
       mark_outcome(ctx, step, "skipped");
       continue;
     }
@@ -106,12 +103,10 @@ awaitable<void> run_session::run_job(const workflow_job& job) {
       mark_outcome(ctx, step, "skipped");
       continue;
     }
-    const bool ok =
-        co_await run_step(job, step, i, *sp, *script, step_ctx, extra_path, job_deadline, ctx);
+    const bool ok = co_await run_step(job, step, i, *sp, *script, step_ctx, extra_path, job_deadline, ctx);
     bool tolerated = false;
     if (!ok && !step.continue_on_error.empty()) {
-      auto coe = evaluate_condition("always() && (" + std::string(step.continue_on_error) + ")",
-                                    step_ctx);
+      auto coe = evaluate_condition("always() && (" + std::string(step.continue_on_error) + ")", step_ctx);
       tolerated = coe && *coe;
     }
     mark_outcome(ctx, step, ok ? "success" : "failure");
@@ -137,8 +132,7 @@ awaitable<void> run_session::run_job(const workflow_job& job) {
   emit("== job " + job.id + ": " + job_results_[job.id] + "\n");
 }
 
-void run_session::fail_job(const workflow_job& job, const std::string& name,
-                           const std::string& why) {
+void run_session::fail_job(const workflow_job& job, const std::string& name, const std::string& why) {
   job_results_[job.id] = "failure";
   any_failure_ = true;
   if (first_failure_.empty()) first_failure_ = name + " (" + why + ")";
@@ -153,12 +147,10 @@ awaitable<void> run_session::end_job_processes(const workflow_job& job, tracked_
     if (co_await end_process_group(group, std::chrono::seconds(2))) ++ended;
   job_groups_.clear();
   if (ended)
-    emit("-- job " + job.id + ": ended " + std::to_string(ended) +
-         " process group(s) its steps left running\n");
+    emit("-- job " + job.id + ": ended " + std::to_string(ended) + " process group(s) its steps left running\n");
   if (const auto escaped = co_await tracking.end(std::chrono::seconds(2)))
     emit("-- job " + job.id + ": ended " + std::to_string(escaped) +
-         " process(es) that had left their step's process group (found by " +
-         std::string(tracking_variable) + ")\n");
+         " process(es) that had left their step's process group (found by " + std::string(tracking_variable) + ")\n");
 }
 
 }  // namespace redundancy::github

@@ -26,8 +26,7 @@ bool run_session::open_log() {
   std::filesystem::create_directories(dir, ec);
   log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp() + ".log");
   for (int n = 2; std::filesystem::exists(log_path_, ec); ++n)
-    log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp() + "-" +
-                       std::to_string(n) + ".log");
+    log_path_ = dir / (w_.file.stem().string() + "-" + utc_stamp() + "-" + std::to_string(n) + ".log");
   log_.open(log_path_, std::ios::out | std::ios::trunc);
   return static_cast<bool>(log_);
 }
@@ -44,8 +43,7 @@ void run_session::emit(const std::string& raw) {
 
 void run_session::record(const std::string& name, bool ok, const std::string& detail) {
   steps_.push_back(action_step{.name = name, .ok = ok, .detail = mask_secrets(detail, secrets_)});
-  RLOG("github", info) << w_.file.filename().string() << ": " << name << ": "
-                       << mask_secrets(detail, secrets_);
+  RLOG("github", info) << w_.file.filename().string() << ": " << name << ": " << mask_secrets(detail, secrets_);
 }
 
 void run_session::skip(const std::string& name, const std::string& reason, bool counts_as_partial) {
@@ -64,8 +62,7 @@ void run_session::note_masks(const std::string& chunk) {
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (!line.starts_with(command)) continue;
     line.remove_prefix(command.size());
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
     if (!line.empty()) secrets_.insert(std::string(line));
   }
 }

@@ -26,8 +26,7 @@ step_files make_step_files(const std::string& base);
 // One run's state: the log, the masks, the output tail.
 class run_session {
  public:
-  run_session(const config& c, const workflow& w, output_sink sink)
-      : c_(c), w_(w), sink_(std::move(sink)) {}
+  run_session(const config& c, const workflow& w, output_sink sink) : c_(c), w_(w), sink_(std::move(sink)) {}
   run_session(const run_session&) = delete;
   run_session& operator=(const run_session&) = delete;
   // The runner temp folder holds the steps' unmasked output and scripts: it goes with the session,
@@ -78,8 +77,8 @@ class run_session {
   awaitable<void> end_job_processes(const workflow_job& job, tracked_job& tracking);
 
   // local_run_step.cpp: one step as a process, its output followed while it runs.
-  awaitable<bool> run_step(const workflow_job& job, const workflow_step& step, std::size_t index,
-                           const step_plan& sp, const std::string& script, expression_context& step_ctx,
+  awaitable<bool> run_step(const workflow_job& job, const workflow_step& step, std::size_t index, const step_plan& sp,
+                           const std::string& script, expression_context& step_ctx,
                            std::vector<std::string>& extra_path, clock::time_point job_deadline,
                            expression_context& job_ctx);
   // The output file of a running step and how much of it has been shown.

@@ -14,17 +14,14 @@ namespace redundancy::github {
 
 using std::chrono::milliseconds;
 
-awaitable<bool> run_session::run_step(const workflow_job& job, const workflow_step& step,
-                                      std::size_t index, const step_plan& sp,
-                                      const std::string& script, expression_context& step_ctx,
-                                      std::vector<std::string>& extra_path,
-                                      clock::time_point job_deadline, expression_context& job_ctx) {
+awaitable<bool> run_session::run_step(const workflow_job& job, const workflow_step& step, std::size_t index,
+                                      const step_plan& sp, const std::string& script, expression_context& step_ctx,
+                                      std::vector<std::string>& extra_path, clock::time_point job_deadline,
+                                      expression_context& job_ctx) {
   const std::string name = job.id + " / " + step.name;
   const std::string base = runner_temp_.string() + "/" + job.id + "-" + std::to_string(index);
-  const bool python =
-      std::find_if(sp.command.begin(), sp.command.end(), [](const std::string& a) {
-        return a.rfind("python", 0) == 0;
-      }) != sp.command.end();
+  const bool python = std::find_if(sp.command.begin(), sp.command.end(),
+                                   [](const std::string& a) { return a.rfind("python", 0) == 0; }) != sp.command.end();
   const std::string script_file = base + (python ? ".py" : ".sh");
   {
     std::ofstream out(script_file, std::ios::binary | std::ios::trunc);
@@ -48,14 +45,11 @@ awaitable<bool> run_session::run_step(const workflow_job& job, const workflow_st
                    : !job.default_working_directory.empty() ? job.default_working_directory
                                                             : w_.default_working_directory;
   if (auto s = substitute(wd, step_ctx); s) wd = *s;
-  const std::filesystem::path cwd =
-      wd.empty() ? workspace_ : (workspace_ / wd).lexically_normal();
+  const std::filesystem::path cwd = wd.empty() ? workspace_ : (workspace_ / wd).lexically_normal();
 
-  auto timeout =
-      std::chrono::duration_cast<milliseconds>(std::min(job_deadline, deadline_) - clock::now());
+  auto timeout = std::chrono::duration_cast<milliseconds>(std::min(job_deadline, deadline_) - clock::now());
   if (step.timeout_minutes)
-    timeout =
-        std::min(timeout, milliseconds(static_cast<long long>(*step.timeout_minutes * 60000)));
+    timeout = std::min(timeout, milliseconds(static_cast<long long>(*step.timeout_minutes * 60000)));
   if (timeout <= milliseconds(0)) {
     emit("-- " + name + ": no time left\n");
     last_describe_ = "not started: the job's or the run's time is used up";
@@ -87,8 +81,8 @@ awaitable<bool> run_session::run_step(const workflow_job& job, const workflow_st
   take_step_files(files, step, name, job_ctx, extra_path);
 
   last_describe_ = r.describe();  // "exit 1", "killed by SIGTERM after timeout 1200ms", ...
-  const std::string detail = std::string(r.ok() ? "success: " : "failure: ") + last_describe_ +
-                             " in " + seconds_text(r.duration);
+  const std::string detail =
+      std::string(r.ok() ? "success: " : "failure: ") + last_describe_ + " in " + seconds_text(r.duration);
   emit("-- " + name + ": " + detail + "\n");
   record(name, r.ok(), detail);
   co_return r.ok();

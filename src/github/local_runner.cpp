@@ -23,8 +23,7 @@ std::string_view to_string(run_conclusion c) {
 awaitable<local_run_report> run_session::run() {
   local_run_report report;
   if (!w_.valid()) {
-    report.result.summary =
-        w_.file.filename().string() + " is invalid and is never run: " + w_.problems.front();
+    report.result.summary = w_.file.filename().string() + " is invalid and is never run: " + w_.problems.front();
     co_return report;
   }
   if (!c_.github.local_execution.enabled) {
@@ -41,8 +40,7 @@ awaitable<local_run_report> run_session::run() {
     report.log_file = log_path_;
   auto temp = make_runner_temp();
   if (!temp) {
-    report.result.summary = "cannot create a runner temp folder in " +
-                            std::filesystem::temp_directory_path().string();
+    report.result.summary = "cannot create a runner temp folder in " + std::filesystem::temp_directory_path().string();
     co_return report;
   }
   runner_temp_ = std::move(*temp);
@@ -50,10 +48,8 @@ awaitable<local_run_report> run_session::run() {
   deadline_ = clock::now() + c_.github.local_execution.timeout;
 
   co_await fill_github_context();
-  emit("== " + w_.file.filename().string() + " (" + w_.name + ") in " + workspace_.string() +
-       "\n");
-  RLOG("github", info) << "running " << w_.file.filename().string() << " locally, log "
-                       << log_path_.string();
+  emit("== " + w_.file.filename().string() + " (" + w_.name + ") in " + workspace_.string() + "\n");
+  RLOG("github", info) << "running " << w_.file.filename().string() << " locally, log " << log_path_.string();
 
   plan_ = make_plan(w_);
   for (const workflow_job* job : jobs_in_needs_order(w_)) co_await run_job(*job);
@@ -68,9 +64,8 @@ awaitable<local_run_report> run_session::run() {
   unsigned ran = 0;
   for (const auto& s : steps_)
     if (s.detail.rfind("skipped", 0) != 0) ++ran;
-  std::string summary =
-      w_.file.filename().string() + " ran locally: " + std::string(to_string(report.conclusion)) +
-      " (" + std::to_string(ran) + " of " + std::to_string(steps_.size()) + " steps run";
+  std::string summary = w_.file.filename().string() + " ran locally: " + std::string(to_string(report.conclusion)) +
+                        " (" + std::to_string(ran) + " of " + std::to_string(steps_.size()) + " steps run";
   if (!first_failure_.empty()) summary += "; failed: " + first_failure_;
   if (!skipped_.empty()) {
     summary += "; skipped: ";
@@ -95,8 +90,7 @@ awaitable<local_run_report> run_local(const config& c, const workflow& w, output
 awaitable<action_result> run_workflow_locally(const config& c, std::string_view name,
                                               std::function<void(std::string_view)> on_output) {
   auto file = find_workflow_file(c, name);
-  if (!file)
-    co_return action_result{.ok = false, .summary = file.error(), .steps = {}, .output_tail = {}};
+  if (!file) co_return action_result{.ok = false, .summary = file.error(), .steps = {}, .output_tail = {}};
   const workflow w = load_workflow(*file);
   auto report = co_await run_local(c, w, std::move(on_output));
   co_return report.result;

@@ -45,14 +45,14 @@ string_map parse_key_values(const std::string& text) {
 }  // namespace
 
 step_files make_step_files(const std::string& base) {
-  step_files files{.env = base + ".env", .output = base + ".output", .path = base + ".path", .summary = base + ".summary"};
+  step_files files{
+      .env = base + ".env", .output = base + ".output", .path = base + ".path", .summary = base + ".summary"};
   for (const auto& f : {files.env, files.output, files.path, files.summary}) std::ofstream{f, std::ios::trunc};
   return files;
 }
 
-void run_session::take_step_files(const step_files& files, const workflow_step& step,
-                                  const std::string& name, expression_context& job_ctx,
-                                  std::vector<std::string>& extra_path) {
+void run_session::take_step_files(const step_files& files, const workflow_step& step, const std::string& name,
+                                  expression_context& job_ctx, std::vector<std::string>& extra_path) {
   // What the step left for the ones after it.
   for (const auto& [k, v] : parse_key_values(read_file(files.env))) job_ctx.env[k] = v;
   if (!step.id.empty()) job_ctx.step_outputs[step.id] = parse_key_values(read_file(files.output));

@@ -9,8 +9,7 @@
 
 namespace redundancy::github {
 
-boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
-    const boost::json::value& body) {
+boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const boost::json::value& body) {
   const auto* root = body.if_object();
   if (!root) return std::string("expected an object");
   const auto* list = root->if_contains("workflow_runs");
@@ -26,8 +25,7 @@ boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
     if (!id || !(id->is_int64() || id->is_uint64()) || (id->is_int64() && id->get_int64() < 0))
       return path + ".id: expected a number";
     r.id = id->is_uint64() ? id->get_uint64() : static_cast<std::uint64_t>(id->get_int64());
-    auto text = [&](const char* key, std::string& out,
-                    bool required) -> std::optional<std::string> {
+    auto text = [&](const char* key, std::string& out, bool required) -> std::optional<std::string> {
       const auto* v = o->if_contains(key);
       if (v && v->is_string())
         out = std::string(v->get_string());
@@ -38,44 +36,39 @@ boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
       return std::nullopt;
     };
     std::string created;
-    for (auto err : {text("event", r.event, false), text("status", r.status, true),
-                     text("conclusion", r.conclusion, false), text("created_at", created, true),
-                     text("head_branch", r.head_branch, false),
-                     text("run_started_at", r.started_at, false), text("html_url", r.url, false)})
+    for (auto err :
+         {text("event", r.event, false), text("status", r.status, true), text("conclusion", r.conclusion, false),
+          text("created_at", created, true), text("head_branch", r.head_branch, false),
+          text("run_started_at", r.started_at, false), text("html_url", r.url, false)})
       if (err) return *err;
     auto t = from_rfc3339(created);
     if (!t) return path + ".created_at: expected an RFC 3339 time, got '" + created + "'";
     r.created_at = *t;
     runs.push_back(std::move(r));
   }
-  std::stable_sort(runs.begin(), runs.end(), [](const workflow_run& a, const workflow_run& b) {
-    return a.created_at > b.created_at;
-  });
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const workflow_run& a, const workflow_run& b) { return a.created_at > b.created_at; });
   return runs;
 }
 
 namespace {
 
 bool failed(const workflow_run& r) {
-  return r.status == "completed" && (r.conclusion == "failure" || r.conclusion == "timed_out" ||
-                                     r.conclusion == "startup_failure");
+  return r.status == "completed" &&
+         (r.conclusion == "failure" || r.conclusion == "timed_out" || r.conclusion == "startup_failure");
 }
 
-bool succeeded(const workflow_run& r) {
-  return r.status == "completed" && r.conclusion == "success";
-}
+bool succeeded(const workflow_run& r) { return r.status == "completed" && r.conclusion == "success"; }
 
 }  // namespace
 
 bool counts_for_deploy_branch(const workflow_run& r, const std::string& deploy_branch) {
   const bool own_event = r.event.empty() || r.event == "push" || r.event == "schedule" ||
                          r.event == "workflow_dispatch" || r.event == "repository_dispatch";
-  return own_event &&
-         (deploy_branch.empty() || r.head_branch.empty() || r.head_branch == deploy_branch);
+  return own_event && (deploy_branch.empty() || r.head_branch.empty() || r.head_branch == deploy_branch);
 }
 
-workflow_assessment assess(const workflow& w, const workflow_observation& o,
-                           const assessment_settings& s) {
+workflow_assessment assess(const workflow& w, const workflow_observation& o, const assessment_settings& s) {
   using namespace std::chrono;
   workflow_assessment a;
 
@@ -102,8 +95,7 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o,
     for (const auto& text : w.schedules) {
       auto cron = parse_cron(text);
       if (!cron || end <= start) continue;
-      for (const auto tick :
-           cron->ticks_between(ceil<minutes>(start) - minutes{1}, floor<minutes>(end), 2000)) {
+      for (const auto tick : cron->ticks_between(ceil<minutes>(start) - minutes{1}, floor<minutes>(end), 2000)) {
         const sys_time t{tick};
         if (t <= start) continue;
         const bool ran = std::any_of(o.runs.begin(), o.runs.end(), [&](const workflow_run& r) {
@@ -126,30 +118,25 @@ workflow_assessment assess(const workflow& w, const workflow_observation& o,
     a.failure_key = "run:" + std::to_string(failures.front()->id);
   }
   if (!a.missed.empty() && (a.failure_key.empty() || a.missed.back() > newest)) {
-    a.failure_key =
-        "tick:" +
-        std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count());
+    a.failure_key = "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count());
   }
 
   const bool scheduled = !w.schedules.empty();
   if (scheduled && o.repository_pushed && s.now - *o.repository_pushed > hours(24 * 50)) {
     const auto days_idle = duration_cast<hours>(s.now - *o.repository_pushed).count() / 24;
-    a.warnings.push_back(
-        "no push for " + std::to_string(days_idle) +
-        " days: GitHub disables scheduled workflows after 60 days without activity");
+    a.warnings.push_back("no push for " + std::to_string(days_idle) +
+                         " days: GitHub disables scheduled workflows after 60 days without activity");
   }
 
   std::string failures_text;
   if (a.consecutive_failures > 0) {
-    failures_text = std::to_string(a.consecutive_failures) + " consecutive failure" +
-                    (a.consecutive_failures == 1 ? "" : "s");
+    failures_text =
+        std::to_string(a.consecutive_failures) + " consecutive failure" + (a.consecutive_failures == 1 ? "" : "s");
     std::vector<std::string> parts;
     if (!failures.empty())
-      parts.push_back("newest: run " + std::to_string(failures.front()->id) + " " +
-                      failures.front()->conclusion);
+      parts.push_back("newest: run " + std::to_string(failures.front()->id) + " " + failures.front()->conclusion);
     if (a.missed_ticks > 0)
-      parts.push_back(std::to_string(a.missed_ticks) + " missed schedule tick" +
-                      (a.missed_ticks == 1 ? "" : "s"));
+      parts.push_back(std::to_string(a.missed_ticks) + " missed schedule tick" + (a.missed_ticks == 1 ? "" : "s"));
     for (std::size_t i = 0; i < parts.size(); ++i) failures_text += (i ? ", " : " (") + parts[i];
     if (!parts.empty()) failures_text += ")";
   }

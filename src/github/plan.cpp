@@ -11,8 +11,7 @@ namespace redundancy::github {
 
 boost::system::result<std::vector<std::string>, std::string> shell_command(std::string_view shell) {
   if (shell.empty()) return std::vector<std::string>{"bash", "-e", "{0}"};
-  if (shell == "bash")
-    return std::vector<std::string>{"bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"};
+  if (shell == "bash") return std::vector<std::string>{"bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"};
   if (shell == "sh") return std::vector<std::string>{"sh", "-e", "{0}"};
   if (shell == "python") {
     if (find_on_path("python")) return std::vector<std::string>{"python", "{0}"};
@@ -20,8 +19,7 @@ boost::system::result<std::vector<std::string>, std::string> shell_command(std::
   }
   if (shell == "pwsh") return std::vector<std::string>{"pwsh", "-command", ". '{0}'"};
   if (shell.find("{0}") == std::string_view::npos)
-    return "unsupported shell '" + std::string(shell) +
-           "' (a custom shell needs '{0}' for the script)";
+    return "unsupported shell '" + std::string(shell) + "' (a custom shell needs '{0}' for the script)";
   std::vector<std::string> argv;
   std::istringstream words{std::string(shell)};
   for (std::string w; words >> w;) argv.push_back(w);
@@ -47,8 +45,7 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name, std::st
     if (!dir.empty()) {
       std::filesystem::path candidate = std::filesystem::path(dir) / std::string(name);
       std::error_code ec;
-      if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0)
-        return candidate;
+      if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     start = end + 1;
   }
@@ -57,16 +54,10 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name, std::st
 
 namespace {
 
-std::string action_name(std::string_view uses) {
-  return std::string(uses.substr(0, uses.find('@')));
-}
+std::string action_name(std::string_view uses) { return std::string(uses.substr(0, uses.find('@'))); }
 
 step_plan plan_uses(const workflow_job& job, const workflow_step& step) {
-  step_plan p{.job = &job,
-              .step = &step,
-              .disposition = step_disposition::skipped,
-              .reason = {},
-              .command = {}};
+  step_plan p{.job = &job, .step = &step, .disposition = step_disposition::skipped, .reason = {}, .command = {}};
   const auto action = action_name(step.uses);
   if (action == "actions/checkout") {
     p.disposition = step_disposition::satisfied;
@@ -100,8 +91,7 @@ workflow_plan make_step_plan(const workflow& w) {
   workflow_plan plan;
   for (const workflow_job* job : jobs_in_needs_order(w)) {
     if (!job->uses.empty()) {
-      plan.skipped.push_back(job->id + ": the reusable workflow " + job->uses +
-                             " is not run locally");
+      plan.skipped.push_back(job->id + ": the reusable workflow " + job->uses + " is not run locally");
       ++plan.total;
       continue;
     }
@@ -111,11 +101,7 @@ workflow_plan make_step_plan(const workflow& w) {
       if (!step.uses.empty()) {
         p = plan_uses(*job, step);
       } else {
-        p = step_plan{.job = job,
-                      .step = &step,
-                      .disposition = step_disposition::run,
-                      .reason = {},
-                      .command = {}};
+        p = step_plan{.job = job, .step = &step, .disposition = step_disposition::run, .reason = {}, .command = {}};
         const std::string& shell = !step.shell.empty()           ? step.shell
                                    : !job->default_shell.empty() ? job->default_shell
                                                                  : w.default_shell;
@@ -156,27 +142,23 @@ workflow_plan make_plan(const workflow& w) {
   return plan;
 }
 
-boost::system::result<std::filesystem::path, std::string> find_workflow_file(
-    const config& c, std::string_view workflow) {
-  using found =
-      boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
+boost::system::result<std::filesystem::path, std::string> find_workflow_file(const config& c,
+                                                                             std::string_view workflow) {
+  using found = boost::system::result<std::filesystem::path, std::string>;  // a path converts from a string
   const auto dir = c.project_dir / c.github.workflows_dir;
   const auto listing = list_workflows(dir, c.github.workflows);
   // Only a bare name can be a watched workflow's name: a path ("/tmp/evil.yml", "../x.yml") never
   // is, whatever it points at.
   const std::filesystem::path given{workflow};
-  const bool bare = !workflow.empty() && workflow.find('/') == std::string_view::npos &&
-                    workflow != "." && workflow != "..";
-  const auto named = [&](const std::filesystem::path& f) {
-    return f.filename() == given || f.stem() == given;
-  };
+  const bool bare =
+      !workflow.empty() && workflow.find('/') == std::string_view::npos && workflow != "." && workflow != "..";
+  const auto named = [&](const std::filesystem::path& f) { return f.filename() == given || f.stem() == given; };
   if (bare) {
     for (const auto& f : listing.files)
       if (named(f)) return found(boost::system::in_place_value, f);
     for (const auto& r : listing.refused)
       if (named(r.file))
-        return found(boost::system::in_place_error,
-                     "workflow '" + std::string(workflow) + "' is " + r.reason);
+        return found(boost::system::in_place_error, "workflow '" + std::string(workflow) + "' is " + r.reason);
   }
   std::string known;
   for (const auto& f : listing.files) known += (known.empty() ? "" : ", ") + f.filename().string();
@@ -188,8 +170,7 @@ boost::system::result<std::filesystem::path, std::string> find_workflow_file(
 boost::json::object coverage_json(const workflow_plan& p) {
   boost::json::array skipped;
   for (const auto& s : p.skipped) skipped.emplace_back(s);
-  boost::json::object out{
-      {"runnable", p.runnable}, {"total", p.total}, {"skipped", std::move(skipped)}};
+  boost::json::object out{{"runnable", p.runnable}, {"total", p.total}, {"skipped", std::move(skipped)}};
   if (!p.not_run_locally.empty()) out["not_run_locally"] = p.not_run_locally;
   return out;
 }
@@ -222,8 +203,7 @@ boost::json::object plan_workflow(const config& c, std::string_view name) {
                           {"valid", w.valid()},
                           {"problems", std::move(problems)}};
   if (!w.valid()) {
-    out["coverage"] =
-        boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+    out["coverage"] = boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
     out["jobs"] = boost::json::array{};
     return out;
   }
@@ -237,10 +217,8 @@ boost::json::object plan_workflow(const config& c, std::string_view name) {
     for (const auto& n : job->needs) needs.emplace_back(n);
     boost::json::object matrix;
     for (const auto& [k, v] : job->matrix) matrix[k] = v;
-    boost::json::object j{{"id", job->id},
-                          {"needs", std::move(needs)},
-                          {"if", job->if_expr},
-                          {"matrix", std::move(matrix)}};
+    boost::json::object j{
+        {"id", job->id}, {"needs", std::move(needs)}, {"if", job->if_expr}, {"matrix", std::move(matrix)}};
     if (!job->uses.empty()) {
       j["uses"] = job->uses;
       j["action"] = "skipped";

@@ -23,8 +23,7 @@ std::string env_or_empty(const std::string& name) {
 
 }  // namespace
 
-github_subsystem::github_subsystem(const config& c)
-    : c_(c), memory_(c.state_dir / "github-backups.json") {}
+github_subsystem::github_subsystem(const config& c) : c_(c), memory_(c.state_dir / "github-backups.json") {}
 
 std::vector<std::filesystem::path> github_subsystem::files() const {
   return workflow_files(c_.project_dir / c_.github.workflows_dir, c_.github.workflows);
@@ -42,9 +41,7 @@ std::unique_ptr<github_api>& github_subsystem::api() {
   return api_;
 }
 
-std::string github_subsystem::deploy_branch() const {
-  return c_.github.dispatch.ref.value_or(default_branch_);
-}
+std::string github_subsystem::deploy_branch() const { return c_.github.dispatch.ref.value_or(default_branch_); }
 
 std::optional<std::string> github_subsystem::unknown_target(std::string_view verb,
                                                             const boost::json::object& args) const {
@@ -56,15 +53,14 @@ std::optional<std::string> github_subsystem::unknown_target(std::string_view ver
   return file.error();
 }
 
-boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(
-    std::string_view verb, const boost::json::object& args) {
+boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(std::string_view verb,
+                                                                                    const boost::json::object& args) {
   using answer = boost::system::result<manual_work, std::string>;
   if (verb != "trigger") return subsystem::manual(verb, args);
   std::vector<std::string> modes = c_.github.backup;
   if (const auto* m = args.if_contains("mode"); m && !m->is_null()) {
     if (!m->is_string() || (m->get_string() != "local" && m->get_string() != "dispatch"))
-      return answer(boost::system::in_place_error,
-                    std::string("mode: expected \"local\" or \"dispatch\""));
+      return answer(boost::system::in_place_error, std::string("mode: expected \"local\" or \"dispatch\""));
     modes = {std::string(m->get_string())};
   }
   std::vector<workflow> targets;
@@ -75,27 +71,22 @@ boost::system::result<subsystem::manual_work, std::string> github_subsystem::man
     if (!file) return answer(boost::system::in_place_error, file.error());
     auto wf = load_workflow(*file);
     if (!wf.valid())
-      return answer(
-          boost::system::in_place_error,
-          file->filename().string() + " is invalid and is never run: " + wf.problems.front());
-    if (modes == std::vector<std::string>{"local"} && !wf.runs_on_deploy_branch_events())
       return answer(boost::system::in_place_error,
-                    file->filename().string() + ": " + wf.not_run_locally_reason());
+                    file->filename().string() + " is invalid and is never run: " + wf.problems.front());
+    if (modes == std::vector<std::string>{"local"} && !wf.runs_on_deploy_branch_events())
+      return answer(boost::system::in_place_error, file->filename().string() + ": " + wf.not_run_locally_reason());
     targets.push_back(std::move(wf));
   } else {
     for (const auto& file : files()) {
       auto wf = load_workflow(file);
       if (wf.valid()) targets.push_back(std::move(wf));
     }
-    if (targets.empty())
-      return answer(boost::system::in_place_error, std::string("no valid workflow to trigger"));
+    if (targets.empty()) return answer(boost::system::in_place_error, std::string("no valid workflow to trigger"));
   }
   // A plain lambda around a member coroutine: the coroutine's frame owns its copies of the
   // arguments.
   auto self = shared_from_this();
-  manual_work work = [self, targets = std::move(targets), modes]() {
-    return self->run_trigger(targets, modes);
-  };
+  manual_work work = [self, targets = std::move(targets), modes]() { return self->run_trigger(targets, modes); };
   return answer(boost::system::in_place_value, std::move(work));
 }
 

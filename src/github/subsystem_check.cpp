@@ -37,8 +37,7 @@ target_health refused_target(const workflow_listing::refused_file& r) {
   t.detail["kind"] = "workflow";
   t.detail["valid"] = false;
   t.detail["problems"] = boost::json::array{boost::json::value(r.reason)};
-  t.detail["coverage"] =
-      boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+  t.detail["coverage"] = boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
   t.detail["last_runs"] = boost::json::array{};
   t.detail["consecutive_failures"] = 0;
   t.detail["missed_ticks"] = 0;
@@ -61,8 +60,7 @@ awaitable<health> github_subsystem::check() {
   found.resize(std::min(found.size(), max_targets));
   if (found.empty() && listing.refused.empty() && !c_.github.repository) {
     h.state = status::disabled;
-    h.summary =
-        "nothing to watch: no workflow files in " + dir.string() + " and no github.repository";
+    h.summary = "nothing to watch: no workflow files in " + dir.string() + " and no github.repository";
     last_.clear();
     co_return h;
   }
@@ -73,8 +71,7 @@ awaitable<health> github_subsystem::check() {
       const auto& o = repo.body.get_object();
       if (const auto* b = o.if_contains("default_branch"); b && b->is_string())
         default_branch_ = std::string(b->get_string());
-      if (const auto* p = o.if_contains("pushed_at"); p && p->is_string())
-        pushed_at_ = from_rfc3339(p->get_string());
+      if (const auto* p = o.if_contains("pushed_at"); p && p->is_string()) pushed_at_ = from_rfc3339(p->get_string());
     }
   }
   for (const auto& file : found) {
@@ -93,8 +90,7 @@ awaitable<health> github_subsystem::check() {
     if (!worst || severity_rank(t.state) > severity_rank(worst->state)) worst = &t;
   }
   h.state = worst->state == status::disabled ? status::healthy : worst->state;
-  std::string summary =
-      std::to_string(h.targets.size()) + " workflow" + (h.targets.size() == 1 ? "" : "s");
+  std::string summary = std::to_string(h.targets.size()) + " workflow" + (h.targets.size() == 1 ? "" : "s");
   for (status s : {status::unhealthy, status::unknown, status::degraded})
     if (counts[s]) summary += ", " + std::to_string(counts[s]) + " " + std::string(to_string(s));
   if (h.state != status::healthy) summary += " (" + worst->name + ": " + worst->reason + ")";
@@ -120,21 +116,17 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   if (w.wf.valid())
     t.detail["coverage"] = coverage_json(make_plan(w.wf));
   else
-    t.detail["coverage"] =
-        boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
+    t.detail["coverage"] = boost::json::object{{"runnable", 0}, {"total", 0}, {"skipped", boost::json::array{}}};
   t.detail["last_runs"] = boost::json::array{};
   t.detail["consecutive_failures"] = 0;
   t.detail["missed_ticks"] = 0;
   auto last_backup = memory_.last_backup(name);
-  t.detail["last_backup"] =
-      last_backup ? boost::json::value(*last_backup) : boost::json::value(nullptr);
+  t.detail["last_backup"] = last_backup ? boost::json::value(*last_backup) : boost::json::value(nullptr);
 
   if (!w.wf.valid()) {
     t.state = status::unhealthy;
-    t.reason =
-        "invalid: " + w.wf.problems.front() +
-        (w.wf.problems.size() > 1 ? " (and " + std::to_string(w.wf.problems.size() - 1) + " more)"
-                                  : "");
+    t.reason = "invalid: " + w.wf.problems.front() +
+               (w.wf.problems.size() > 1 ? " (and " + std::to_string(w.wf.problems.size() - 1) + " more)" : "");
     t.detail["monitoring"] = "not monitored while invalid";
     last_[name] = std::move(w);
     co_return t;
@@ -142,8 +134,8 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   auto& a = api();
   if (!a) {
     t.state = status::healthy;
-    t.detail["monitoring"] = !c_.github.repository ? "off: github.repository is not set"
-                                                   : "off: no token in $" + c_.github.token_env;
+    t.detail["monitoring"] =
+        !c_.github.repository ? "off: github.repository is not set" : "off: no token in $" + c_.github.token_env;
     last_[name] = std::move(w);
     co_return t;
   }
@@ -175,8 +167,7 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
       error = info.error;
       runs.reset();
     } else if (const auto* obj = info.body.if_object()) {
-      if (const auto* s = obj->if_contains("state"); s && s->is_string())
-        o.state = std::string(s->get_string());
+      if (const auto* s = obj->if_contains("state"); s && s->is_string()) o.state = std::string(s->get_string());
       if (const auto* s = obj->if_contains("created_at"); s && s->is_string())
         o.workflow_created = from_rfc3339(s->get_string());
       if (const auto* s = obj->if_contains("updated_at"); s && s->is_string())
@@ -205,14 +196,13 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   boost::json::array last_runs;
   for (std::size_t i = 0; i < o.runs.size() && i < 5; ++i) {
     const auto& r = o.runs[i];
-    last_runs.push_back(
-        boost::json::object{{"id", r.id},
-                            {"event", r.event},
-                            {"status", r.status},
-                            {"conclusion", r.conclusion.empty() ? boost::json::value(nullptr)
-                                                                : boost::json::value(r.conclusion)},
-                            {"started_at", r.started_at},
-                            {"url", r.url}});
+    last_runs.push_back(boost::json::object{
+        {"id", r.id},
+        {"event", r.event},
+        {"status", r.status},
+        {"conclusion", r.conclusion.empty() ? boost::json::value(nullptr) : boost::json::value(r.conclusion)},
+        {"started_at", r.started_at},
+        {"url", r.url}});
   }
   t.detail["last_runs"] = std::move(last_runs);
   t.detail["consecutive_failures"] = w.assessment.consecutive_failures;
@@ -221,8 +211,7 @@ awaitable<target_health> github_subsystem::check_workflow(const std::filesystem:
   boost::json::array warnings;
   for (const auto& s : w.assessment.warnings) warnings.emplace_back(s);
   t.detail["warnings"] = std::move(warnings);
-  t.detail["backup_due"] =
-      w.assessment.backup_wanted && w.assessment.failure_key != memory_.handled(name);
+  t.detail["backup_due"] = w.assessment.backup_wanted && w.assessment.failure_key != memory_.handled(name);
   t.state = w.assessment.state;
   t.reason = w.assessment.reason;
   last_[name] = std::move(w);

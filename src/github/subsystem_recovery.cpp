@@ -34,37 +34,30 @@ awaitable<action_step> github_subsystem::dispatch(const workflow& wf) {
   }
   auto& a = api();
   if (!a) {
-    step.detail = !c_.github.repository ? "github.repository is not set"
-                                        : "no token in $" + c_.github.token_env;
+    step.detail = !c_.github.repository ? "github.repository is not set" : "no token in $" + c_.github.token_env;
     co_return step;
   }
   if (wf.has_event("workflow_dispatch")) {
     const std::string ref = deploy_branch().empty() ? "main" : deploy_branch();
     boost::json::value body = boost::json::object{{"ref", ref}};
-    auto answer =
-        co_await a->post("/repos/" + a->repository() + "/actions/workflows/" + name + "/dispatches",
-                         std::move(body), 204);
+    auto answer = co_await a->post("/repos/" + a->repository() + "/actions/workflows/" + name + "/dispatches",
+                                   std::move(body), 204);
     step.ok = answer.ok;
     step.detail = answer.ok ? "workflow_dispatch sent for " + ref : answer.error;
   } else if (c_.github.dispatch.event_type) {
-    boost::json::value body =
-        boost::json::object{{"event_type", *c_.github.dispatch.event_type},
-                            {"client_payload", boost::json::object{{"workflow", name}}}};
-    auto answer =
-        co_await a->post("/repos/" + a->repository() + "/dispatches", std::move(body), 204);
+    boost::json::value body = boost::json::object{{"event_type", *c_.github.dispatch.event_type},
+                                                  {"client_payload", boost::json::object{{"workflow", name}}}};
+    auto answer = co_await a->post("/repos/" + a->repository() + "/dispatches", std::move(body), 204);
     step.ok = answer.ok;
-    step.detail = answer.ok ? "repository_dispatch '" + *c_.github.dispatch.event_type + "' sent"
-                            : answer.error;
+    step.detail = answer.ok ? "repository_dispatch '" + *c_.github.dispatch.event_type + "' sent" : answer.error;
   } else {
-    step.detail =
-        "the workflow has no workflow_dispatch trigger and github.dispatch.event_type is not set";
+    step.detail = "the workflow has no workflow_dispatch trigger and github.dispatch.event_type is not set";
   }
   RLOG("github", info) << step.name << ": " << step.detail;
   co_return step;
 }
 
-awaitable<action_result> github_subsystem::backup(const workflow& wf,
-                                                  std::vector<std::string> modes) {
+awaitable<action_result> github_subsystem::backup(const workflow& wf, std::vector<std::string> modes) {
   action_result result;
   result.ok = true;
   const std::string name = wf.file.filename().string();
@@ -72,21 +65,18 @@ awaitable<action_result> github_subsystem::backup(const workflow& wf,
   for (const auto& mode : modes) {
     if (mode == "local") {
       if (!c_.github.local_execution.enabled) {
-        result.steps.push_back({.name = "local " + name,
-                                .ok = true,
-                                .detail = "skipped: github.local_execution.enabled is false"});
+        result.steps.push_back(
+            {.name = "local " + name, .ok = true, .detail = "skipped: github.local_execution.enabled is false"});
         continue;
       }
       if (!wf.runs_on_deploy_branch_events()) {
-        result.steps.push_back({.name = "local " + name,
-                                .ok = true,
-                                .detail = "skipped: " + wf.not_run_locally_reason()});
+        result.steps.push_back(
+            {.name = "local " + name, .ok = true, .detail = "skipped: " + wf.not_run_locally_reason()});
         parts.push_back("local: skipped");
         continue;
       }
       auto report = co_await run_local(c_, wf);
-      result.steps.push_back(
-          {.name = "local " + name, .ok = report.result.ok, .detail = report.result.summary});
+      result.steps.push_back({.name = "local " + name, .ok = report.result.ok, .detail = report.result.summary});
       append_run_steps(result, name, report.result);
       result.output_tail += report.result.output_tail;
       result.ok = result.ok && report.result.ok;
@@ -100,19 +90,16 @@ awaitable<action_result> github_subsystem::backup(const workflow& wf,
     }
   }
   constexpr std::size_t tail_keep = 8 * 1024;
-  if (result.output_tail.size() > tail_keep)
-    result.output_tail.erase(0, result.output_tail.size() - tail_keep);
+  if (result.output_tail.size() > tail_keep) result.output_tail.erase(0, result.output_tail.size() - tail_keep);
   std::string joined;
   for (const auto& p : parts) joined += (joined.empty() ? "" : "; ") + p;
-  result.summary =
-      name + " backup " + (result.ok ? "done" : "failed") + (joined.empty() ? "" : ": " + joined);
+  result.summary = name + " backup " + (result.ok ? "done" : "failed") + (joined.empty() ? "" : ": " + joined);
   co_return result;
 }
 
 namespace {
 
-boost::json::object backup_record(sys_time at, const std::vector<std::string>& modes,
-                                  const action_result& r) {
+boost::json::object backup_record(sys_time at, const std::vector<std::string>& modes, const action_result& r) {
   std::string mode;
   for (const auto& m : modes) mode += (mode.empty() ? "" : "+") + m;
   return {{"at", to_rfc3339(at)}, {"mode", mode}, {"ok", r.ok}, {"summary", r.summary}};
@@ -143,8 +130,8 @@ awaitable<action_result> github_subsystem::recover(const health& last) {
       waiting.push_back(name + " was already backed up for " + w.assessment.failure_key);
       continue;
     }
-    RLOG("github", warning) << name << ": " << w.assessment.reason << "; backing up ("
-                            << w.assessment.failure_key << ")";
+    RLOG("github", warning) << name << ": " << w.assessment.reason << "; backing up (" << w.assessment.failure_key
+                            << ")";
     const auto key = w.assessment.failure_key;
     auto r = co_await backup(w.wf, c_.github.backup);
     memory_.remember(name, key, backup_record(now_(), c_.github.backup, r));
@@ -187,24 +174,20 @@ awaitable<action_result> github_subsystem::emergency() {
     ++ran;
     if (!report.result.ok) ++failed;
     all.ok = all.ok && report.result.ok;
-    all.steps.push_back({.name = "local " + file.filename().string(),
-                         .ok = report.result.ok,
-                         .detail = report.result.summary});
+    all.steps.push_back(
+        {.name = "local " + file.filename().string(), .ok = report.result.ok, .detail = report.result.summary});
     append_run_steps(all, file.filename().string(), report.result);
     all.output_tail += report.result.output_tail;
   }
   constexpr std::size_t tail_keep = 8 * 1024;
-  if (all.output_tail.size() > tail_keep)
-    all.output_tail.erase(0, all.output_tail.size() - tail_keep);
+  if (all.output_tail.size() > tail_keep) all.output_tail.erase(0, all.output_tail.size() - tail_keep);
   all.summary = ran == 0 ? "no valid workflow to run locally"
-                         : "ran " + std::to_string(ran) + " workflows locally, " +
-                               std::to_string(failed) + " failed";
+                         : "ran " + std::to_string(ran) + " workflows locally, " + std::to_string(failed) + " failed";
   if (ran == 0) all.ok = !files().empty() ? false : true;
   co_return all;
 }
 
-awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> targets,
-                                                       std::vector<std::string> modes) {
+awaitable<action_result> github_subsystem::run_trigger(std::vector<workflow> targets, std::vector<std::string> modes) {
   auto self = shared_from_this();
   action_result all;
   all.ok = true;

@@ -75,8 +75,7 @@ std::vector<const workflow_job*> jobs_in_needs_order(const workflow& w) {
     bool progressed = false;
     for (const auto& j : w.jobs) {
       if (placed.count(j.id)) continue;
-      if (std::all_of(j.needs.begin(), j.needs.end(),
-                      [&](const std::string& n) { return placed.count(n) > 0; })) {
+      if (std::all_of(j.needs.begin(), j.needs.end(), [&](const std::string& n) { return placed.count(n) > 0; })) {
         order.push_back(&j);
         placed.insert(j.id);
         progressed = true;

@@ -14,8 +14,7 @@ bool valid_job_id(std::string_view id) {
   if (id.empty()) return false;
   auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
   if (!alpha(id[0])) return false;
-  return std::all_of(id.begin(), id.end(),
-                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(id.begin(), id.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 }  // namespace
@@ -28,8 +27,7 @@ void reader::read_matrix(const YAML::Node& strategy, workflow_job& job, const st
     const std::string key = it->first.Scalar();
     if (key == "exclude") continue;
     if (key == "include") {
-      if (job.matrix.empty() && it->second.IsSequence() && it->second.size() > 0 &&
-          it->second[0].IsMap())
+      if (job.matrix.empty() && it->second.IsSequence() && it->second.size() > 0 && it->second[0].IsMap())
         for (auto kv = it->second[0].begin(); kv != it->second[0].end(); ++kv)
           job.matrix[kv->first.Scalar()] = scalar(kv->second);
       continue;
@@ -51,9 +49,7 @@ void reader::read_job(const std::string& id, const YAML::Mark& mark, const YAML:
   job.id = id;
   job.line = mark.line + 1;
   if (!valid_job_id(id))
-    problem(
-        mark, path,
-        "a job id must start with a letter or '_' and hold only letters, digits, '-' and '_'");
+    problem(mark, path, "a job id must start with a letter or '_' and hold only letters, digits, '-' and '_'");
   if (!n.IsMap()) {
     problem(n.Mark(), path, "a job must be a map");
     w_.jobs.push_back(job);
@@ -102,12 +98,9 @@ void reader::read_job(const std::string& id, const YAML::Mark& mark, const YAML:
   }
   if (job.name.empty()) job.name = id;
   if (!job.uses.empty()) {
-    if (has_steps)
-      problem(steps.Mark(), path + ".steps",
-              "a job that calls a reusable workflow ('uses') has no steps");
+    if (has_steps) problem(steps.Mark(), path + ".steps", "a job that calls a reusable workflow ('uses') has no steps");
   } else {
-    if (!runs_on)
-      problem(mark, path, "a job needs 'runs-on' (or 'uses' for a reusable workflow)");
+    if (!runs_on) problem(mark, path, "a job needs 'runs-on' (or 'uses' for a reusable workflow)");
     if (!has_steps)
       problem(mark, path, "a job needs 'steps'");
     else if (!steps.IsSequence() || steps.size() == 0)
@@ -138,8 +131,7 @@ void reader::read_step(const YAML::Node& n, const std::string& path, workflow_jo
     } else if (key == "uses") {
       has_uses = true;
       step.uses = scalar(v);
-      if (!v.IsScalar() || step.uses.empty())
-        problem(v.Mark(), path + ".uses", "must name an action");
+      if (!v.IsScalar() || step.uses.empty()) problem(v.Mark(), path + ".uses", "must name an action");
     } else if (key == "id")
       step.id = scalar(v);
     else if (key == "name")
@@ -179,8 +171,7 @@ void reader::check_needs() {
   for (const auto& j : w_.jobs)
     for (const auto& need : j.needs)
       if (!by_id.count(need)) {
-        problem_at(j.line, "jobs." + j.id + ".needs",
-                   "'" + need + "' is not a job of this workflow");
+        problem_at(j.line, "jobs." + j.id + ".needs", "'" + need + "' is not a job of this workflow");
         unknown = true;
       }
   if (unknown) return;

@@ -17,8 +17,7 @@ bool lies_within(const std::filesystem::path& inner, const std::filesystem::path
 }
 
 // Why `file` is not to be watched, or nothing when it may be: it must resolve into `dir`.
-std::optional<std::string> outside_reason(const std::filesystem::path& file,
-                                          const std::filesystem::path& dir) {
+std::optional<std::string> outside_reason(const std::filesystem::path& file, const std::filesystem::path& dir) {
   std::error_code ec;
   const auto real_dir = std::filesystem::weakly_canonical(dir, ec);
   if (ec) return std::nullopt;  // no folder: nothing of it is read anyway
@@ -26,14 +25,12 @@ std::optional<std::string> outside_reason(const std::filesystem::path& file,
   if (ec) return "cannot be resolved: " + ec.message();
   if (lies_within(real, real_dir)) return std::nullopt;
   const bool link = std::filesystem::is_symlink(file, ec);
-  return std::string(link ? "a symlink to " : "") + real.string() + ", outside " +
-         real_dir.string() + ": not watched";
+  return std::string(link ? "a symlink to " : "") + real.string() + ", outside " + real_dir.string() + ": not watched";
 }
 
 }  // namespace
 
-workflow_listing list_workflows(const std::filesystem::path& dir,
-                                const std::vector<std::string>& listed) {
+workflow_listing list_workflows(const std::filesystem::path& dir, const std::vector<std::string>& listed) {
   workflow_listing out;
   std::vector<std::filesystem::path> candidates;
   if (!listed.empty()) {

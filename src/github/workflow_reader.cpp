@@ -25,8 +25,7 @@ void reader::problem(const YAML::Mark& mark, const std::string& path, const std:
 }
 
 void reader::problem_at(int line, const std::string& path, const std::string& message) {
-  w_.problems.push_back(file_name_ + ":" + std::to_string(line) + ": " +
-                        (path.empty() ? "" : path + ": ") + message);
+  w_.problems.push_back(file_name_ + ":" + std::to_string(line) + ": " + (path.empty() ? "" : path + ": ") + message);
 }
 
 void reader::read(const YAML::Node& root) {
@@ -83,22 +82,18 @@ void reader::read(const YAML::Node& root) {
   check_needs();
 }
 
-std::string reader::scalar(const YAML::Node& n) {
-  return n.IsScalar() ? n.Scalar() : std::string();
-}
+std::string reader::scalar(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
 
 string_map reader::read_env(const YAML::Node& n, const std::string& path) {
   string_map env;
   if (n.IsNull()) return env;
   if (!n.IsMap()) {
-    if (!(n.IsScalar() && is_expression(n.Scalar())))
-      problem(n.Mark(), path, "must be a map of variables");
+    if (!(n.IsScalar() && is_expression(n.Scalar()))) problem(n.Mark(), path, "must be a map of variables");
     return env;
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     if (!it->second.IsScalar() && !it->second.IsNull()) {
-      problem(it->second.Mark(), path + "." + it->first.Scalar(),
-              "must be a string, number or boolean");
+      problem(it->second.Mark(), path + "." + it->first.Scalar(), "must be a string, number or boolean");
       continue;
     }
     env[it->first.Scalar()] = scalar(it->second);
@@ -106,8 +101,7 @@ string_map reader::read_env(const YAML::Node& n, const std::string& path) {
   return env;
 }
 
-void reader::read_defaults(const YAML::Node& n, const std::string& path, std::string& shell,
-                   std::string& wd) {
+void reader::read_defaults(const YAML::Node& n, const std::string& path, std::string& shell, std::string& wd) {
   if (!n.IsMap()) {
     problem(n.Mark(), path, "must be a map");
     return;
@@ -154,12 +148,10 @@ void reader::read_on(const YAML::Node& on) {
     w_.events.push_back(event);
     const YAML::Node body = it->second;
     if (event == "schedule") read_schedule(body);
-    if (event == "workflow_dispatch" && body.IsMap() && body["inputs"] &&
-        body["inputs"].IsMap()) {
+    if (event == "workflow_dispatch" && body.IsMap() && body["inputs"] && body["inputs"].IsMap()) {
       for (auto in = body["inputs"].begin(); in != body["inputs"].end(); ++in) {
         workflow_input input{.name = in->first.Scalar(), .default_value = {}};
-        if (in->second.IsMap() && in->second["default"])
-          input.default_value = scalar(in->second["default"]);
+        if (in->second.IsMap() && in->second["default"]) input.default_value = scalar(in->second["default"]);
         w_.inputs.push_back(input);
       }
     }

@@ -26,8 +26,7 @@ class reader {
  private:
   static std::string scalar(const YAML::Node& n);
   string_map read_env(const YAML::Node& n, const std::string& path);
-  void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell,
-                     std::string& wd);
+  void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell, std::string& wd);
   void read_timeout(const YAML::Node& n, const std::string& path, std::optional<double>& out);
   void read_on(const YAML::Node& on);
   void read_schedule(const YAML::Node& body);

@@ -73,7 +73,8 @@ awaitable<action_result> wait_for_check(scheduler& checks, std::string name) {
   action_result result{.ok = true, .summary = {}, .steps = {}, .output_tail = {}};
   for (const auto& [each, count] : before) {
     const auto* s = checks.state(each);
-    result.steps.push_back({.name = "check " + each, .ok = s->last_outcome == check_outcome::ok,
+    result.steps.push_back({.name = "check " + each,
+                            .ok = s->last_outcome == check_outcome::ok,
                             .detail = std::string(to_string(s->last.state)) + ": " + s->last.summary});
   }
   result.summary = name.empty() ? "checked every subsystem" : "checked " + name;
@@ -142,8 +143,7 @@ class api {
     if (!s) return json_error(404, "not_enabled", "the " + subsystem_name + " subsystem is not enabled");
     auto body = body_object(req);
     if (!body) return json_error(400, "bad_request", body.error());
-    if (auto unknown = s->target->unknown_target(verb, *body))
-      return json_error(404, "not_found", *unknown);
+    if (auto unknown = s->target->unknown_target(verb, *body)) return json_error(404, "not_found", *unknown);
     auto work = s->target->manual(verb, *body);
     if (!work) return json_error(400, "bad_request", work.error());
     std::string target;
@@ -170,9 +170,9 @@ class api {
     const auto how_long = parse_duration(for_text.value_or("1h"));
     if (!how_long) return json_error(400, "bad_request", "for: expected a duration like \"30m\"");
     if (*how_long > max_duration)
-      return json_error(400, "bad_request",
-                        "for: expected a duration of at most " + format_duration(max_duration) + ", got \"" +
-                            *for_text + "\"");
+      return json_error(
+          400, "bad_request",
+          "for: expected a duration of at most " + format_duration(max_duration) + ", got \"" + *for_text + "\"");
     if (auto refused = c_.policy.pause(*target, *how_long, reason)) return json_error(400, "bad_request", *refused);
     return json_response(200, {{"target", *target}, {"paused_until", to_rfc3339(c_.policy.paused(*target)->until)}});
   }
@@ -230,7 +230,9 @@ class api {
   response report(const request&, const route_params&) { return json_response(200, c_.policy.report_json()); }
 
   response prometheus(const request&, const route_params&) {
-    return {.status = 200, .content_type = std::string(metrics::content_type), .body = c_.numbers.serialize(),
+    return {.status = 200,
+            .content_type = std::string(metrics::content_type),
+            .body = c_.numbers.serialize(),
             .headers = {}};
   }
 

@@ -69,7 +69,8 @@ bool host_allowed(std::string_view host, const host_policy& policy) {
   const auto parsed = split_host(trim(host));
   if (!parsed) return false;
   if (is_loopback(parsed->name)) return true;
-  if (const auto listen = split_host(policy.listen); listen && !is_wildcard(listen->name) && listen->name == parsed->name)
+  if (const auto listen = split_host(policy.listen);
+      listen && !is_wildcard(listen->name) && listen->name == parsed->name)
     return true;
   for (const auto& entry : policy.allowed_hosts) {
     const auto allowed = split_host(entry);

@@ -137,8 +137,7 @@ awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer
 
 // Writes an error answer, then reads and drops what the client still sends for a short while and
 // closes: closing with unread data would reset the connection and the client might lose the answer.
-awaitable<void> answer_and_close(beast::tcp_stream& stream, const server_settings& settings,
-                                 response_message message) {
+awaitable<void> answer_and_close(beast::tcp_stream& stream, const server_settings& settings, response_message message) {
   message.keep_alive(false);
   stream.expires_after(settings.write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, message, use_tuple);

@@ -69,15 +69,16 @@ boost::system::result<token_info, std::string> load_token(const std::filesystem:
   if (::stat(file.c_str(), &st) != 0) {
     if (errno != ENOENT) return fail("cannot read token file " + file.string() + ": " + errno_text(errno));
     auto token = random_hex(32);
-    if (auto error = write_file_atomically(file, token + "\n", 0600)) return fail("cannot create token file: " + *error);
+    if (auto error = write_file_atomically(file, token + "\n", 0600))
+      return fail("cannot create token file: " + *error);
     RLOG("http", info) << "created token file " << file.string();
     return token_info{.token = std::move(token), .source = file.string(), .created = true};
   }
 
   if (!S_ISREG(st.st_mode)) return fail("token file " + file.string() + " is not a regular file");
   if ((st.st_mode & 077) != 0) {
-    RLOG("http", warning) << "token file " << file.string() << " is readable by others (mode "
-                          << std::oct << (st.st_mode & 0777) << std::dec << "); run chmod 600 on it";
+    RLOG("http", warning) << "token file " << file.string() << " is readable by others (mode " << std::oct
+                          << (st.st_mode & 0777) << std::dec << "); run chmod 600 on it";
   }
   const auto content = read_small_file(file);
   if (!content) return fail("cannot read token file " + file.string());

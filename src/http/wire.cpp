@@ -7,9 +7,9 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
-#include <iterator>
 #include <cctype>
 #include <cstdint>
+#include <iterator>
 
 namespace redundancy::http {
 namespace bhttp = boost::beast::http;

@@ -53,7 +53,8 @@ enum class stage { connect, handshake, write, read };
 
 std::string describe_error(const error_code& ec, stage at, const http_request_spec& spec, const parsed_url& url,
                            steady::time_point deadline) {
-  if (ec == beast::error::timeout || steady::now() >= deadline) return "timed out after " + describe_duration(spec.timeout);
+  if (ec == beast::error::timeout || steady::now() >= deadline)
+    return "timed out after " + describe_duration(spec.timeout);
   if (ec == bhttp::error::body_limit) return "body over " + describe_size(spec.max_body);
   if (ec == bhttp::error::header_limit) return "headers over " + describe_size(max_header_bytes);
   const std::string where = url.host_header();
@@ -205,7 +206,8 @@ boost::system::result<parsed_url, std::string> parse_url(std::string_view text) 
   }
   if (authority.find('@') != std::string_view::npos) return bad_url("user info in URLs is not supported");
   for (char c : url.target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad_url("the path holds a space or control character");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return bad_url("the path holds a space or control character");
 
   std::string_view host = authority;
   std::string_view port;

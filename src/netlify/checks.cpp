@@ -52,10 +52,14 @@ std::optional<fs::file_time_type> mtime(const fs::path& p) {
 
 std::string_view to_string(check_state s) {
   switch (s) {
-    case check_state::ok: return "ok";
-    case check_state::failed: return "failed";
-    case check_state::unchecked: return "unchecked";
-    case check_state::unknown: return "unknown";
+    case check_state::ok:
+      return "ok";
+    case check_state::failed:
+      return "failed";
+    case check_state::unchecked:
+      return "unchecked";
+    case check_state::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -233,8 +237,8 @@ dependency_status check_dependencies(const function_entry& function, const fs::p
     }
   }
   // npm rewrites node_modules/.package-lock.json on every install; the folder's own time is the fallback.
-  const auto installed = fs::exists(modules / ".package-lock.json", ec) ? mtime(modules / ".package-lock.json")
-                                                                          : mtime(modules);
+  const auto installed =
+      fs::exists(modules / ".package-lock.json", ec) ? mtime(modules / ".package-lock.json") : mtime(modules);
   for (const char* lock : {"package-lock.json", "npm-shrinkwrap.json"}) {
     const auto locked = mtime(*package_dir / lock);
     if (locked && installed && *locked > *installed) {

@@ -40,8 +40,11 @@ std::string joined_argv(const std::vector<std::string>& argv) {
 }  // namespace
 
 json::object to_json(const deploy_record& r) {
-  return {{"at", to_rfc3339_seconds(r.at)}, {"ok", r.ok},           {"method", r.method},
-          {"summary", r.summary},        {"output_tail", r.output_tail}};
+  return {{"at", to_rfc3339_seconds(r.at)},
+          {"ok", r.ok},
+          {"method", r.method},
+          {"summary", r.summary},
+          {"output_tail", r.output_tail}};
 }
 
 std::optional<deploy_record> load_deploy_record(const std::filesystem::path& file) {
@@ -56,8 +59,8 @@ std::optional<deploy_record> load_deploy_record(const std::filesystem::path& fil
   deploy_record r;
   r.at = sys_time{std::chrono::milliseconds{at->as_int64()}};
   if (const auto* ok = o.if_contains("ok"); ok != nullptr && ok->is_bool()) r.ok = ok->as_bool();
-  for (auto [key, field] : {std::pair{"method", &r.method}, std::pair{"summary", &r.summary},
-                            std::pair{"output_tail", &r.output_tail}})
+  for (auto [key, field] :
+       {std::pair{"method", &r.method}, std::pair{"summary", &r.summary}, std::pair{"output_tail", &r.output_tail}})
     if (const auto* s = o.if_contains(key); s != nullptr && s->is_string()) *field = std::string{s->get_string()};
   return r;
 }
@@ -88,7 +91,8 @@ deploy_gate gate_deploy(const std::optional<deploy_record>& last, std::chrono::m
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& s : secrets) {
     if (s.empty()) continue;
-    for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at + 10)) text.replace(at, s.size(), "<redacted>");
+    for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at + 10))
+      text.replace(at, s.size(), "<redacted>");
   }
   return text;
 }

@@ -37,8 +37,7 @@ std::string relative_to(const fs::path& file, const fs::path& base) {
   return rel.generic_string();
 }
 
-function_entry make_entry(const fs::path& project_dir, const std::string& name, const fs::path& file,
-                          bool in_folder) {
+function_entry make_entry(const fs::path& project_dir, const std::string& name, const fs::path& file, bool in_folder) {
   function_entry e;
   e.name = name;
   e.file = file;
@@ -96,8 +95,10 @@ std::string blank_comments_and_strings(std::string_view src) {
         }
         break;
       case mode::line_comment:
-        if (c == '\n') m = mode::code;
-        else blank(i);
+        if (c == '\n')
+          m = mode::code;
+        else
+          blank(i);
         break;
       case mode::block_comment:
         if (c == '*' && next == '/') {
@@ -130,17 +131,19 @@ std::string blank_comments_and_strings(std::string_view src) {
 }
 
 bool matches_any(const std::string& text, const std::vector<std::regex>& patterns) {
-  return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::regex& r) { return std::regex_search(text, r); });
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::regex& r) { return std::regex_search(text, r); });
 }
 
 }  // namespace
 
 std::string_view to_string(function_format f) {
   switch (f) {
-    case function_format::v1: return "v1";
-    case function_format::v2: return "v2";
-    case function_format::unknown: return "unknown";
+    case function_format::v1:
+      return "v1";
+    case function_format::v2:
+      return "v2";
+    case function_format::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -157,11 +160,10 @@ const std::vector<std::string_view>& function_extensions() {
   return all;
 }
 
-boost::system::result<std::vector<function_entry>, std::string> discover_functions(
-    const fs::path& project_dir, const fs::path& functions_dir) {
+boost::system::result<std::vector<function_entry>, std::string> discover_functions(const fs::path& project_dir,
+                                                                                   const fs::path& functions_dir) {
   std::error_code ec;
-  if (!fs::is_directory(functions_dir, ec))
-    return "functions folder " + functions_dir.string() + " does not exist";
+  if (!fs::is_directory(functions_dir, ec)) return "functions folder " + functions_dir.string() + " does not exist";
   fs::directory_iterator it{functions_dir, ec};
   if (ec) return "cannot read " + functions_dir.string() + ": " + ec.message();
 
@@ -169,8 +171,8 @@ boost::system::result<std::vector<function_entry>, std::string> discover_functio
     fs::path file{};
     std::size_t rank{0};
   };
-  std::map<std::string, fs::path> folders;      // name -> entry file
-  std::map<std::string, candidate> files;       // name -> best file so far
+  std::map<std::string, fs::path> folders;  // name -> entry file
+  std::map<std::string, candidate> files;   // name -> best file so far
   for (; it != fs::directory_iterator{}; it.increment(ec)) {
     if (ec) return "cannot read " + functions_dir.string() + ": " + ec.message();
     const fs::path path = it->path();

@@ -40,8 +40,12 @@ awaitable<invocation> invoke_function(const function_entry& function, const std:
   invocation out;
   out.at = std::chrono::system_clock::now();
   process_spec spec;
-  spec.argv = {"node",        harness.string(), function.file.string(), function.name,
-               std::string{to_string(function.format)}, std::to_string(timeout.count())};
+  spec.argv = {"node",
+               harness.string(),
+               function.file.string(),
+               function.name,
+               std::string{to_string(function.format)},
+               std::to_string(timeout.count())};
   spec.cwd = function.file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout + std::chrono::seconds(5);

@@ -34,13 +34,15 @@ std::vector<manifest_function> manifest_entries(const std::vector<function_entry
   std::vector<manifest_function> out;
   out.reserve(functions.size());
   for (const auto& f : functions)
-    out.push_back({.name = f.name, .path = f.relative_path, .format = std::string{to_string(f.format)}, .hash = f.hash});
+    out.push_back(
+        {.name = f.name, .path = f.relative_path, .format = std::string{to_string(f.format)}, .hash = f.hash});
   return out;
 }
 
 std::string render_manifest(const std::vector<manifest_function>& functions, sys_time generated_at) {
-  std::string out = "{\n  \"version\": 1,\n  \"generated_at\": " + json::serialize(json::value(to_rfc3339_seconds(generated_at))) +
-                    ",\n  \"generator\": \"redundancy\",\n  \"functions\": [";
+  std::string out =
+      "{\n  \"version\": 1,\n  \"generated_at\": " + json::serialize(json::value(to_rfc3339_seconds(generated_at))) +
+      ",\n  \"generator\": \"redundancy\",\n  \"functions\": [";
   for (std::size_t i = 0; i < functions.size(); ++i) {
     const auto& f = functions[i];
     json::object o{{"name", f.name}, {"path", f.path}, {"format", f.format}, {"hash", f.hash}};
@@ -57,7 +59,8 @@ boost::system::result<manifest, std::string> parse_manifest(std::string_view tex
   if (!root.is_object()) return std::string{"expected an object"};
   const auto& top = root.get_object();
   manifest m;
-  if (const auto* v = top.if_contains("version"); v != nullptr && v->is_int64()) m.version = static_cast<int>(v->as_int64());
+  if (const auto* v = top.if_contains("version"); v != nullptr && v->is_int64())
+    m.version = static_cast<int>(v->as_int64());
   if (const auto* v = top.if_contains("generated_at"); v != nullptr && v->is_string())
     m.generated_at = std::string{v->get_string()};
   const auto* list = top.if_contains("functions");

@@ -36,8 +36,11 @@ struct function_report {
   check_result probe{};
 
   std::vector<std::pair<std::string, const check_result*>> all() const {
-    return {{"present", &present}, {"syntax", &syntax}, {"dependencies", &dependencies.result},
-            {"invoke", &invoke},   {"probe", &probe}};
+    return {{"present", &present},
+            {"syntax", &syntax},
+            {"dependencies", &dependencies.result},
+            {"invoke", &invoke},
+            {"probe", &probe}};
   }
 };
 
@@ -132,8 +135,10 @@ awaitable<health> netlify_subsystem::check() {
   for (auto& r : reports) {
     r.present = check_present(r.entry);
     r.dependencies = check_dependencies(r.entry, functions_dir_, project_dir_);
-    if (r.present.failed()) r.syntax = check_result::skip("the file is not there");
-    else present.push_back(r.entry);
+    if (r.present.failed())
+      r.syntax = check_result::skip("the file is not there");
+    else
+      present.push_back(r.entry);
   }
   auto syntax = co_await check_syntax_all(present, settings_.typescript_check, project_dir_, settings_.timeout);
   for (std::size_t i = 0; auto& r : reports)
@@ -144,7 +149,8 @@ awaitable<health> netlify_subsystem::check() {
   const auto used = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
   const milliseconds budget = std::max(milliseconds{500}, (settings_.timeout - used) * 4 / 5);
   std::optional<std::string> harness_error;
-  if (std::any_of(reports.begin(), reports.end(), [&](auto& r) { return selected(settings_.local_invoke, r.entry.name); }))
+  if (std::any_of(reports.begin(), reports.end(),
+                  [&](auto& r) { return selected(settings_.local_invoke, r.entry.name); }))
     harness_error = install_invoke_harness(harness_);
   std::vector<std::function<awaitable<void>()>> tasks;
   for (auto& r : reports) {
@@ -160,7 +166,7 @@ awaitable<health> netlify_subsystem::check() {
       tasks.push_back([this, &r, budget]() -> awaitable<void> {
         auto result = co_await invoke_function(r.entry, harness_, budget);
         // A node that cannot be started says nothing about the function: unknown, never a reason to deploy.
-        r.invoke = result.ok        ? check_result::pass(result.status ? "answered " + std::to_string(*result.status) : "")
+        r.invoke = result.ok ? check_result::pass(result.status ? "answered " + std::to_string(*result.status) : "")
                    : result.not_run ? check_result::cannot_tell(result.error)
                                     : check_result::fail(result.error);
         last_invocations_[r.entry.name] = std::move(result);
@@ -212,12 +218,9 @@ awaitable<health> netlify_subsystem::check() {
       li["status"] = it->second.status ? json::value(*it->second.status) : json::value(nullptr);
       last_invocation = std::move(li);
     }
-    t.detail = {{"kind", "function"},
-                {"format", to_string(r.entry.format)},
-                {"path", r.entry.relative_path},
-                {"hash", r.entry.hash},
-                {"checks", std::move(checks)},
-                {"last_invocation", std::move(last_invocation)}};
+    t.detail = {
+        {"kind", "function"},   {"format", to_string(r.entry.format)}, {"path", r.entry.relative_path},
+        {"hash", r.entry.hash}, {"checks", std::move(checks)},         {"last_invocation", std::move(last_invocation)}};
     h.targets.push_back(std::move(t));
   }
 
@@ -238,7 +241,9 @@ awaitable<health> netlify_subsystem::check() {
     m.reason = "stale_manifest: " + join_limited(problem_list, 3);
     failing.push_back(m.reason);
   }
-  m.detail = {{"kind", "manifest"}, {"path", manifest_.string()}, {"stale", !problem_list.empty()},
+  m.detail = {{"kind", "manifest"},
+              {"path", manifest_.string()},
+              {"stale", !problem_list.empty()},
               {"problems", std::move(problems)}};
   h.targets.push_back(std::move(m));
 
@@ -277,7 +282,8 @@ awaitable<health> netlify_subsystem::check() {
 
 awaitable<std::vector<std::string>> netlify_subsystem::syntax_failures(const std::vector<function_entry>& functions) {
   std::vector<std::string> out;
-  const auto results = co_await check_syntax_all(functions, settings_.typescript_check, project_dir_, settings_.timeout);
+  const auto results =
+      co_await check_syntax_all(functions, settings_.typescript_check, project_dir_, settings_.timeout);
   for (std::size_t i = 0; i < functions.size(); ++i)
     if (results[i].failed()) out.push_back(functions[i].name + ": " + results[i].reason);
   co_return out;
@@ -287,7 +293,8 @@ awaitable<action_result> netlify_subsystem::repair(bool install_dependencies, bo
                                                    std::string what) {
   step_log log;
   const auto outcome = regenerate_manifest(project_dir_, functions_dir_, manifest_, std::chrono::system_clock::now());
-  if (!outcome.error.empty()) log.add("regenerate manifest", false, outcome.error);
+  if (!outcome.error.empty())
+    log.add("regenerate manifest", false, outcome.error);
   else
     log.add("regenerate manifest", true,
             (outcome.written ? "written with " : "already current with ") + std::to_string(outcome.functions) +
@@ -316,8 +323,8 @@ awaitable<action_result> netlify_subsystem::repair(bool install_dependencies, bo
 
   if (deploy) {
     const auto blocked = co_await syntax_failures(functions);
-    const auto gate =
-        gate_deploy(last_deploy(), settings_.min_deploy_interval, blocked, force_deploy, std::chrono::system_clock::now());
+    const auto gate = gate_deploy(last_deploy(), settings_.min_deploy_interval, blocked, force_deploy,
+                                  std::chrono::system_clock::now());
     if (!gate.allowed) {
       // A syntax error is a failure a person must fix; a rate-limited deploy is only postponed.
       log.add("deploy", blocked.empty(), "skipped: " + gate.reason);
@@ -349,7 +356,7 @@ awaitable<action_result> netlify_subsystem::emergency() {
 }
 
 boost::system::result<subsystem::manual_work, std::string> netlify_subsystem::manual(std::string_view verb,
-                                                                                   const json::object& args) {
+                                                                                     const json::object& args) {
   // Keep the subsystem alive while the work waits in the queue when it is shared (it is in the daemon).
   std::shared_ptr<netlify_subsystem> self = weak_from_this().lock();
   if (verb == "regenerate") {

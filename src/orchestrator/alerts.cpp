@@ -41,13 +41,8 @@ std::string how_long(std::chrono::milliseconds d) {
 }  // namespace
 
 json::object to_json(const notification& n) {
-  json::object o{{"kind", n.kind},
-                 {"ts", to_rfc3339(n.ts)},
-                 {"subsystem", n.subsystem},
-                 {"target", n.target},
-                 {"severity", n.severity},
-                 {"message", n.message},
-                 {"event_id", n.event_id}};
+  json::object o{{"kind", n.kind},         {"ts", to_rfc3339(n.ts)}, {"subsystem", n.subsystem}, {"target", n.target},
+                 {"severity", n.severity}, {"message", n.message},   {"event_id", n.event_id}};
   if (!n.except_hook.empty()) o["except_hook"] = n.except_hook;
   return o;
 }
@@ -80,7 +75,11 @@ std::vector<notification> alert_tracker::on_event(const event& e) {
     auto it = open_.find(key);
     if (status == "unhealthy") {
       if (it == open_.end()) {
-        open_[key] = {.status = status, .since = e.ts, .last_told = e.ts, .given_up = false, .message = e.message,
+        open_[key] = {.status = status,
+                      .since = e.ts,
+                      .last_told = e.ts,
+                      .given_up = false,
+                      .message = e.message,
                       .severity = e.severity};
         out.push_back(from_event(e, "down"));
       } else {
@@ -90,7 +89,8 @@ std::vector<notification> alert_tracker::on_event(const event& e) {
     } else if (status == "healthy" || status == "degraded" || status == "disabled") {
       if (it != open_.end()) {
         auto n = from_event(e, "recovered");
-        n.message += " (down for " + how_long(std::chrono::duration_cast<std::chrono::milliseconds>(e.ts - it->second.since)) + ")";
+        n.message += " (down for " +
+                     how_long(std::chrono::duration_cast<std::chrono::milliseconds>(e.ts - it->second.since)) + ")";
         out.push_back(std::move(n));
         open_.erase(it);
         dirty_ = true;
@@ -103,8 +103,13 @@ std::vector<notification> alert_tracker::on_event(const event& e) {
     const auto key = e.kind == "emergency_given_up" ? std::string("emergency") : key_of(e);
     auto& c = open_[key];
     if (c.given_up) return out;
-    if (c.since == sys_time{}) c = {.status = "unhealthy", .since = e.ts, .last_told = e.ts, .given_up = false,
-                                    .message = e.message, .severity = e.severity};
+    if (c.since == sys_time{})
+      c = {.status = "unhealthy",
+           .since = e.ts,
+           .last_told = e.ts,
+           .given_up = false,
+           .message = e.message,
+           .severity = e.severity};
     c.given_up = true;
     dirty_ = true;
     out.push_back(from_event(e, e.kind == "emergency_given_up" ? "emergency_given_up" : "given_up"));
@@ -112,7 +117,11 @@ std::vector<notification> alert_tracker::on_event(const event& e) {
     // Every attempt is news ("attempt 2 of 3"); the emergency is open until it ends.
     auto& c = open_["emergency"];
     if (c.since == sys_time{})
-      c = {.status = "emergency", .since = e.ts, .last_told = e.ts, .given_up = false, .message = e.message,
+      c = {.status = "emergency",
+           .since = e.ts,
+           .last_told = e.ts,
+           .given_up = false,
+           .message = e.message,
            .severity = e.severity};
     dirty_ = true;
     out.push_back(from_event(e, "emergency_entered"));
@@ -162,12 +171,8 @@ std::string alert_tracker::save() {
   dirty_ = false;
   json::object o;
   for (const auto& [key, c] : open_)
-    o[key] = {{"status", c.status},
-              {"since", to_rfc3339(c.since)},
-              {"last_told", to_rfc3339(c.last_told)},
-              {"given_up", c.given_up},
-              {"message", c.message},
-              {"severity", c.severity}};
+    o[key] = {{"status", c.status},     {"since", to_rfc3339(c.since)}, {"last_told", to_rfc3339(c.last_told)},
+              {"given_up", c.given_up}, {"message", c.message},         {"severity", c.severity}};
   return json::serialize(o);
 }
 

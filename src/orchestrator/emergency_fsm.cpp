@@ -7,9 +7,12 @@ namespace redundancy {
 
 std::string_view to_string(emergency_phase p) {
   switch (p) {
-    case emergency_phase::normal: return "normal";
-    case emergency_phase::recovering: return "recovering";
-    case emergency_phase::given_up: return "given_up";
+    case emergency_phase::normal:
+      return "normal";
+    case emergency_phase::recovering:
+      return "recovering";
+    case emergency_phase::given_up:
+      return "given_up";
   }
   return "normal";
 }

@@ -124,8 +124,13 @@ void notifier::enqueue(const notification& n) {
     const auto at = now();
     if (store_.enqueue_outbox(id, payload, at)) continue;
     // Not durable, but still delivered in this life of the daemon.
-    unsaved_.push_back({.id = --unsaved_ids_, .target = std::move(id), .payload = payload, .created_at = at,
-                        .next_attempt_at = at, .attempts = 0, .last_error = {}});
+    unsaved_.push_back({.id = --unsaved_ids_,
+                        .target = std::move(id),
+                        .payload = payload,
+                        .created_at = at,
+                        .next_attempt_at = at,
+                        .attempts = 0,
+                        .last_error = {}});
   }
 }
 
@@ -269,11 +274,12 @@ awaitable<void> notifier::deliver(webhook_config h, std::vector<outbox_item> bat
   if (given_up < sent.size())
     RLOG("notify", warning) << "webhook " << id << ": delivery of " << sent.size() << " notifications failed ("
                             << result.error << "); next attempt in "
-                            << format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(plan.next_attempt - t));
+                            << format_duration(
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(plan.next_attempt - t));
   if (given_up > 0) {
     const auto message = "webhook " + id + ": gave up on " + std::to_string(given_up) +
-                         " notifications undelivered for " + format_duration(settings_.give_up_after) + " (last error: " +
-                         result.error + ")";
+                         " notifications undelivered for " + format_duration(settings_.give_up_after) +
+                         " (last error: " + result.error + ")";
     RLOG("notify", error) << message;
     if (record)
       record("orchestrator", id, "notify_given_up", "error", message,
@@ -289,14 +295,13 @@ boost::json::object notifier::status_json() const {
     const auto id = webhook_id(h);
     auto error = last_error_.find(id);
     auto delivered = last_delivered_.find(id);
-    hooks.push_back({{"name", id},
-                     {"format", h.format},
-                     {"pending", waiting[id]},
-                     {"last_delivered_at", delivered == last_delivered_.end()
-                                               ? boost::json::value(nullptr)
-                                               : boost::json::value(to_rfc3339(delivered->second))},
-                     {"last_error", error == last_error_.end() ? boost::json::value(nullptr)
-                                                               : boost::json::value(error->second)}});
+    hooks.push_back(
+        {{"name", id},
+         {"format", h.format},
+         {"pending", waiting[id]},
+         {"last_delivered_at", delivered == last_delivered_.end() ? boost::json::value(nullptr)
+                                                                  : boost::json::value(to_rfc3339(delivered->second))},
+         {"last_error", error == last_error_.end() ? boost::json::value(nullptr) : boost::json::value(error->second)}});
   }
   return {{"webhooks", std::move(hooks)}, {"open_conditions", tracker_.open().size()}};
 }

@@ -33,11 +33,16 @@ std::string problem_of(const health& h) {
 
 std::string_view to_string(overall_status s) {
   switch (s) {
-    case overall_status::starting: return "starting";
-    case overall_status::healthy: return "healthy";
-    case overall_status::degraded: return "degraded";
-    case overall_status::unhealthy: return "unhealthy";
-    case overall_status::emergency: return "emergency";
+    case overall_status::starting:
+      return "starting";
+    case overall_status::healthy:
+      return "healthy";
+    case overall_status::degraded:
+      return "degraded";
+    case overall_status::unhealthy:
+      return "unhealthy";
+    case overall_status::emergency:
+      return "emergency";
   }
   return "starting";
 }
@@ -120,7 +125,8 @@ overall_status orchestrator::overall() const {
 
 status orchestrator::effective_state(const subsystem_state& s) const {
   if (paused(std::string(s.target->name()))) return status::paused;
-  if (s.last.state == status::unhealthy && policy_.still_failing(s.target->name(), s.target->failures_before_recovery()))
+  if (s.last.state == status::unhealthy &&
+      policy_.still_failing(s.target->name(), s.target->failures_before_recovery()))
     return status::degraded;
   return s.last.state;
 }
@@ -150,8 +156,7 @@ health orchestrator::effective_health(const subsystem_state& s) const {
 }
 
 void orchestrator::on_checked(const subsystem_state& s) {
-  metrics_.observe_check(s.target->name(), to_string(s.last_outcome),
-                         std::chrono::duration<double>(s.last_duration));
+  metrics_.observe_check(s.target->name(), to_string(s.last_outcome), std::chrono::duration<double>(s.last_duration));
   if (s.last_lateness) metrics_.observe_lateness(s.target->name(), *s.last_lateness);
   expire_pauses();
   // Once per check: with a thousand targets, each copy of the health is a thousand detail objects.
@@ -217,20 +222,19 @@ void orchestrator::maybe_recover(const subsystem_state& s, health last) {
     return;
   }
   auto target = s.target;
-  actions_.submit({.kind = "recover",
-                   .subsystem = name,
-                   .target = "",
-                   .requested_by = "auto",
-                   .lane = {},
-                   .work = [this, target, last = std::move(last), name]() {
-                     return recover_and_tell_policy(target, last, name);
-                   }});
+  actions_.submit(
+      {.kind = "recover",
+       .subsystem = name,
+       .target = "",
+       .requested_by = "auto",
+       .lane = {},
+       .work = [this, target, last = std::move(last), name]() { return recover_and_tell_policy(target, last, name); }});
 }
 
 // A free-standing coroutine (its arguments live in its frame, not in a lambda that may go first): runs
 // the recovery and tells the policy how it went before the action is finished.
 awaitable<action_result> orchestrator::recover_and_tell_policy(std::shared_ptr<subsystem> target, health last,
-                                                              std::string name) {
+                                                               std::string name) {
   auto result = co_await target->recover(last);
   policy_.recovery_finished(name, !result.steps.empty(), result.retry_at);
   co_return result;

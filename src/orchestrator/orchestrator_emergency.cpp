@@ -41,7 +41,8 @@ void orchestrator::evaluate_emergency() {
   const auto before = policy_.emergency().attempts;
   const auto decision = policy_.on_project(unhealthy, actions_.active("orchestrator", "emergency").has_value(),
                                            std::chrono::steady_clock::now());
-  if (policy_.emergency().attempts != before) store_.set_counter(emergency_attempts_key, std::to_string(policy_.emergency().attempts));
+  if (policy_.emergency().attempts != before)
+    store_.set_counter(emergency_attempts_key, std::to_string(policy_.emergency().attempts));
   metrics_.set_emergency(policy_.emergency().phase != emergency_phase::normal, policy_.emergency().attempts);
   if (before > 0 && policy_.emergency().attempts == 0)
     note_event("orchestrator", "", "emergency_attempts_reset", "info",
@@ -49,8 +50,10 @@ void orchestrator::evaluate_emergency() {
                    ": emergency attempts reset (were " + std::to_string(before) + ")",
                {{"attempts_before", before}});
   switch (decision) {
-    case emergency_decision::none: break;
-    case emergency_decision::wait: break;
+    case emergency_decision::none:
+      break;
+    case emergency_decision::wait:
+      break;
     case emergency_decision::start_recovery:
       note_event("orchestrator", "", "emergency_started", "critical",
                  std::to_string(unhealthy) + " subsystems unhealthy: emergency recovery attempt " +
@@ -80,9 +83,8 @@ std::chrono::milliseconds orchestrator::emergency_step_limit(std::string_view su
   if (subsystem == "pm2")  // probe, kill and its wait, a start per ecosystem file, resurrect, a check
     return 10s + c.pm2.timeout * static_cast<long>(c.pm2.ecosystem_files.size() + 3);
   if (subsystem == "github")  // every workflow run locally in turn
-    return c.github.timeout +
-           c.github.local_execution.timeout *
-               static_cast<long>(std::max<std::size_t>(1, workflow_files(c.github.workflows_dir)));
+    return c.github.timeout + c.github.local_execution.timeout *
+                                  static_cast<long>(std::max<std::size_t>(1, workflow_files(c.github.workflows_dir)));
   if (subsystem == "netlify")  // regeneration and its checks, then the deploy
     return c.netlify.deploy_timeout + c.netlify.timeout * 3;
   return c.orchestrator.interval * 10;
@@ -122,7 +124,8 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
            };
            auto step = co_await actions_.exclusive(std::move(lane), std::move(work));
            all.ok = all.ok && step.ok;
-           all.steps.push_back({.name = std::string(target->name()) + " emergency", .ok = step.ok, .detail = step.summary});
+           all.steps.push_back(
+               {.name = std::string(target->name()) + " emergency", .ok = step.ok, .detail = step.summary});
            for (auto& inner : step.steps) all.steps.push_back(std::move(inner));
            all.output_tail += step.output_tail;
          }
@@ -131,8 +134,9 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
          asio::steady_timer settle(co_await asio::this_coro::executor, policy_.settle_time());
          co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
          co_await recheck_all();
-         all.summary = order.empty() ? "nothing to recover" : all.ok ? "every subsystem's emergency step succeeded"
-                                                                     : "some emergency steps failed";
+         all.summary = order.empty() ? "nothing to recover"
+                       : all.ok      ? "every subsystem's emergency step succeeded"
+                                     : "some emergency steps failed";
          co_return all;
        }});
   return {id, false};

@@ -113,7 +113,7 @@ void orchestrator::note_event(std::string subsystem, std::string target, std::st
   message = secrets_.apply(std::move(message));
   for (auto& [key, value] : data)
     if (value.is_string()) value = secrets_.apply(std::string(value.get_string()));
-  const auto level = kind == "status_observed"                     ? severity::debug
+  const auto level = kind == "status_observed"                       ? severity::debug
                      : severity == "critical" || severity == "error" ? severity::error
                      : severity == "warning"                         ? severity::warning
                                                                      : severity::info;

@@ -47,8 +47,7 @@ std::optional<std::string> orchestrator::resume(const std::string& target) {
   if (!paused(target)) return "'" + target + "' is not paused";
   pauses_.erase(target);
   store_.erase_pause(target);
-  note_event(subsystem_of(target), target_of(target), "resumed", "info", target + " resumed",
-             {{"expired", false}});
+  note_event(subsystem_of(target), target_of(target), "resumed", "info", target + " resumed", {{"expired", false}});
   scheduler_.check_now(subsystem_of(target));
   return std::nullopt;
 }

@@ -87,17 +87,15 @@ boost::json::object orchestrator::health_json() const {
                                 {"running_action", nullptr}};
   if (auto running = actions_.active("orchestrator", "emergency")) emergency["running_action"] = *running;
   if (given_up)
-    emergency["message"] = "gave up after " + std::to_string(policy_.emergency().attempts) +
-                           " emergency recoveries; waiting for a person (POST /api/emergency or `redundancy emergency`)";
+    emergency["message"] =
+        "gave up after " + std::to_string(policy_.emergency().attempts) +
+        " emergency recoveries; waiting for a person (POST /api/emergency or `redundancy emergency`)";
   boost::json::array pauses;
   for (const auto& [target, p] : pauses_)
     if (paused(target)) pauses.push_back({{"target", target}, {"until", to_rfc3339(p.until)}, {"reason", p.reason}});
-  return {{"status", to_string(overall())},
-          {"checked_at", time_or_null(latest)},
-          {"subsystems", std::move(subsystems)},
-          {"emergency", std::move(emergency)},
-          {"pauses", std::move(pauses)},
-          {"history", history_json()}};
+  return {{"status", to_string(overall())},      {"checked_at", time_or_null(latest)},
+          {"subsystems", std::move(subsystems)}, {"emergency", std::move(emergency)},
+          {"pauses", std::move(pauses)},         {"history", history_json()}};
 }
 
 boost::json::object orchestrator::status_json() const {

@@ -9,13 +9,20 @@ namespace redundancy {
 
 std::string_view to_string(repair_phase p) {
   switch (p) {
-    case repair_phase::ok: return "ok";
-    case repair_phase::failing: return "failing";
-    case repair_phase::recovering: return "recovering";
-    case repair_phase::spacing: return "spacing";
-    case repair_phase::backoff: return "backoff";
-    case repair_phase::nothing_to_try: return "nothing_to_try";
-    case repair_phase::held: return "held";
+    case repair_phase::ok:
+      return "ok";
+    case repair_phase::failing:
+      return "failing";
+    case repair_phase::recovering:
+      return "recovering";
+    case repair_phase::spacing:
+      return "spacing";
+    case repair_phase::backoff:
+      return "backoff";
+    case repair_phase::nothing_to_try:
+      return "nothing_to_try";
+    case repair_phase::held:
+      return "held";
   }
   return "ok";
 }
@@ -41,7 +48,9 @@ void recovery_policy::count_check(std::string_view subsystem, status judged) {
 repair_decision recovery_policy::on_check(const subsystem_observation& seen, time_point now) {
   auto& memory = subsystems_[seen.name];
   if (seen.state != status::unhealthy) return {.recover = false, .phase = repair_phase::ok, .why = {}};
-  auto held = [](std::string why) { return repair_decision{.recover = false, .phase = repair_phase::held, .why = std::move(why)}; };
+  auto held = [](std::string why) {
+    return repair_decision{.recover = false, .phase = repair_phase::held, .why = std::move(why)};
+  };
   if (memory.failures < seen.failures_needed)
     return {.recover = false,
             .phase = repair_phase::failing,
@@ -49,17 +58,18 @@ repair_decision recovery_policy::on_check(const subsystem_observation& seen, tim
                    " consecutive failures before recovery"};
   if (!settings_.auto_recovery) return held("orchestrator.auto_recovery is off");
   // Recovering: the emergency is on it. Given up: automatic repair stopped, a person decides.
-  if (emergency_.phase != emergency_phase::normal) return held("the emergency is " + std::string(to_string(emergency_.phase)));
+  if (emergency_.phase != emergency_phase::normal)
+    return held("the emergency is " + std::string(to_string(emergency_.phase)));
   if (seen.action_running) return held("an action is running");
   if (seen.only_paused_targets_unhealthy) return held("every unhealthy target is paused");
   if (!memory.nothing_to_do_for.empty() && memory.nothing_to_do_for == seen.problem)
     return {.recover = false, .phase = repair_phase::nothing_to_try, .why = "the last recovery found nothing to try"};
   if (memory.retry_at) {
     if (now < *memory.retry_at)
-      return {.recover = false,
-              .phase = repair_phase::backoff,
-              .why = "next attempt in " +
-                     format_duration(std::chrono::ceil<std::chrono::seconds>(*memory.retry_at - now))};
+      return {
+          .recover = false,
+          .phase = repair_phase::backoff,
+          .why = "next attempt in " + format_duration(std::chrono::ceil<std::chrono::seconds>(*memory.retry_at - now))};
     memory.retry_at.reset();
   }
   // The re-check after a recovery comes at once; another attempt waits for the subsystem's own rhythm, so
@@ -101,8 +111,7 @@ bool recovery_policy::target_gave_up_news(const std::string& target, bool given_
   return given_up_targets_.insert(target).second;
 }
 
-emergency_decision recovery_policy::on_project(unsigned unhealthy_subsystems, bool emergency_running,
-                                               time_point now) {
+emergency_decision recovery_policy::on_project(unsigned unhealthy_subsystems, bool emergency_running, time_point now) {
   return decide(emergency_, settings_,
                 {.unhealthy_subsystems = unhealthy_subsystems, .recovery_running = emergency_running}, now);
 }

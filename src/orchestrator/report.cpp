@@ -74,9 +74,8 @@ std::optional<double> availability_figure::ratio() const {
 availability_map compute_availability(const std::vector<event>& history, sys_time from, sys_time to) {
   std::vector<const event*> ordered;
   for (const auto& e : history) ordered.push_back(&e);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const event* a, const event* b) {
-    return a->ts != b->ts ? a->ts < b->ts : a->id < b->id;
-  });
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const event* a, const event* b) { return a->ts != b->ts ? a->ts < b->ts : a->id < b->id; });
 
   availability_map out;
   std::map<std::string, seen, std::less<>> current;
@@ -190,7 +189,8 @@ std::optional<std::string> write_report_file(const std::filesystem::path& log_di
     std::error_code removed;
     std::filesystem::remove(entry.path(), removed);
     if (removed)
-      RLOG("orchestrator", warning) << "cannot remove old report " << entry.path().string() << ": " << removed.message();
+      RLOG("orchestrator", warning) << "cannot remove old report " << entry.path().string() << ": "
+                                    << removed.message();
     else
       RLOG("orchestrator", info) << "removed old report " << entry.path().string();
   }

@@ -45,17 +45,14 @@ void make_private(const std::filesystem::path& file) {
 
 }  // namespace
 
-statement::statement(statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
-  other.stmt_ = nullptr;
-}
+statement::statement(statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
 
 statement::~statement() { sqlite3_finalize(stmt_); }
 
 statement& statement::bind(int index, std::string_view text) {
   if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw error(SQLITE_TOOBIG, "text too long to bind");
-  check(db_, sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                               SQLITE_TRANSIENT));
+  check(db_, sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
   return *this;
 }
 
@@ -106,8 +103,7 @@ connection connection::open(const std::filesystem::path& file) {
   sqlite3* raw = nullptr;
   // NOMUTEX: one thread uses the connection, so SQLite's own locking is wasted work.
   const int rc =
-      sqlite3_open_v2(file.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   connection db(raw);  // closes the handle SQLite hands back even when opening failed
   if (rc != SQLITE_OK) fail(raw, rc);
   sqlite3_extended_result_codes(raw, 1);
@@ -116,8 +112,7 @@ connection connection::open(const std::filesystem::path& file) {
 
 statement connection::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  check(db_.get(),
-        sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr));
+  check(db_.get(), sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr));
   return statement(db_.get(), stmt);
 }
 

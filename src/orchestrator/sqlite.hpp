@@ -37,9 +37,7 @@ class statement {
 
   // Text is copied by SQLite (SQLITE_TRANSIENT), so temporaries are fine.
   statement& bind(int index, std::string_view text);
-  statement& bind(int index, const std::string& text) {
-    return bind(index, std::string_view{text});
-  }
+  statement& bind(int index, const std::string& text) { return bind(index, std::string_view{text}); }
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, const std::optional<std::string>& text);  // nullopt binds NULL
   statement& bind_null(int index);

@@ -34,7 +34,7 @@ bool is_corruption(int code) {
 // Opens the connection and prepares it; `check`: also quick_check and migrate (at start; a reopen
 // of a file this life already checked skips both).
 boost::system::result<std::unique_ptr<sqlite::connection>, open_failure> connect(const std::filesystem::path& db_file,
-                                                                                bool check) {
+                                                                                 bool check) {
   const auto name = db_file.string();
   try {
     auto db = std::make_unique<sqlite::connection>(sqlite::connection::open(db_file));
@@ -99,7 +99,8 @@ boost::system::result<store, std::string> store::open_replacing_corrupt(const st
     std::filesystem::rename(db_file.string() + suffix, aside + suffix, ignored);
   }
   auto fresh = connect(db_file, true);
-  if (!fresh) return db.error().message + "; moved aside to " + aside + " but a fresh one failed: " + fresh.error().message;
+  if (!fresh)
+    return db.error().message + "; moved aside to " + aside + " but a fresh one failed: " + fresh.error().message;
   store s(db_file, std::move(*fresh));
   s.notice_ = db.error().message + "; moved aside to " + aside + " and a fresh history started";
   RLOG("orchestrator", error) << "HISTORY REPLACED: " << *s.notice_;

@@ -19,19 +19,18 @@ namespace {
 
 action_record action_row(const sqlite::statement& st) {
   // An unknown state name (written by a newer version) is shown as interrupted: it is not running.
-  return action_record{
-      .id = st.integer(0),
-      .kind = st.text(1),
-      .subsystem = st.text(2),
-      .target = st.text(3),
-      .requested_by = st.text(4),
-      .state = action_state_from_string(st.text(5)).value_or(action_state::interrupted),
-      .created_at = time_column(st, 6),
-      .started_at = optional_time_column(st, 7),
-      .finished_at = optional_time_column(st, 8),
-      .output_tail = st.text(9),
-      .steps = array_column(st, 10),
-      .summary = st.text(11)};
+  return action_record{.id = st.integer(0),
+                       .kind = st.text(1),
+                       .subsystem = st.text(2),
+                       .target = st.text(3),
+                       .requested_by = st.text(4),
+                       .state = action_state_from_string(st.text(5)).value_or(action_state::interrupted),
+                       .created_at = time_column(st, 6),
+                       .started_at = optional_time_column(st, 7),
+                       .finished_at = optional_time_column(st, 8),
+                       .output_tail = st.text(9),
+                       .steps = array_column(st, 10),
+                       .summary = st.text(11)};
 }
 
 boost::json::value time_or_null(const std::optional<sys_time>& t) {
@@ -124,8 +123,7 @@ bool store::update_action(const action_record& a) {
     st.run();
     changed = db_->changes();
   });
-  if (ok && changed == 0)
-    RLOG("orchestrator", warning) << file_.string() << ": update_action: no action " << a.id;
+  if (ok && changed == 0) RLOG("orchestrator", warning) << file_.string() << ": update_action: no action " << a.id;
   return ok && changed > 0;
 }
 
@@ -139,12 +137,10 @@ std::optional<action_record> store::action(std::int64_t id) const {
   return out;
 }
 
-std::vector<action_record> store::actions(std::size_t limit,
-                                          std::optional<std::string> subsystem) const {
+std::vector<action_record> store::actions(std::size_t limit, std::optional<std::string> subsystem) const {
   std::vector<action_record> out;
   const bool ok = read("actions", [&] {
-    auto st = db_->prepare(REDUNDANCY_ACTION_COLUMNS
-                           "WHERE (?1 IS NULL OR subsystem = ?1) ORDER BY id DESC LIMIT ?2");
+    auto st = db_->prepare(REDUNDANCY_ACTION_COLUMNS "WHERE (?1 IS NULL OR subsystem = ?1) ORDER BY id DESC LIMIT ?2");
     st.bind(1, subsystem).bind(2, as_limit(limit));
     while (st.step()) out.push_back(action_row(st));
   });

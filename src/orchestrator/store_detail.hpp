@@ -24,8 +24,7 @@ namespace store_detail {
 inline sys_time now() { return std::chrono::system_clock::now(); }
 
 inline std::int64_t as_limit(std::size_t limit) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
 }
 
 // A stored time that does not parse (edited by hand) reads as the epoch rather than failing the

@@ -26,9 +26,9 @@ event event_row(const sqlite::statement& st) {
 }  // namespace store_detail
 
 boost::json::object to_json(const event& e) {
-  return boost::json::object{
-      {"id", e.id},     {"ts", to_rfc3339(e.ts)}, {"subsystem", e.subsystem}, {"target", e.target},
-      {"kind", e.kind}, {"severity", e.severity}, {"message", e.message},     {"data", e.data}};
+  return boost::json::object{{"id", e.id},           {"ts", to_rfc3339(e.ts)}, {"subsystem", e.subsystem},
+                             {"target", e.target},   {"kind", e.kind},         {"severity", e.severity},
+                             {"message", e.message}, {"data", e.data}};
 }
 
 std::optional<std::int64_t> store::add_event(event e) {

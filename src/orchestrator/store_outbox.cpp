@@ -9,8 +9,7 @@ namespace redundancy {
 
 using namespace store_detail;
 
-std::optional<std::int64_t> store::enqueue_outbox(std::string target, std::string payload_json,
-                                                  sys_time at) {
+std::optional<std::int64_t> store::enqueue_outbox(std::string target, std::string payload_json, sys_time at) {
   std::int64_t id = 0;
   const bool ok = write("enqueue_outbox", [&] {
     auto st = db_->prepare(

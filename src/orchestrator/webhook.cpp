@@ -1,9 +1,9 @@
 // Webhook messages and the delivery schedule: naming, routing, rendering, signing, backoff.
 #include "redundancy/orchestrator/webhook.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 

@@ -17,14 +17,16 @@ bus_watcher::bus_watcher(asio::any_io_executor executor, std::filesystem::path s
 std::shared_ptr<bus_watcher> bus_watcher::start(asio::any_io_executor executor, std::filesystem::path socket_path,
                                                 handler on_notice) {
   auto w = std::make_shared<bus_watcher>(executor, std::move(socket_path), std::move(on_notice));
-  asio::co_spawn(executor, [w]() { return w->run(); }, [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& error) {
-      RLOG("pm2", error) << "pub.sock watcher ended: " << error.what();
-    }
-  });
+  asio::co_spawn(
+      executor, [w]() { return w->run(); },
+      [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& error) {
+          RLOG("pm2", error) << "pub.sock watcher ended: " << error.what();
+        }
+      });
   return w;
 }
 

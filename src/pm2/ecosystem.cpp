@@ -125,8 +125,8 @@ boost::system::result<std::vector<ecosystem_app>, std::string> parse_ecosystem_a
 }
 
 bool pm2_treats_as_config(const std::filesystem::path& file) {
-  constexpr std::array<std::string_view, 6> markers{".json", ".yml", ".yaml", ".config.js", ".config.cjs",
-                                                    ".config.mjs"};
+  constexpr std::array<std::string_view, 6> markers{".json",      ".yml",        ".yaml",
+                                                    ".config.js", ".config.cjs", ".config.mjs"};
   auto name = file.filename().string();
   for (auto m : markers)
     if (name.find(m) != std::string::npos) return true;
@@ -159,16 +159,15 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
   co_return result;
 }
 
-awaitable<std::string> write_json_ecosystem(
-    std::filesystem::path file, std::filesystem::path out, std::chrono::milliseconds timeout) {
+awaitable<std::string> write_json_ecosystem(std::filesystem::path file, std::filesystem::path out,
+                                            std::chrono::milliseconds timeout) {
   process_spec spec;
   spec.argv = {"node", "-e", std::string(writer_js), file.string(), out.string()};
   spec.cwd = file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout;
   auto run = co_await run_process(std::move(spec));
-  if (!run.ok())
-    co_return "cannot convert " + file.filename().string() + " to a JSON ecosystem: " + failure_text(run);
+  if (!run.ok()) co_return "cannot convert " + file.filename().string() + " to a JSON ecosystem: " + failure_text(run);
   co_return std::string{};
 }
 

@@ -64,9 +64,17 @@ std::optional<std::string> read_entry(const boost::json::object& entry, std::siz
 // pm2_env (a 1,000-app list is about 6 MB), and only these few values are kept.
 constexpr std::array<std::string_view, 5> app_fields{"name", "pid", "pm_id", "monit", "pm2_env"};
 constexpr std::array<std::string_view, 2> monit_fields{"cpu", "memory"};
-constexpr std::array<std::string_view, 11> env_fields{
-    "status",           "restart_time", "unstable_restarts", "pm_uptime", "pm_out_log_path", "pm_err_log_path",
-    "max_memory_restart", "exec_mode",  "instances",         "pmx_module", "pm_id"};
+constexpr std::array<std::string_view, 11> env_fields{"status",
+                                                      "restart_time",
+                                                      "unstable_restarts",
+                                                      "pm_uptime",
+                                                      "pm_out_log_path",
+                                                      "pm_err_log_path",
+                                                      "max_memory_restart",
+                                                      "exec_mode",
+                                                      "instances",
+                                                      "pmx_module",
+                                                      "pm_id"};
 
 template <std::size_t N>
 bool listed(const std::array<std::string_view, N>& names, std::string_view key) {
@@ -227,7 +235,7 @@ class app_list_handler {
   bool in_app_{false};
   section section_{section::none};
   boost::json::object app_{};
-  std::string key_{};  // the current key, when its value is kept or it came in parts
+  std::string key_{};   // the current key, when its value is kept or it came in parts
   bool wanted_{false};  // the value after the current key is kept
   std::string text_{};
 };
@@ -272,7 +280,7 @@ boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::stri
 }
 
 boost::system::result<std::vector<app_entry>, std::string> parse_app_list(const boost::json::value& doc,
-                                                                         std::string_view what) {
+                                                                          std::string_view what) {
   if (!doc.is_array()) return std::string(what) + ": expected an array";
   std::vector<app_entry> apps;
   apps.reserve(doc.get_array().size());

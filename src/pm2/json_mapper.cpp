@@ -111,15 +111,15 @@ json_mapper& json_mapper::read(std::string_view key, double& out) {
   return *this;
 }
 
-#define REDUNDANCY_PM2_READ_INT(Type)                                   \
-  json_mapper& json_mapper::read(std::string_view key, Type& out) {     \
-    if (auto v = find(key)) {                                           \
-      if (auto x = as_integer<Type>(*v))                                \
-        out = *x;                                                       \
-      else                                                              \
-        fail(key, integer_expectation<Type>());                         \
-    }                                                                   \
-    return *this;                                                       \
+#define REDUNDANCY_PM2_READ_INT(Type)                               \
+  json_mapper& json_mapper::read(std::string_view key, Type& out) { \
+    if (auto v = find(key)) {                                       \
+      if (auto x = as_integer<Type>(*v))                            \
+        out = *x;                                                   \
+      else                                                          \
+        fail(key, integer_expectation<Type>());                     \
+    }                                                               \
+    return *this;                                                   \
   }
 REDUNDANCY_PM2_READ_INT(int)
 REDUNDANCY_PM2_READ_INT(unsigned)

@@ -8,6 +8,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/json/parse.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -16,7 +17,6 @@
 #include <functional>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 namespace redundancy::pm2 {
 namespace {
@@ -130,8 +130,8 @@ std::string last_line_of(std::string_view text) {
 
 // The status of an app from its instances: online only when every instance is; otherwise the worst.
 app_status combined_status(const std::vector<const app_entry*>& instances) {
-  constexpr std::array<app_status, 6> worst_first{app_status::errored, app_status::stopped,
-                                                  app_status::stopping, app_status::other,
+  constexpr std::array<app_status, 6> worst_first{app_status::errored,         app_status::stopped,
+                                                  app_status::stopping,        app_status::other,
                                                   app_status::waiting_restart, app_status::launching};
   for (auto s : worst_first)
     for (auto* i : instances)
@@ -143,12 +143,15 @@ app_status combined_status(const std::vector<const app_entry*>& instances) {
 
 status target_status(app_state s) {
   switch (s) {
-    case app_state::healthy: return status::healthy;
+    case app_state::healthy:
+      return status::healthy;
     case app_state::starting:
-    case app_state::cpu_warning: return status::degraded;
+    case app_state::cpu_warning:
+      return status::degraded;
     case app_state::down:
     case app_state::overloaded:
-    case app_state::given_up: return status::unhealthy;
+    case app_state::given_up:
+      return status::unhealthy;
   }
   return status::unhealthy;
 }
@@ -183,7 +186,8 @@ measures measure(const std::vector<const app_entry*>& instances, std::uint64_t r
       m.memory_pct = std::max(m.memory_pct, 100.0 * static_cast<double>(i->memory_bytes) / static_cast<double>(limit));
   }
   if (!instances.empty()) m.status_text = std::string(to_string(combined_status(instances)));
-  if (!instances.empty() && combined_status(instances) == app_status::other) m.status_text = instances.front()->status_text;
+  if (!instances.empty() && combined_status(instances) == app_status::other)
+    m.status_text = instances.front()->status_text;
   return m;
 }
 
@@ -226,9 +230,12 @@ void rotate_one(const std::filesystem::path& log, unsigned keep, std::error_code
 
 std::string_view to_string(list_source s) {
   switch (s) {
-    case list_source::none: return "none";
-    case list_source::rpc: return "rpc";
-    case list_source::jlist: return "jlist";
+    case list_source::none:
+      return "none";
+    case list_source::rpc:
+      return "rpc";
+    case list_source::jlist:
+      return "jlist";
   }
   return "none";
 }
@@ -248,12 +255,18 @@ constexpr auto debounce_window = std::chrono::milliseconds(200);
 
 std::string_view to_string(pm2_state s) {
   switch (s) {
-    case pm2_state::unchecked: return "unchecked";
-    case pm2_state::ok: return "ok";
-    case pm2_state::daemon_down: return "daemon_down";
-    case pm2_state::not_answering: return "not_answering";
-    case pm2_state::not_installed: return "not_installed";
-    case pm2_state::bad_output: return "bad_output";
+    case pm2_state::unchecked:
+      return "unchecked";
+    case pm2_state::ok:
+      return "ok";
+    case pm2_state::daemon_down:
+      return "daemon_down";
+    case pm2_state::not_answering:
+      return "not_answering";
+    case pm2_state::not_installed:
+      return "not_installed";
+    case pm2_state::bad_output:
+      return "bad_output";
   }
   return "unchecked";
 }
@@ -317,8 +330,7 @@ void pm2_subsystem::on_bus(const bus_notice& n) {
     if (int pid = read_pid(pm2_home_ / "pm2.pid"); pid_alive(pid)) going_down_pid_ = pid;
     daemon_was_gone_ = true;
     check_soon("PM2 daemon is being killed");
-  }
-  else if (e.event == "restart overlimit")
+  } else if (e.event == "restart overlimit")
     check_soon(e.app + " hit PM2's restart limit");
   else if (e.event == "exit" && expected_.count(e.app))
     check_soon(e.app + " exited");
@@ -398,7 +410,8 @@ std::set<std::string> pm2_subsystem::dumped_names() const {
   if (!ec && doc.is_array())
     for (const auto& v : doc.get_array())
       if (v.is_object())
-        if (auto n = v.get_object().if_contains("name"); n && n->is_string()) names.insert(std::string(n->get_string()));
+        if (auto n = v.get_object().if_contains("name"); n && n->is_string())
+          names.insert(std::string(n->get_string()));
   return names;
 }
 
@@ -457,7 +470,8 @@ awaitable<bool> pm2_subsystem::run_step(action_result& result, std::string name,
     if (outcome.index() == 1) {
       // run_pm2 was cancelled: its process group is ended and reaped.
       daemon_died_ = true;
-      const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      const auto after =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       std::string detail = "cancelled after " + std::to_string(after.count()) + " ms: the PM2 daemon (pid " +
                            std::to_string(daemon) + ") it talked to died";
       append_tail(result.output_tail, "$ " + name + "\n" + detail + "\n");
@@ -533,8 +547,8 @@ awaitable<health> pm2_subsystem::check() {
     if (!f.error.empty()) {
       problems.push_back(f.error);
       boost::json::object d{{"kind", "ecosystem_file"}, {"path", f.path.string()}};
-      h.targets.push_back({.name = f.path.filename().string(), .state = status::unhealthy, .reason = f.error,
-                           .detail = std::move(d)});
+      h.targets.push_back(
+          {.name = f.path.filename().string(), .state = status::unhealthy, .reason = f.error, .detail = std::move(d)});
       // Its apps stay expected as last known (the cache keeps nothing for a failed file, the map does).
       for (const auto& [name, app] : expected_)
         if (app.file == f.path) wanted[name] = f.path;
@@ -584,8 +598,8 @@ awaitable<health> pm2_subsystem::check() {
     } else {
       state_ = f.kind == rpc_failure::protocol || f.kind == rpc_failure::remote ? pm2_state::bad_output
                                                                                 : pm2_state::not_answering;
-      problems.insert(problems.begin(), "getMonitorData over rpc.sock failed (" + std::string(to_string(f.kind)) +
-                                            "): " + f.message);
+      problems.insert(problems.begin(),
+                      "getMonitorData over rpc.sock failed (" + std::string(to_string(f.kind)) + "): " + f.message);
     }
   } else if (probe = co_await probe_daemon(); !probe.running) {
     state_ = pm2_state::daemon_down;
@@ -712,7 +726,8 @@ awaitable<health> pm2_subsystem::check() {
       if (!jec && doc.is_array())
         for (const auto& v : doc.get_array())
           if (v.is_object())
-            if (auto n = v.get_object().if_contains("name"); n && n->is_string()) saved.insert(std::string(n->get_string()));
+            if (auto n = v.get_object().if_contains("name"); n && n->is_string())
+              saved.insert(std::string(n->get_string()));
       std::string missing;
       for (const auto& [name, app] : expected_)
         if (!saved.count(name)) missing += (missing.empty() ? "" : ", ") + name;
@@ -727,7 +742,8 @@ awaitable<health> pm2_subsystem::check() {
       warnings.push_back("PM2 daemon uses " + mib(*rss) + " (over " + mib(pm2_.daemon_memory_max) + ")");
 
   // The overall state, worst first.
-  bool files_failed = std::any_of(files_.begin(), files_.end(), [](const auto& f) { return f.mtime && !f.error.empty(); });
+  bool files_failed =
+      std::any_of(files_.begin(), files_.end(), [](const auto& f) { return f.mtime && !f.error.empty(); });
   if (state_ == pm2_state::bad_output && !files_failed)
     h.state = status::unknown;
   else if (state_ != pm2_state::ok && state_ != pm2_state::bad_output)
@@ -821,7 +837,8 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
             co_await run_step(result, "pm2 resurrect", std::move(args), true);
           }
         } else
-          result.steps.push_back({.name = "start " + name, .ok = false,
+          result.steps.push_back({.name = "start " + name,
+                                  .ok = false,
                                   .detail = name + " is not known to PM2 and no ecosystem file defines it"});
         break;
     }
@@ -959,8 +976,8 @@ awaitable<action_result> pm2_subsystem::emergency() {
   co_return result;
 }
 
-boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual(
-    std::string_view verb, const boost::json::object& args) {
+boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual(std::string_view verb,
+                                                                                 const boost::json::object& args) {
   if (verb != "restart") return subsystem::manual(verb, args);
   const auto it = args.find("app");
   if (it == args.end() || it->value().is_null()) return manual_work([this]() { return emergency(); });
@@ -993,7 +1010,8 @@ awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
   } else if (file) {
     co_await start_from_file(result, *file, name);
   } else {
-    result.steps.push_back({.name = "start " + name, .ok = false,
+    result.steps.push_back({.name = "start " + name,
+                            .ok = false,
                             .detail = name + " is not known to PM2 and no ecosystem file defines it"});
   }
   co_await check();
@@ -1007,7 +1025,8 @@ awaitable<action_result> pm2_subsystem::rotate_logs() {
   for (const auto& log : oversized_logs_) {
     std::error_code ec;
     rotate_one(log, pm2_.log_keep, ec);
-    result.steps.push_back({.name = "rotate " + log.filename().string(), .ok = !ec,
+    result.steps.push_back({.name = "rotate " + log.filename().string(),
+                            .ok = !ec,
                             .detail = ec ? ec.message() : "kept " + std::to_string(pm2_.log_keep) + " files"});
   }
   oversized_logs_.clear();

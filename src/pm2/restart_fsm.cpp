@@ -17,23 +17,34 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 std::string_view to_string(app_state s) {
   switch (s) {
-    case app_state::healthy: return "healthy";
-    case app_state::starting: return "starting";
-    case app_state::down: return "down";
-    case app_state::overloaded: return "overloaded";
-    case app_state::cpu_warning: return "cpu_warning";
-    case app_state::given_up: return "given_up";
+    case app_state::healthy:
+      return "healthy";
+    case app_state::starting:
+      return "starting";
+    case app_state::down:
+      return "down";
+    case app_state::overloaded:
+      return "overloaded";
+    case app_state::cpu_warning:
+      return "cpu_warning";
+    case app_state::given_up:
+      return "given_up";
   }
   return "down";
 }
 
 std::string_view to_string(action_kind k) {
   switch (k) {
-    case action_kind::none: return "none";
-    case action_kind::restart: return "restart";
-    case action_kind::start_from_ecosystem: return "start_from_ecosystem";
-    case action_kind::warn: return "warn";
-    case action_kind::give_up: return "give_up";
+    case action_kind::none:
+      return "none";
+    case action_kind::restart:
+      return "restart";
+    case action_kind::start_from_ecosystem:
+      return "start_from_ecosystem";
+    case action_kind::warn:
+      return "warn";
+    case action_kind::give_up:
+      return "give_up";
   }
   return "none";
 }
@@ -113,8 +124,8 @@ app_state restart_fsm::observe(const observation& seen, fsm_clock::time_point no
 
 std::chrono::milliseconds restart_fsm::delay_after(unsigned attempts) {
   double base = static_cast<double>(settings_.base_delay.count());
-  double capped = std::min(base * std::pow(2.0, attempts > 0 ? attempts - 1 : 0),
-                           static_cast<double>(settings_.max_delay.count()));
+  double capped =
+      std::min(base * std::pow(2.0, attempts > 0 ? attempts - 1 : 0), static_cast<double>(settings_.max_delay.count()));
   double jitter = std::clamp(random_(), 0.0, 1.0) * settings_.jitter_fraction;
   return std::chrono::milliseconds{static_cast<std::int64_t>(capped * (1.0 + jitter))};
 }

@@ -9,11 +9,11 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 
+#include <unistd.h>
 #include <array>
 #include <map>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 namespace redundancy::pm2 {
 
@@ -21,11 +21,16 @@ using stream = asio::local::stream_protocol;
 
 std::string_view to_string(rpc_failure f) {
   switch (f) {
-    case rpc_failure::unreachable: return "unreachable";
-    case rpc_failure::timed_out: return "timed_out";
-    case rpc_failure::closed: return "closed";
-    case rpc_failure::protocol: return "protocol";
-    case rpc_failure::remote: return "remote";
+    case rpc_failure::unreachable:
+      return "unreachable";
+    case rpc_failure::timed_out:
+      return "timed_out";
+    case rpc_failure::closed:
+      return "closed";
+    case rpc_failure::protocol:
+      return "protocol";
+    case rpc_failure::remote:
+      return "remote";
   }
   return "unreachable";
 }
@@ -53,7 +58,7 @@ struct rpc_client::state {
   std::optional<stream::socket> socket{};
   amp_parser parser{};
   std::map<std::string, slot*> pending{};  // by request id
-  std::set<slot*> all{};                    // every call in flight, for pokes
+  std::set<slot*> all{};                   // every call in flight, for pokes
   bool connecting{false}, writing{false}, reading{false};
   std::uint64_t counter{0}, connections{0};
   std::string id_prefix{std::to_string(::getpid()) + ":"};
@@ -80,7 +85,8 @@ struct rpc_client::state {
     for (auto& f : frames) {
       auto reply = parse_rpc_reply(f);
       if (!reply) {
-        RLOG("pm2", warning) << "rpc.sock sent something that is not a reply, dropping the connection: " << reply.error();
+        RLOG("pm2", warning) << "rpc.sock sent something that is not a reply, dropping the connection: "
+                             << reply.error();
         fail_all(rpc_failure::protocol, reply.error());
         return;
       }
@@ -109,8 +115,7 @@ bool rpc_client::connected() const { return state_->socket.has_value(); }
 
 std::uint64_t rpc_client::connections() const { return state_->connections; }
 
-awaitable<rpc_result> rpc_client::call(std::string method, boost::json::array args,
-                                       std::chrono::milliseconds timeout) {
+awaitable<rpc_result> rpc_client::call(std::string method, boost::json::array args, std::chrono::milliseconds timeout) {
   auto st = state_;  // the call keeps the state alive even if the client goes away meanwhile
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   slot me{asio::steady_timer(st->executor, deadline), std::nullopt};
@@ -145,8 +150,10 @@ awaitable<rpc_result> rpc_client::call(std::string method, boost::json::array ar
       stream::endpoint endpoint(st->path.string());
       auto raced = co_await (socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable)) ||
                              me.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-      if (raced.index() == 1) ec = asio::error::timed_out;
-      else ec = std::get<0>(std::get<0>(raced));
+      if (raced.index() == 1)
+        ec = asio::error::timed_out;
+      else
+        ec = std::get<0>(std::get<0>(raced));
     } catch (const boost::system::system_error& e) {
       ec = e.code();  // a path too long for sun_path
     }
@@ -154,8 +161,7 @@ awaitable<rpc_result> rpc_client::call(std::string method, boost::json::array ar
     st->poke_all();
     if (ec == asio::error::timed_out && expired()) co_return timed_out("connecting");
     if (ec == asio::error::operation_aborted || (ec == asio::error::timed_out && !expired())) continue;
-    if (ec)
-      co_return rpc_result(rpc_error{rpc_failure::unreachable, st->path.string() + ": " + ec.message()});
+    if (ec) co_return rpc_result(rpc_error{rpc_failure::unreachable, st->path.string() + ": " + ec.message()});
     st->socket.emplace(std::move(socket));
     st->parser = amp_parser{};
     ++st->connections;

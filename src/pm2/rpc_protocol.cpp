@@ -15,8 +15,7 @@ boost::system::result<rpc_reply, std::string> parse_rpc_reply(const amp_frame& f
   auto fail = [](std::string why) {
     return boost::system::result<rpc_reply, std::string>(boost::system::in_place_error, std::move(why));
   };
-  if (frame.args.size() != 2)
-    return fail("rpc reply: expected 2 arguments, got " + std::to_string(frame.args.size()));
+  if (frame.args.size() != 2) return fail("rpc reply: expected 2 arguments, got " + std::to_string(frame.args.size()));
   auto id = amp_as_string(frame.args[1]);
   if (!id) return fail("rpc reply: [1]: " + id.error());
   auto body = amp_as_json(frame.args[0]);
@@ -70,8 +69,8 @@ boost::system::result<std::optional<bus_event>, std::string> parse_bus_frame(con
 
 std::chrono::milliseconds reconnect_backoff::next() {
   using std::chrono::milliseconds;
-  current_ = current_.count() == 0 ? milliseconds{100}
-                                   : std::min(milliseconds{current_.count() * 3 / 2}, milliseconds{5000});
+  current_ =
+      current_.count() == 0 ? milliseconds{100} : std::min(milliseconds{current_.count() * 3 / 2}, milliseconds{5000});
   return current_;
 }
 

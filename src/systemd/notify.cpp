@@ -39,22 +39,19 @@ std::string_view cut_utf8(std::string_view text, std::size_t limit) {
 }  // namespace
 
 boost::system::result<std::string, std::string> socket_address(std::string_view notify_socket) {
-  if (notify_socket.empty())
-    return failure(boost::system::in_place_error, "NOTIFY_SOCKET is empty");
+  if (notify_socket.empty()) return failure(boost::system::in_place_error, "NOTIFY_SOCKET is empty");
   if (notify_socket.starts_with("vsock:"))
-    return failure(boost::system::in_place_error, "NOTIFY_SOCKET=" + std::string(notify_socket) +
-                                                      ": vsock addresses are not supported");
-  if (notify_socket.front() != '/' && notify_socket.front() != '@')
     return failure(boost::system::in_place_error,
-                   "NOTIFY_SOCKET=" + std::string(notify_socket) +
-                       ": neither an absolute path nor an abstract name (@...)");
+                   "NOTIFY_SOCKET=" + std::string(notify_socket) + ": vsock addresses are not supported");
+  if (notify_socket.front() != '/' && notify_socket.front() != '@')
+    return failure(boost::system::in_place_error, "NOTIFY_SOCKET=" + std::string(notify_socket) +
+                                                      ": neither an absolute path nor an abstract name (@...)");
   if (notify_socket == "@")
     return failure(boost::system::in_place_error, "NOTIFY_SOCKET=@: the abstract name is empty");
   if (notify_socket.size() > max_address_bytes)
-    return failure(boost::system::in_place_error,
-                   "NOTIFY_SOCKET is " + std::to_string(notify_socket.size()) +
-                       " bytes long, more than a socket address holds (" +
-                       std::to_string(max_address_bytes) + ")");
+    return failure(boost::system::in_place_error, "NOTIFY_SOCKET is " + std::to_string(notify_socket.size()) +
+                                                      " bytes long, more than a socket address holds (" +
+                                                      std::to_string(max_address_bytes) + ")");
   std::string address(notify_socket);
   // An abstract name: its first byte is NUL and no terminating NUL counts in its length.
   if (address.front() == '@') address.front() = '\0';
@@ -68,20 +65,16 @@ watchdog_setting watchdog_from(const environment& env, pid_t self) {
   // meant.
   if (const auto pid = env.find("WATCHDOG_PID"); pid != env.end()) {
     const auto owner = parse_unsigned(pid->second);
-    if (!owner)
-      return {.period = {}, .problem = "WATCHDOG_PID=" + pid->second + " is not a process id"};
+    if (!owner) return {.period = {}, .problem = "WATCHDOG_PID=" + pid->second + " is not a process id"};
     if (*owner != static_cast<std::uint64_t>(self)) return {};
   }
   const auto value = parse_unsigned(usec->second);
   if (!value || *value == 0)
-    return {
-        .period = {},
-        .problem = "WATCHDOG_USEC=" + usec->second + " is not a positive number of microseconds"};
+    return {.period = {}, .problem = "WATCHDOG_USEC=" + usec->second + " is not a positive number of microseconds"};
   // Half the timeout, as systemd advises: one late keep-alive still arrives in time. At least 1 ms,
   // so a tiny value cannot turn the timer into a busy loop.
   const auto half = std::chrono::microseconds(*value / 2);
-  return {.period = std::max<std::chrono::microseconds>(half, std::chrono::milliseconds(1)),
-          .problem = {}};
+  return {.period = std::max<std::chrono::microseconds>(half, std::chrono::milliseconds(1)), .problem = {}};
 }
 
 std::string status_message(std::string_view text) {
@@ -117,20 +110,17 @@ notifier::notifier(asio::any_io_executor executor, const environment& env, pid_t
   // A full receive queue must not block the loop: the message is then reported lost instead.
   if (!ec) socket_.non_blocking(true, ec);
   if (ec) {
-    RLOG("systemd", warning) << "not notifying systemd: cannot open a datagram socket: "
-                             << ec.message();
+    RLOG("systemd", warning) << "not notifying systemd: cannot open a datagram socket: " << ec.message();
     return;
   }
   endpoint_ = asio::local::datagram_protocol::endpoint(std::string_view(*address));
   watchdog_ = watchdog_from(env, self);
-  if (!watchdog_.problem.empty())
-    RLOG("systemd", warning) << "no watchdog keep-alives: " << watchdog_.problem;
+  if (!watchdog_.problem.empty()) RLOG("systemd", warning) << "no watchdog keep-alives: " << watchdog_.problem;
   enabled_ = true;
   RLOG("systemd", info) << "notifying systemd at " << variable->second
-                        << (watchdog_.period
-                                ? ", watchdog keep-alive every " +
-                                      std::to_string(watchdog_.period->count() / 1000) + " ms"
-                                : std::string(", no watchdog"));
+                        << (watchdog_.period ? ", watchdog keep-alive every " +
+                                                   std::to_string(watchdog_.period->count() / 1000) + " ms"
+                                             : std::string(", no watchdog"));
 }
 
 bool notifier::send(std::string_view message) {

@@ -19,8 +19,8 @@ std::string status_line(const boost::json::object& health) {
     const auto* active = emergency.if_contains("active");
     const auto* attempts = emergency.if_contains("attempts");
     const auto* max = emergency.if_contains("max_attempts");
-    if (active && active->is_bool() && active->get_bool() && attempts && max &&
-        attempts->is_number() && max->is_number())
+    if (active && active->is_bool() && active->get_bool() && attempts && max && attempts->is_number() &&
+        max->is_number())
       line += " (" + string_at(emergency, "phase") + ", attempt " +
               std::to_string(attempts->to_number<std::uint64_t>()) + " of " +
               std::to_string(max->to_number<std::uint64_t>()) + ")";
@@ -36,8 +36,7 @@ std::string status_line(const boost::json::object& health) {
       if (!value.is_object()) continue;
       const auto& subsystem = value.get_object();
       std::string part = std::string(name) + " " + string_at(subsystem, "status");
-      if (const auto summary = string_at(subsystem, "summary"); !summary.empty())
-        part += " (" + summary + ")";
+      if (const auto summary = string_at(subsystem, "summary"); !summary.empty()) part += " (" + summary + ")";
       parts += (parts.empty() ? "" : "; ") + part;
     }
   if (!parts.empty()) line += ": " + parts;

@@ -2,8 +2,8 @@
 // Properties: parse_config never throws; an error names the source; an accepted config's redacted JSON
 // never holds a secret it was given; its durations are within the 10-year ceiling and its thresholds
 // from 1 to 100.
-#include "fuzz/fuzz_check.hpp"
 #include "redundancy/core/config.hpp"
+#include "fuzz/fuzz_check.hpp"
 #include "redundancy/core/duration.hpp"
 #include "redundancy/core/limits.hpp"
 
@@ -21,12 +21,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto& c = *parsed;
-  for (const auto d : {c.pm2.interval, c.pm2.timeout, c.pm2.restart_delay, c.github.interval, c.github.timeout,
-                       c.github.schedule_grace, c.github.local_execution.timeout, c.netlify.interval,
-                       c.netlify.timeout, c.netlify.deploy_timeout, c.netlify.min_deploy_interval,
-                       c.orchestrator.interval, c.orchestrator.report_interval, c.orchestrator.attempt_reset,
-                       c.orchestrator.retention, c.notify.repeat_every, c.notify.retry_delay, c.notify.give_up_after,
-                       c.notify.timeout, c.notify.group_window})
+  for (const auto d : {c.pm2.interval,
+                       c.pm2.timeout,
+                       c.pm2.restart_delay,
+                       c.github.interval,
+                       c.github.timeout,
+                       c.github.schedule_grace,
+                       c.github.local_execution.timeout,
+                       c.netlify.interval,
+                       c.netlify.timeout,
+                       c.netlify.deploy_timeout,
+                       c.netlify.min_deploy_interval,
+                       c.orchestrator.interval,
+                       c.orchestrator.report_interval,
+                       c.orchestrator.attempt_reset,
+                       c.orchestrator.retention,
+                       c.notify.repeat_every,
+                       c.notify.retry_delay,
+                       c.notify.give_up_after,
+                       c.notify.timeout,
+                       c.notify.group_window})
     FUZZ_REQUIRE(d.count() >= 0 && d <= max_duration);
   FUZZ_REQUIRE(c.pm2.memory_threshold_pct >= 1 && c.pm2.memory_threshold_pct <= 100);
   FUZZ_REQUIRE(c.pm2.cpu_threshold_pct >= 1 && c.pm2.cpu_threshold_pct <= 100);

@@ -1,8 +1,8 @@
 // Fuzz target: GitHub expression substitution and conditions on their own, with every context filled
 // and a secret. Properties: never throws; a secret handed out is remembered for masking, and masking
 // removes it from the substituted text.
-#include "fuzz/fuzz_check.hpp"
 #include "redundancy/github/expressions.hpp"
+#include "fuzz/fuzz_check.hpp"
 
 using namespace redundancy::github;
 

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!parsed) {
     // Any string value in the input may be a secret; "SECRETX" stands for one.
-    if (text.find("SECRETX") != std::string_view::npos) FUZZ_REQUIRE(parsed.error().find("SECRETX") == std::string::npos);
+    if (text.find("SECRETX") != std::string_view::npos)
+      FUZZ_REQUIRE(parsed.error().find("SECRETX") == std::string::npos);
     return 0;
   }
   const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'700'000'000}};

@@ -1,10 +1,10 @@
 // Fuzz target: the workflow parser and what runs on a valid workflow: the needs order, the local plan,
 // and `${{ }}` substitution and `if:` evaluation of every step, as the local runner would do them.
 // Properties: never throws; every problem names the file; the needs order lists every job once.
+#include "redundancy/github/workflow.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "redundancy/github/expressions.hpp"
 #include "redundancy/github/plan.hpp"
-#include "redundancy/github/workflow.hpp"
 
 #include <set>
 

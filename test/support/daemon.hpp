@@ -202,9 +202,10 @@ inline http_answer http_get(const std::string& address, const std::string& path)
 // POST a JSON `body` with an optional Bearer token.
 inline http_answer http_post(const std::string& address, const std::string& path, const std::string& body,
                              const std::string& token = {}) {
-  std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + address +
-                        "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n";
+  std::string request =
+      "POST " + path + " HTTP/1.1\r\nHost: " + address +
+      "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   request += "\r\n" + body;
   return http_exchange(port_of(address), request).value_or(http_answer{});

@@ -106,7 +106,8 @@ class raw_connection {
   bool wait_closed(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !readable(left)) return false;
       char scratch[4096];
       const auto n = ::recv(fd_, scratch, sizeof scratch, 0);
@@ -117,7 +118,8 @@ class raw_connection {
  private:
   // Reads more into buffer_; false on EOF, error or deadline.
   bool fill(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !readable(left)) return false;
     char scratch[8192];
     const auto n = ::recv(fd_, scratch, sizeof scratch, 0);

@@ -59,8 +59,7 @@ class notify_socket {
     if (fd_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    if (name_.size() >= sizeof address.sun_path)
-      throw std::runtime_error("socket name too long: " + name_);
+    if (name_.size() >= sizeof address.sun_path) throw std::runtime_error("socket name too long: " + name_);
     std::memcpy(address.sun_path, name_.data(), name_.size());
     if (name_.front() == '@') address.sun_path[0] = '\0';
     const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name_.size());
@@ -93,8 +92,8 @@ class notify_socket {
                                       std::chrono::milliseconds limit = std::chrono::seconds(30)) {
     return wait_until([&](const notify_message& m) { return m.has(line); }, from, limit);
   }
-  std::optional<std::size_t> wait_until(const std::function<bool(const notify_message&)>& match,
-                                        std::size_t from, std::chrono::milliseconds limit) {
+  std::optional<std::size_t> wait_until(const std::function<bool(const notify_message&)>& match, std::size_t from,
+                                        std::chrono::milliseconds limit) {
     std::unique_lock lock(mutex_);
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {

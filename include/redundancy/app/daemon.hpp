@@ -2,8 +2,8 @@
 #pragma once
 #include "redundancy/core/config.hpp"
 
-#include <optional>
 #include <filesystem>
+#include <optional>
 
 namespace redundancy {
 

@@ -25,7 +25,6 @@ struct leftover_group {
 // Reads the ledger a previous life left (before use_child_ledger), ends every group in it that still
 // holds processes of that life (SIGTERM, up to `grace`, SIGKILL), reaps those that are our children,
 // and empties the file. Returns the groups it ended. Missing or unreadable file: nothing to do.
-std::vector<leftover_group> end_leftover_children(const std::filesystem::path& file,
-                                                  std::chrono::milliseconds grace);
+std::vector<leftover_group> end_leftover_children(const std::filesystem::path& file, std::chrono::milliseconds grace);
 
 }  // namespace redundancy

@@ -124,31 +124,31 @@ struct orchestrator_config {
 //   emergency_entered, emergency_left, emergency_given_up: emergency mode
 //   delivery_given_up: another webhook could not be reached for give_up_after
 inline const std::vector<std::string>& notification_kinds() {
-  static const std::vector<std::string> kinds{"down",          "recovered",         "still_down",
-                                              "given_up",      "emergency_entered", "emergency_left",
-                                              "emergency_given_up", "delivery_given_up"};
+  static const std::vector<std::string> kinds{
+      "down",           "recovered",          "still_down",       "given_up", "emergency_entered",
+      "emergency_left", "emergency_given_up", "delivery_given_up"};
   return kinds;
 }
 
 // One webhook. Written in the config as a plain URL string (every default) or as an object.
 struct webhook_config {
-  std::string url{};                 // secret: never shown or logged
+  std::string url{};                  // secret: never shown or logged
   std::optional<std::string> name{};  // shown in logs and events; default "<host>-<6 hex of the URL's hash>"
-  std::string format{"json"};        // json, or slack ({"text": ...}, also Discord's /slack endpoint)
-  std::vector<std::string> events{"down",           "recovered",         "still_down",
-                                  "given_up",       "emergency_entered", "emergency_left",
-                                  "emergency_given_up", "delivery_given_up"};
+  std::string format{"json"};         // json, or slack ({"text": ...}, also Discord's /slack endpoint)
+  std::vector<std::string> events{
+      "down",           "recovered",          "still_down",       "given_up", "emergency_entered",
+      "emergency_left", "emergency_given_up", "delivery_given_up"};
   std::map<std::string, std::string> headers{};  // extra request headers; values are secrets
-  std::optional<std::string> secret{};  // HMAC-SHA256 key: X-Redundancy-Signature: sha256=<hex of the body>
+  std::optional<std::string> secret{};           // HMAC-SHA256 key: X-Redundancy-Signature: sha256=<hex of the body>
 };
 
 struct notify_config {
   std::vector<webhook_config> webhooks{};
-  milliseconds repeat_every{1h};   // reminder while something stays down; 0 for never
-  milliseconds retry_delay{10s};   // first retry after a failed delivery, doubling up to 1 h
+  milliseconds repeat_every{1h};    // reminder while something stays down; 0 for never
+  milliseconds retry_delay{10s};    // first retry after a failed delivery, doubling up to 1 h
   milliseconds give_up_after{24h};  // a message still undelivered this long after it was made is dropped
-  milliseconds timeout{10s};       // one delivery request
-  milliseconds group_window{30s};  // at most one message per webhook per window; a burst becomes one
+  milliseconds timeout{10s};        // one delivery request
+  milliseconds group_window{30s};   // at most one message per webhook per window; a burst becomes one
 };
 
 struct config {

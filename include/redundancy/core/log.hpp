@@ -61,7 +61,7 @@ class log_record {
 // RLOG("pm2", info) << "restarting " << app;   The message is only built when the level is enabled.
 // RLOG_AT("pm2", some_severity) << ...;          The same with a severity chosen at run time.
 // A one-pass loop rather than if/else, so `if (x) RLOG(...) << y;` has no dangling else.
-#define RLOG_AT(area, level_value)                                                                 \
+#define RLOG_AT(area, level_value)                                                               \
   for (bool rlog_once_ = ::redundancy::log_enabled(level_value); rlog_once_; rlog_once_ = false) \
   ::redundancy::log_record(area, level_value).stream()
 #define RLOG(area, level) RLOG_AT(area, ::redundancy::severity::level)

@@ -23,13 +23,13 @@ enum class child_env {
 };
 
 struct process_spec {
-  std::vector<std::string> argv{};  // argv[0] is looked up on PATH unless it holds a '/'; no shell
-  std::filesystem::path cwd{};      // empty: the daemon's working directory
+  std::vector<std::string> argv{};           // argv[0] is looked up on PATH unless it holds a '/'; no shell
+  std::filesystem::path cwd{};               // empty: the daemon's working directory
   child_env inherit{child_env::base};        // what it takes from the daemon's environment
   std::map<std::string, std::string> env{};  // added to (or replacing) what it inherits
   std::vector<std::string> unset_env{};      // removed from it; NOTIFY_SOCKET and WATCHDOG_* always are
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // zero or less: no time limit
-  std::size_t output_cap{1024 * 1024};  // per stream; the rest is read and dropped
+  std::size_t output_cap{1024 * 1024};                          // per stream; the rest is read and dropped
   // A guess at stdout's size (the last run's): read into one allocation instead of growing by
   // copies, which for a 6 MB `pm2 jlist` cost more than parsing it. Zero: no guess.
   std::size_t expected_out{0};
@@ -37,15 +37,15 @@ struct process_spec {
 };
 
 struct process_result {
-  int exit_code{-1};     // -1 unless the child exited normally
-  int term_signal{0};    // the signal that ended it, 0 if none
+  int exit_code{-1};   // -1 unless the child exited normally
+  int term_signal{0};  // the signal that ended it, 0 if none
   std::string out{};
   std::string err{};
   std::chrono::milliseconds duration{};
   bool timed_out{false};
-  bool truncated{false};  // stdout or stderr went over output_cap
-  std::string error{};    // could not start: "pm2: not found on PATH"; empty when it ran
-  int pid{0};             // the child's pid, which is also its process group id; 0 if it never started
+  bool truncated{false};                // stdout or stderr went over output_cap
+  std::string error{};                  // could not start: "pm2: not found on PATH"; empty when it ran
+  int pid{0};                           // the child's pid, which is also its process group id; 0 if it never started
   std::chrono::milliseconds timeout{};  // the spec's timeout, for describe()
 
   bool started() const { return error.empty(); }

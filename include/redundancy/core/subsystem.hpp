@@ -47,8 +47,7 @@ class subsystem {
 
   // When the request names a target this subsystem does not watch ({"workflow": "/tmp/evil.yml"}),
   // why, naming the ones it does; the API answers it 404 before manual() is asked. Default: none.
-  virtual std::optional<std::string> unknown_target(std::string_view verb,
-                                                    const boost::json::object& args) const {
+  virtual std::optional<std::string> unknown_target(std::string_view verb, const boost::json::object& args) const {
     (void)verb;
     (void)args;
     return std::nullopt;

@@ -19,8 +19,7 @@ struct api_answer {
   bool rate_limited{false};
   unsigned status{0};
   boost::json::value body{};
-  std::string
-      error{};  // why there is no usable body: "rate-limited until ...", "GitHub answered 500"
+  std::string error{};  // why there is no usable body: "rate-limited until ...", "GitHub answered 500"
 };
 
 class github_api {
@@ -36,9 +35,7 @@ class github_api {
 
   // While rate-limited (until x-ratelimit-reset or retry-after), calls answer at once without a
   // request.
-  std::optional<std::chrono::system_clock::time_point> blocked_until() const {
-    return blocked_until_;
-  }
+  std::optional<std::chrono::system_clock::time_point> blocked_until() const { return blocked_until_; }
 
   const std::string& repository() const { return repository_; }
 
@@ -48,8 +45,7 @@ class github_api {
     boost::json::value body{};
   };
 
-  awaitable<api_answer> request(std::string method, std::string path, std::string body,
-                                unsigned expected);
+  awaitable<api_answer> request(std::string method, std::string path, std::string body, unsigned expected);
 
   std::string api_url_;
   std::string repository_;

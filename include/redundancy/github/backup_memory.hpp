@@ -21,11 +21,9 @@ class backup_memory {
   std::optional<boost::json::object> last_backup(const std::string& workflow) const;
 
   // Records a handled failure and its backup, and writes the file. Returns why writing failed.
-  std::optional<std::string> remember(const std::string& workflow, const std::string& key,
-                                      boost::json::object backup);
+  std::optional<std::string> remember(const std::string& workflow, const std::string& key, boost::json::object backup);
   // Records a backup that handles no failure (a person's trigger).
-  std::optional<std::string> remember_backup(const std::string& workflow,
-                                             boost::json::object backup);
+  std::optional<std::string> remember_backup(const std::string& workflow, boost::json::object backup);
 
  private:
   struct entry {

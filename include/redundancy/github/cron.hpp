@@ -24,8 +24,7 @@ struct cron_schedule {
   // True when the schedule fires at this minute (UTC).
   bool matches(sys_minutes t) const;
   // The ticks in (from, to], oldest first, at most `limit` of them.
-  std::vector<sys_minutes> ticks_between(sys_minutes from, sys_minutes to,
-                                         std::size_t limit = 10000) const;
+  std::vector<sys_minutes> ticks_between(sys_minutes from, sys_minutes to, std::size_t limit = 10000) const;
 };
 
 // Parses "*/15 6-18 * * MON-FRI": numbers, names (JAN, SUN), *, lists, ranges and /steps; 7 is

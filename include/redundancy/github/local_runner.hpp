@@ -20,9 +20,8 @@ std::string_view to_string(run_conclusion c);
 
 struct local_run_report {
   run_conclusion conclusion{run_conclusion::failure};
-  action_result result{};  // ok unless failure; one step per workflow step
-  std::filesystem::path
-      log_file{};  // log_dir/workflow-runs/<name>-<time>.log; empty if none was written
+  action_result result{};                // ok unless failure; one step per workflow step
+  std::filesystem::path log_file{};      // log_dir/workflow-runs/<name>-<time>.log; empty if none was written
   std::filesystem::path summary_file{};  // <log_file>.summary.md: the steps' GITHUB_STEP_SUMMARY
                                          // texts; empty when no step wrote one
 };
@@ -41,8 +40,7 @@ using output_sink = std::function<void(std::string_view)>;
 // one) and every `::add-mask::` value is masked ("***") in logs and output. The runner temp folder
 // goes with the run, also when it is cancelled. A workflow that is invalid or does not run on the
 // deploy branch's own events never runs.
-awaitable<local_run_report> run_local(const config& c, const workflow& w,
-                                      output_sink on_output = {});
+awaitable<local_run_report> run_local(const config& c, const workflow& w, output_sink on_output = {});
 
 // `redundancy github run-local WORKFLOW`: finds the workflow by name, runs it, and answers the
 // action.

@@ -17,9 +17,9 @@ namespace redundancy::github {
 
 struct workflow_run {
   std::uint64_t id{0};
-  std::string event{};       // schedule, push, workflow_dispatch, ...
-  std::string status{};      // queued, in_progress, completed, ...
-  std::string conclusion{};  // empty until completed
+  std::string event{};        // schedule, push, workflow_dispatch, ...
+  std::string status{};       // queued, in_progress, completed, ...
+  std::string conclusion{};   // empty until completed
   std::string head_branch{};  // the branch it ran for; empty when GitHub did not say
   sys_time created_at{};
   std::string started_at{};  // run_started_at as GitHub wrote it
@@ -28,14 +28,13 @@ struct workflow_run {
 
 // {"workflow_runs": [...]} into runs, newest first. Errors name the path: "workflow_runs[2].id:
 // expected a number".
-boost::system::result<std::vector<workflow_run>, std::string> parse_runs(
-    const boost::json::value& body);
+boost::system::result<std::vector<workflow_run>, std::string> parse_runs(const boost::json::value& body);
 
 // What the last round of API calls saw for one workflow.
 struct workflow_observation {
-  std::vector<workflow_run> runs{};  // newest first
-  bool page_full{false};             // older runs exist beyond the page
-  std::string state{};               // active, disabled_inactivity, ...; empty when unknown
+  std::vector<workflow_run> runs{};             // newest first
+  bool page_full{false};                        // older runs exist beyond the page
+  std::string state{};                          // active, disabled_inactivity, ...; empty when unknown
   std::optional<sys_time> workflow_created{};   // when GitHub first saw the file
   std::string workflow_updated{};               // updated_at, to tell one disabling from the next
   std::optional<sys_time> repository_pushed{};  // the repository's last push
@@ -64,13 +63,11 @@ struct workflow_assessment {
   // The newest failure (a run id "run:123", a missed tick "tick:<epoch>", or a disabling
   // "disabled:<state>:<updated_at>"): a backup happens at most once per key.
   std::string failure_key{};
-  bool backup_wanted{
-      false};  // failures reached max_failures, or GitHub disabled a scheduled workflow
+  bool backup_wanted{false};  // failures reached max_failures, or GitHub disabled a scheduled workflow
   std::vector<std::string> warnings{};
 };
 
 // Judges one valid workflow from what GitHub said; only runs that counts_for_deploy_branch count.
-workflow_assessment assess(const workflow& w, const workflow_observation& o,
-                           const assessment_settings& s);
+workflow_assessment assess(const workflow& w, const workflow_observation& o, const assessment_settings& s);
 
 }  // namespace redundancy::github

@@ -30,10 +30,9 @@ struct step_plan {
 };
 
 struct workflow_plan {
-  std::vector<step_plan> steps{};  // in needs order, then step order
-  std::vector<std::string>
-      skipped{};         // "build / Run actions/cache@v4: ...", one per skipped step or job
-  unsigned runnable{0};  // run + satisfied steps
+  std::vector<step_plan> steps{};      // in needs order, then step order
+  std::vector<std::string> skipped{};  // "build / Run actions/cache@v4: ...", one per skipped step or job
+  unsigned runnable{0};                // run + satisfied steps
   unsigned total{0};
   // Set when the workflow is never run locally (workflow::not_run_locally_reason): then every step
   // is skipped with it and `runnable` is 0.
@@ -46,8 +45,7 @@ struct workflow_plan {
 boost::system::result<std::vector<std::string>, std::string> shell_command(std::string_view shell);
 
 // Finds an executable on a PATH-style list of folders; empty `path` means this process's PATH.
-std::optional<std::filesystem::path> find_on_path(std::string_view name,
-                                                  std::string_view path = {});
+std::optional<std::filesystem::path> find_on_path(std::string_view name, std::string_view path = {});
 
 // The plan of a valid workflow. Needs only the file system (is the tool on PATH?), no processes.
 workflow_plan make_plan(const workflow& w);
@@ -55,8 +53,8 @@ workflow_plan make_plan(const workflow& w);
 // The watched workflow a person names ("sync.yml" or "sync"): one of list_workflows(
 // github.workflows_dir, github.workflows), nothing else. A path, a file outside the list or a
 // symlink out of the folder is an error naming the watched workflows (the API answers it 404).
-boost::system::result<std::filesystem::path, std::string> find_workflow_file(
-    const config& c, std::string_view workflow);
+boost::system::result<std::filesystem::path, std::string> find_workflow_file(const config& c,
+                                                                             std::string_view workflow);
 
 // {"runnable", "total", "skipped": [...]}: the coverage detail of a workflow; with
 // "not_run_locally": why, when it never is.

@@ -47,8 +47,7 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
                                                          const boost::json::object& args) override;
 
   // A "workflow" that is not one of the watched ones: find_workflow_file's error.
-  std::optional<std::string> unknown_target(std::string_view verb,
-                                            const boost::json::object& args) const override;
+  std::optional<std::string> unknown_target(std::string_view verb, const boost::json::object& args) const override;
 
   // For tests: the wall clock the assessments use.
   void set_clock(std::function<sys_time()> now) { now_ = std::move(now); }
@@ -67,8 +66,7 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
   awaitable<target_health> check_workflow(const std::filesystem::path& file);
   awaitable<action_result> backup(const workflow& wf, std::vector<std::string> modes);
   awaitable<action_step> dispatch(const workflow& wf);
-  awaitable<action_result> run_trigger(std::vector<workflow> targets,
-                                       std::vector<std::string> modes);
+  awaitable<action_result> run_trigger(std::vector<workflow> targets, std::vector<std::string> modes);
 
   config c_;
   backup_memory memory_;

@@ -99,8 +99,7 @@ struct workflow_listing {
 // once symlinks are resolved: a symlink to a file elsewhere (or a listed path outside) is refused,
 // since whoever can plant a link must not choose what runs. A listed name that does not exist is
 // watched (and shown unreadable). A missing folder gives none.
-workflow_listing list_workflows(const std::filesystem::path& dir,
-                                const std::vector<std::string>& listed);
+workflow_listing list_workflows(const std::filesystem::path& dir, const std::vector<std::string>& listed);
 
 // list_workflows(dir, listed).files.
 std::vector<std::filesystem::path> workflow_files(const std::filesystem::path& dir,

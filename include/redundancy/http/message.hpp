@@ -14,9 +14,9 @@ namespace redundancy::http {
 
 // One parsed request. The server fills it only after the Host, Origin and size checks have passed.
 struct request {
-  std::string method{};                        // "GET", "POST", ... as sent
-  std::string path{};                          // percent-decoded once, without the query
-  std::map<std::string, std::string> query{};  // decoded names and values; a repeated name keeps the last
+  std::string method{};                          // "GET", "POST", ... as sent
+  std::string path{};                            // percent-decoded once, without the query
+  std::map<std::string, std::string> query{};    // decoded names and values; a repeated name keeps the last
   std::map<std::string, std::string> headers{};  // lower-case names; repeated headers joined with ", "
   std::string body{};
   bool authorized{false};  // the request carried `Authorization: Bearer <the token>`

@@ -31,10 +31,9 @@ bool bearer_matches(std::string_view authorization, std::string_view token);
 
 // The security checks on a parsed request, in order: 400 missing Host (HTTP/1.1), 403 forbidden_host,
 // 403 forbidden_origin (POST, or any method but GET/HEAD, with a foreign Origin), 401 unauthorized with
-// `WWW-Authenticate: Bearer` (such a request without the right token). Returns the refusal, or nullopt when the request may go on; sets
-// req.authorized in every case.
-std::optional<response> check_request(request& req, bool http11, const host_policy& policy,
-                                      std::string_view token);
+// `WWW-Authenticate: Bearer` (such a request without the right token). Returns the refusal, or nullopt when the request
+// may go on; sets req.authorized in every case.
+std::optional<response> check_request(request& req, bool http11, const host_policy& policy, std::string_view token);
 
 // Beyond loopback (the server is bound to an address that is not a loopback one: 0.0.0.0, ::, a LAN
 // address) the Host check cannot tell a remote client from a local one, since any client may send

@@ -30,12 +30,12 @@ struct server_settings {
   // needs the token (check_exposed_read).
   bool beyond_loopback{false};
   std::vector<std::string> public_routes{"/api/health", "/metrics"};
-  std::size_t header_limit{8 * 1024};               // request line + headers; more: 431
-  std::size_t body_limit{64 * 1024};                // more: 413
-  std::chrono::milliseconds read_timeout{10s};      // the whole request, from its first byte: 408, close
-  std::chrono::milliseconds idle_timeout{30s};      // between requests on a kept-alive connection: close
-  std::chrono::milliseconds write_timeout{10s};     // writing one response: close
-  std::size_t max_connections{256};                 // more open at once: accepted and closed at once
+  std::size_t header_limit{8 * 1024};            // request line + headers; more: 431
+  std::size_t body_limit{64 * 1024};             // more: 413
+  std::chrono::milliseconds read_timeout{10s};   // the whole request, from its first byte: 408, close
+  std::chrono::milliseconds idle_timeout{30s};   // between requests on a kept-alive connection: close
+  std::chrono::milliseconds write_timeout{10s};  // writing one response: close
+  std::size_t max_connections{256};              // more open at once: accepted and closed at once
   // After an error answer (400, 408, 413, 431) the rest of what the client sends is read and dropped for
   // at most this long before closing, so that the close does not reset the connection before the client
   // has read the answer.

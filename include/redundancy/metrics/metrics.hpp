@@ -34,8 +34,7 @@ class metrics {
   // four result series at 0 so rate() sees the first failure. result must be ok, failed, error or
   // timeout (anything else is a bug: std::invalid_argument, keeping the label's cardinality
   // bounded).
-  void observe_check(std::string_view subsystem, std::string_view result,
-                     std::chrono::duration<double> took);
+  void observe_check(std::string_view subsystem, std::string_view result, std::chrono::duration<double> took);
 
   // Records in redundancy_check_lateness_seconds{subsystem} how long after its due time a scheduled
   // check started (negative values count as 0). A late check means the event loop was blocked.

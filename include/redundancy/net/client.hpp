@@ -26,8 +26,8 @@ struct http_request_spec {
   std::string url{};  // http://host[:port]/path?query or https://...; IPv6 hosts as [::1]
   std::vector<std::pair<std::string, std::string>> headers{};
   std::string body{};
-  std::chrono::milliseconds timeout{10s};  // the whole exchange: resolve, connect, TLS, write, read
-  std::size_t max_body{8 * 1024 * 1024};   // a longer body is an error, not a truncated reply
+  std::chrono::milliseconds timeout{10s};          // the whole exchange: resolve, connect, TLS, write, read
+  std::size_t max_body{8 * 1024 * 1024};           // a longer body is an error, not a truncated reply
   std::optional<std::filesystem::path> ca_file{};  // PEM bundle to trust instead of the system's store
 };
 

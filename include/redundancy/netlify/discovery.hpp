@@ -21,14 +21,14 @@ std::optional<function_format> format_from_string(std::string_view text);
 enum class function_language { javascript, typescript, archive };
 
 struct function_entry {
-  std::string name{};              // the file name without extension, or the folder's name
-  std::filesystem::path file{};    // the entry file, absolute
-  std::string relative_path{};     // the entry file relative to the project, '/'-separated
-  std::string extension{};         // ".js", ".mts", ... with the dot
+  std::string name{};            // the file name without extension, or the folder's name
+  std::filesystem::path file{};  // the entry file, absolute
+  std::string relative_path{};   // the entry file relative to the project, '/'-separated
+  std::string extension{};       // ".js", ".mts", ... with the dot
   function_language language{function_language::javascript};
   function_format format{function_format::unknown};
-  std::string hash{};              // content_hash of the entry file; empty when it cannot be read
-  bool in_folder{false};           // a `name/` folder function rather than a single file
+  std::string hash{};     // content_hash of the entry file; empty when it cannot be read
+  bool in_folder{false};  // a `name/` folder function rather than a single file
 };
 
 // The extensions Netlify accepts for a function, in the order it prefers them when a name collides

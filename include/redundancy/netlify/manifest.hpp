@@ -43,9 +43,9 @@ std::vector<std::string> manifest_problems(const manifest& m, const std::vector<
                                            const std::filesystem::path& project_dir);
 
 struct regenerate_outcome {
-  bool written{false};     // the file was replaced
+  bool written{false};  // the file was replaced
   std::size_t functions{0};
-  std::string error{};     // empty on success (written or already current)
+  std::string error{};  // empty on success (written or already current)
 };
 
 // Rediscovers the functions and writes the manifest atomically, only when its content apart from

@@ -22,11 +22,11 @@ class scheduler;
 struct action_record;
 
 struct action_request {
-  std::string kind{};          // recover, emergency, restart, trigger, regenerate, deploy, check
-  std::string subsystem{};     // its lane; "orchestrator" for the emergency, which takes lanes step by step
-  std::string target{};        // an app, a workflow, or empty for the whole subsystem
+  std::string kind{};                // recover, emergency, restart, trigger, regenerate, deploy, check
+  std::string subsystem{};           // its lane; "orchestrator" for the emergency, which takes lanes step by step
+  std::string target{};              // an app, a workflow, or empty for the whole subsystem
   std::string requested_by{"auto"};  // auto, api
-  std::string lane{};          // what it must not run beside; empty means its subsystem
+  std::string lane{};                // what it must not run beside; empty means its subsystem
   std::function<awaitable<action_result>()> work{};
 };
 

@@ -23,7 +23,7 @@ struct notification {
   std::string subsystem{}, target{};
   std::string severity{};  // info, warning, error, critical
   std::string message{};
-  std::int64_t event_id{0};  // the event it came from; 0 for reminders and tests
+  std::int64_t event_id{0};   // the event it came from; 0 for reminders and tests
   std::string except_hook{};  // delivery_given_up: not sent to the webhook that gave up
 };
 
@@ -36,7 +36,7 @@ std::optional<notification> notification_from_json(std::string_view text);
 struct open_condition {
   std::string status{};  // the latest status seen: unhealthy, unknown, paused, ...
   sys_time since{};
-  sys_time last_told{};  // the alert or the latest reminder
+  sys_time last_told{};   // the alert or the latest reminder
   bool given_up{false};   // its given_up (or emergency_given_up) was sent
   std::string message{};  // the alert's text, repeated in reminders
   std::string severity{};

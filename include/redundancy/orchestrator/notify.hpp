@@ -25,8 +25,8 @@ namespace redundancy {
 // One delivery attempt's outcome, as `notify test` prints it.
 struct delivery_result {
   bool ok{false};
-  unsigned status{0};     // the HTTP status; 0 when no reply came
-  std::string error{};    // empty when ok: "connection refused", "HTTP 500", ...
+  unsigned status{0};   // the HTTP status; 0 when no reply came
+  std::string error{};  // empty when ok: "connection refused", "HTTP 500", ...
   std::chrono::milliseconds took{0};
   std::optional<std::chrono::milliseconds> retry_after{};  // the receiver's Retry-After, in seconds
 };

@@ -11,13 +11,13 @@
 
 #include <boost/json/object.hpp>
 
-#include <deque>
 #include <chrono>
+#include <deque>
 #include <functional>
-#include <set>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace redundancy {
@@ -36,8 +36,7 @@ struct pause_entry {
 
 class orchestrator {
  public:
-  orchestrator(const config& settings, scheduler& checks, action_runner& actions, store& history,
-               metrics& numbers);
+  orchestrator(const config& settings, scheduler& checks, action_runner& actions, store& history, metrics& numbers);
   orchestrator(const orchestrator&) = delete;
   orchestrator& operator=(const orchestrator&) = delete;
 
@@ -69,7 +68,6 @@ class orchestrator {
   // Whether the history is being written; false after an open problem, while writes fail or while
   // the file is read-only.
   bool history_ok() const;
-
 
   overall_status overall() const;
   const emergency_state& emergency() const { return policy_.emergency(); }
@@ -145,9 +143,9 @@ class orchestrator {
   metrics& metrics_;
   std::map<std::string, pause_entry> pauses_;
   std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
-  recovery_policy policy_;  // every automatic repair decision
+  recovery_policy policy_;                                    // every automatic repair decision
   std::optional<std::string> history_problem_;                // the file could not be opened
-  secret_mask secrets_;                                        // masked in every event
+  secret_mask secrets_;                                       // masked in every event
   std::deque<event> unsaved_;                                 // events the store refused, oldest first
   std::int64_t unsaved_ids_{0};                               // negative ids for those
   bool history_ok_{true};                                     // as last logged

@@ -91,7 +91,7 @@ class recovery_policy {
  private:
   struct subsystem_memory {
     unsigned failures{0};
-    std::string recovering_for{};   // the problem the running or last recovery was given
+    std::string recovering_for{};  // the problem the running or last recovery was given
     std::string nothing_to_do_for{};
     std::optional<time_point> last_recovery_at{};
     std::optional<time_point> retry_at{};

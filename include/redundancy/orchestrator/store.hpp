@@ -119,8 +119,7 @@ class store {
   bool update_action(const action_record& a);
   std::optional<action_record> action(std::int64_t id) const;
   // Newest first, at most `limit`, optionally of one subsystem.
-  std::vector<action_record> actions(std::size_t limit,
-                                     std::optional<std::string> subsystem = {}) const;
+  std::vector<action_record> actions(std::size_t limit, std::optional<std::string> subsystem = {}) const;
   // At start: every queued or running action belongs to a previous life of the daemon and becomes
   // interrupted, finished now. Returns how many (0 on failure, which is logged).
   std::size_t mark_unfinished_interrupted(sys_time now = std::chrono::system_clock::now());

@@ -49,8 +49,8 @@ class amp_parser {
 std::string amp_encode(const std::vector<std::string>& args);
 
 // amp-message argument encodings.
-std::string amp_string(std::string_view text);             // "s:" + text
-std::string amp_json(const boost::json::value& value);     // "j:" + JSON
+std::string amp_string(std::string_view text);          // "s:" + text
+std::string amp_json(const boost::json::value& value);  // "j:" + JSON
 // A decoded "s:" argument, or an error naming what the argument was instead.
 boost::system::result<std::string, std::string> amp_as_string(std::string_view arg);
 // A decoded "j:" argument, or an error (not j:, or not JSON). Never quotes the argument: it may hold secrets.

@@ -19,8 +19,8 @@ namespace redundancy::pm2 {
 struct bus_notice {
   enum class kind { connected, event, closed };
   kind what{kind::event};
-  bus_event event{};   // for event
-  std::string why{};   // for closed
+  bus_event event{};  // for event
+  std::string why{};  // for closed
 };
 
 class bus_watcher : public std::enable_shared_from_this<bus_watcher> {

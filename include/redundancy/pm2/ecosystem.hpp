@@ -17,7 +17,7 @@ namespace redundancy::pm2 {
 // What redundancy knows of one app of an ecosystem file. Only the names of its env variables, never
 // their values.
 struct ecosystem_app {
-  std::string name{};    // the app's name, or PM2's default: the script's base name without extension
+  std::string name{};  // the app's name, or PM2's default: the script's base name without extension
   std::string script{};
   std::string cwd{};
   std::vector<std::string> args{};
@@ -47,8 +47,8 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
 // Writes a JSON ecosystem (mode 0600; it holds the apps' env values) with absolute cwd and script for
 // every app of `file` into `out` (written by the node child, so the values never pass through us).
 // Returns "" when written, else why it failed.
-awaitable<std::string> write_json_ecosystem(
-    std::filesystem::path file, std::filesystem::path out, std::chrono::milliseconds timeout);
+awaitable<std::string> write_json_ecosystem(std::filesystem::path file, std::filesystem::path out,
+                                            std::chrono::milliseconds timeout);
 
 // Caches read_ecosystem results by path and mtime: a file is read again only when it changed (a file
 // that failed to read is tried again on every call).

@@ -23,21 +23,21 @@ std::string_view to_string(app_status s);
 // Only the fields below are kept; the environment (secrets) is skipped while parsing.
 struct app_entry {
   std::string name{};
-  int pm_id{-1};                   // -1 when missing
-  int pid{0};                      // 0 when stopped, errored, or missing
-  std::string status_text{};       // as PM2 printed it ("waiting restart"), empty when missing
+  int pm_id{-1};              // -1 when missing
+  int pid{0};                 // 0 when stopped, errored, or missing
+  std::string status_text{};  // as PM2 printed it ("waiting restart"), empty when missing
   app_status status{app_status::other};
-  double cpu_percent{0};           // may exceed 100 on several cores
-  std::uint64_t memory_bytes{0};   // RSS
-  std::uint64_t restart_time{0};   // restarts, automatic and manual
+  double cpu_percent{0};          // may exceed 100 on several cores
+  std::uint64_t memory_bytes{0};  // RSS
+  std::uint64_t restart_time{0};  // restarts, automatic and manual
   std::uint64_t unstable_restarts{0};
   std::optional<std::int64_t> pm_uptime_ms{};  // epoch ms of the last (re)start, not a duration
   std::string out_log_path{};
   std::string err_log_path{};
   std::optional<std::uint64_t> max_memory_restart{};  // bytes
-  std::string exec_mode{};         // fork_mode or cluster_mode
+  std::string exec_mode{};                            // fork_mode or cluster_mode
   unsigned instances{1};
-  bool is_module{false};           // a PM2 module such as pm2-logrotate
+  bool is_module{false};  // a PM2 module such as pm2-logrotate
 
   // Seconds since the last (re)start when online, else 0. `now` is injectable for tests.
   std::chrono::seconds uptime(std::chrono::system_clock::time_point now) const;
@@ -56,6 +56,6 @@ boost::system::result<std::vector<app_entry>, std::string> parse_jlist(std::stri
 // The same list already parsed as JSON (getMonitorData's result over rpc.sock, or jlist's line): the
 // same typed entries and errors; `what` names the source in messages ("pm2 jlist output", "getMonitorData").
 boost::system::result<std::vector<app_entry>, std::string> parse_app_list(const boost::json::value& list,
-                                                                         std::string_view what);
+                                                                          std::string_view what);
 
 }  // namespace redundancy::pm2

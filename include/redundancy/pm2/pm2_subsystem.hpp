@@ -132,13 +132,13 @@ class pm2_subsystem final : public subsystem {
   health last_{};
   std::mt19937_64 random_;
   list_source source_{list_source::none};
-  std::unique_ptr<rpc_client> rpc_{};   // while watching: one connection kept for every check
+  std::unique_ptr<rpc_client> rpc_{};  // while watching: one connection kept for every check
   std::shared_ptr<bus_watcher> bus_{};
   std::shared_ptr<debouncer> debounce_{};
   std::uint64_t event_checks_{0};
-  int going_down_pid_{0};     // the daemon that announced pm2:kill, until it is gone
-  bool daemon_was_gone_{false};  // seen down or going since it last answered: a new one may be starting
-  bool daemon_died_{false};   // a step of this round was cancelled: its daemon died under it
+  int going_down_pid_{0};          // the daemon that announced pm2:kill, until it is gone
+  bool daemon_was_gone_{false};    // seen down or going since it last answered: a new one may be starting
+  bool daemon_died_{false};        // a step of this round was cancelled: its daemon died under it
   bool started_from_file_{false};  // this recovery started apps from an ecosystem file
 };
 

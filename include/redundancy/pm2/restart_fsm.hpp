@@ -14,32 +14,32 @@ namespace redundancy::pm2 {
 using fsm_clock = std::chrono::steady_clock;
 
 struct restart_settings {
-  unsigned max_attempts{5};                          // per attempt_window
-  std::chrono::milliseconds base_delay{5000};         // between attempts, doubled each time
+  unsigned max_attempts{5};                    // per attempt_window
+  std::chrono::milliseconds base_delay{5000};  // between attempts, doubled each time
   std::chrono::milliseconds max_delay{5 * 60 * 1000};
   std::chrono::milliseconds attempt_window{60 * 60 * 1000};  // also how long given_up lasts
-  std::chrono::milliseconds stopped_grace{30000};     // one check interval: stopped longer is down
-  unsigned streak_needed{3};                          // consecutive checks over a threshold
-  bool cpu_restart{false};                            // pm2.cpu_action == "restart"
-  double jitter_fraction{0.1};                        // delay grows by up to this share, at random
+  std::chrono::milliseconds stopped_grace{30000};            // one check interval: stopped longer is down
+  unsigned streak_needed{3};                                 // consecutive checks over a threshold
+  bool cpu_restart{false};                                   // pm2.cpu_action == "restart"
+  double jitter_fraction{0.1};                               // delay grows by up to this share, at random
 };
 
 // What one check saw of the app.
 struct observation {
-  bool listed{false};                  // PM2 knows the app
+  bool listed{false};  // PM2 knows the app
   app_status status{app_status::other};
-  bool memory_over{false};             // this check only
+  bool memory_over{false};  // this check only
   bool cpu_over{false};
 };
 
 // Names shown in the API: only ever added to, never renamed.
 enum class app_state {
-  healthy,     // online, no threshold held for streak_needed checks
-  starting,    // launching / waiting restart / stopped within the grace: PM2 is on it, give it a check
-  down,        // errored, absent, stopped beyond the grace: recovery restarts it
-  overloaded,  // memory (or, with cpu_restart, CPU) over the threshold for streak_needed checks
-  cpu_warning, // CPU over the threshold for streak_needed checks, warn only
-  given_up,    // attempts exhausted within the window: nothing automatic until a manual restart or the window passes
+  healthy,      // online, no threshold held for streak_needed checks
+  starting,     // launching / waiting restart / stopped within the grace: PM2 is on it, give it a check
+  down,         // errored, absent, stopped beyond the grace: recovery restarts it
+  overloaded,   // memory (or, with cpu_restart, CPU) over the threshold for streak_needed checks
+  cpu_warning,  // CPU over the threshold for streak_needed checks, warn only
+  given_up,     // attempts exhausted within the window: nothing automatic until a manual restart or the window passes
 };
 
 std::string_view to_string(app_state s);

@@ -49,7 +49,8 @@ inline std::string db_summary(const std::filesystem::path& file) {
   std::vector<std::string> tables;
   sqlite3_stmt* list = nullptr;
   sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &list, nullptr);
-  while (sqlite3_step(list) == SQLITE_ROW) tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(list, 0)));
+  while (sqlite3_step(list) == SQLITE_ROW)
+    tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(list, 0)));
   sqlite3_finalize(list);
   std::string out;
   for (const auto& table : tables) {
@@ -93,7 +94,8 @@ struct quiet_daemon {
     write_text(dir.path() / "secret.txt", file_secret + "\n");
     std::filesystem::create_symlink(dir.path() / "secret.txt", dir.path() / "web" / "link-out.txt");
     write_text(config_file, R"({
-      "project_dir": ")" + dir.path().string() + R"(",
+      "project_dir": ")" + dir.path().string() +
+                                R"(",
       "state_dir": "state", "log_dir": "logs",
       "log": { "level": "debug" },
       "http": { "listen": "127.0.0.1:0", "web_root": "web" },
@@ -101,7 +103,8 @@ struct quiet_daemon {
                "command": ["false"] },
       "orchestrator": { "auto_recovery": false, "interval": "1h", "report_interval": "1h" },
       "github": { "enabled": false },
-      "netlify": { "enabled": false, "build_hook_url": "https://api.netlify.com/build_hooks/)" + hook_secret + R"(" }
+      "netlify": { "enabled": false, "build_hook_url": "https://api.netlify.com/build_hooks/)" +
+                                hook_secret + R"(" }
     })");
     process.emplace(config_file, dir.path(), std::map<std::string, std::string>{{"GITHUB_TOKEN", env_secret}});
     address = process->wait_for_address(state_dir);

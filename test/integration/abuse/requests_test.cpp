@@ -41,22 +41,31 @@ void expect_refused(const quiet_daemon& d, const std::string& label, std::string
   BOOST_TEST(!leaks(*answer, d), label << ": no secret");
 }
 
-const std::vector<std::string> methods{"GET",   "HEAD",    "POST",  "PUT",      "DELETE", "PATCH",
+const std::vector<std::string> methods{"GET",     "HEAD",  "POST",    "PUT",      "DELETE", "PATCH",
                                        "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "FOO"};
 
 // Every route of src/http/api.cpp with its methods, plus static paths and paths that match nothing.
-const std::vector<std::pair<std::string, std::set<std::string>>> routes{
-    {"/api/health", {"GET"}},           {"/api/status", {"GET"}},
-    {"/api/subsystems/pm2", {"GET"}},   {"/api/subsystems/nothing", {"GET"}},
-    {"/api/check", {"POST"}},           {"/api/emergency", {"POST"}},
-    {"/api/pm2/restart", {"POST"}},     {"/api/github/trigger", {"POST"}},
-    {"/api/netlify/regenerate", {"POST"}}, {"/api/netlify/deploy", {"POST"}},
-    {"/api/pause", {"POST"}},           {"/api/resume", {"POST"}},
-    {"/api/actions", {"GET"}},          {"/api/actions/1", {"GET"}},
-    {"/api/events", {"GET"}},           {"/api/report", {"GET"}},
-    {"/metrics", {"GET"}},              {"/", {"GET"}},
-    {"/index.html", {"GET"}},           {"/api/nothing", {}},
-    {"/nothing.html", {"GET"}}};
+const std::vector<std::pair<std::string, std::set<std::string>>> routes{{"/api/health", {"GET"}},
+                                                                        {"/api/status", {"GET"}},
+                                                                        {"/api/subsystems/pm2", {"GET"}},
+                                                                        {"/api/subsystems/nothing", {"GET"}},
+                                                                        {"/api/check", {"POST"}},
+                                                                        {"/api/emergency", {"POST"}},
+                                                                        {"/api/pm2/restart", {"POST"}},
+                                                                        {"/api/github/trigger", {"POST"}},
+                                                                        {"/api/netlify/regenerate", {"POST"}},
+                                                                        {"/api/netlify/deploy", {"POST"}},
+                                                                        {"/api/pause", {"POST"}},
+                                                                        {"/api/resume", {"POST"}},
+                                                                        {"/api/actions", {"GET"}},
+                                                                        {"/api/actions/1", {"GET"}},
+                                                                        {"/api/events", {"GET"}},
+                                                                        {"/api/report", {"GET"}},
+                                                                        {"/metrics", {"GET"}},
+                                                                        {"/", {"GET"}},
+                                                                        {"/index.html", {"GET"}},
+                                                                        {"/api/nothing", {}},
+                                                                        {"/nothing.html", {"GET"}}};
 
 }  // namespace
 
@@ -69,7 +78,8 @@ BOOST_FIXTURE_TEST_CASE(malformed_requests_get_400_and_change_nothing, quiet_dae
       {"two spaces", "GET  /api/health HTTP/1.1\r\n" + host + "\r\n"},
       {"no method", "/api/health HTTP/1.1\r\n" + host + "\r\n"},
       {"binary garbage", std::string("\x00\x01\x02\xff garbage\r\n\r\n", 16)},
-      {"a TLS hello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, 'x') + "\r\n\r\n"},
+      {"a TLS hello",
+       std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, 'x') + "\r\n\r\n"},
       {"header without colon", "GET /api/health HTTP/1.1\r\n" + host + "Broken header\r\n\r\n"},
       {"space in a header name", "GET /api/health HTTP/1.1\r\n" + host + "Bad Name: x\r\n\r\n"},
       {"control byte in a header", "GET /api/health HTTP/1.1\r\n" + host + "X-A: a\x01z\r\n\r\n"},
@@ -79,7 +89,8 @@ BOOST_FIXTURE_TEST_CASE(malformed_requests_get_400_and_change_nothing, quiet_dae
       {"bad escape", "GET /api/%zzhealth HTTP/1.1\r\n" + host + "\r\n"},
       {"content-length not a number", "POST /api/check HTTP/1.1\r\n" + host + "Content-Length: abc\r\n\r\n"},
       {"negative content-length", "POST /api/check HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n"},
-      {"two content-lengths", "POST /api/check HTTP/1.1\r\n" + host + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"},
+      {"two content-lengths",
+       "POST /api/check HTTP/1.1\r\n" + host + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"},
   };
   for (const auto& [label, bytes] : cases) expect_status(*this, label, bytes, 400);
   expect_refused(*this, "content-length overflow",
@@ -88,7 +99,8 @@ BOOST_FIXTURE_TEST_CASE(malformed_requests_get_400_and_change_nothing, quiet_dae
   for (const std::string version : {"HTTP/9.9", "HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/1.10"})
     expect_status(*this, version, "GET /api/health " + version + "\r\n" + host + "\r\n", 400);
   // An obsolete folded header may be refused or unfolded (RFC 9112 allows both), never more.
-  expect_refused(*this, "folded header", "GET /api/health HTTP/1.1\r\n" + host + "X-A: a\r\n folded\r\n\r\n", {400, 503});
+  expect_refused(*this, "folded header", "GET /api/health HTTP/1.1\r\n" + host + "X-A: a\r\n folded\r\n\r\n",
+                 {400, 503});
   // Missing Host in HTTP/1.1 is refused too.
   expect_status(*this, "no Host", "GET /api/health HTTP/1.1\r\n\r\n", 400);
   require_unchanged(before);
@@ -110,8 +122,10 @@ BOOST_FIXTURE_TEST_CASE(bad_chunked_bodies_get_400_and_change_nothing, quiet_dae
       {"chunked twice", start + "Transfer-Encoding: chunked, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
       {"two Transfer-Encoding fields",
        start + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
-      {"chunked and content-length", start + "Transfer-Encoding: chunked\r\nContent-Length: 7\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
-      {"content-length and chunked", start + "Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
+      {"chunked and content-length",
+       start + "Transfer-Encoding: chunked\r\nContent-Length: 7\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
+      {"content-length and chunked",
+       start + "Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
   };
   for (const auto& [label, bytes] : cases) expect_status(*this, label, bytes, 400);
   expect_refused(*this, "chunk size overflow", chunked + "fffffffffffffffffffff\r\n{}\r\n0\r\n\r\n", {400, 413});
@@ -124,7 +138,8 @@ BOOST_FIXTURE_TEST_CASE(bad_chunked_bodies_get_400_and_change_nothing, quiet_dae
   // A well-formed chunked body still works (the parser was not just broken): POST it where it changes
   // nothing, a GET route (405 once the token passed), and with a wrong token (401).
   const auto fine = "POST /api/health HTTP/1.1\r\n" + host_line(*this) + "Transfer-Encoding: chunked\r\n";
-  expect_status(*this, "good chunked body", fine + "Authorization: Bearer " + token + "\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 405);
+  expect_status(*this, "good chunked body", fine + "Authorization: Bearer " + token + "\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                405);
   expect_status(*this, "good chunked body, no token", fine + "\r\n2\r\n{}\r\n0\r\n\r\n", 401);
 }
 
@@ -142,12 +157,11 @@ BOOST_FIXTURE_TEST_CASE(chunked_trailers_are_refused_before_any_check, quiet_dae
       {"a trailer Authorization overriding the header's",
        "POST /api/health HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "Authorization: Bearer wrong\r\n\r\n"},
       // No Host in the header, a loopback one in the trailer: was 202 (without it, 400 "missing Host").
-      {"a Host only in the trailer",
-       "POST /api/check HTTP/1.1\r\n" + bearer + chunked + "Host: 127.0.0.1\r\n\r\n"},
+      {"a Host only in the trailer", "POST /api/check HTTP/1.1\r\n" + bearer + chunked + "Host: 127.0.0.1\r\n\r\n"},
       {"a foreign Host in the header, a loopback one in the trailer",
        "GET /api/status HTTP/1.1\r\nHost: evil.example\r\n" + std::string(chunked) + "Host: 127.0.0.1\r\n\r\n"},
-      {"an unrelated trailer field", "POST /api/check HTTP/1.1\r\n" + host_line(*this) + bearer + chunked +
-                                         "X-Checksum: 1234\r\n\r\n"},
+      {"an unrelated trailer field",
+       "POST /api/check HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "X-Checksum: 1234\r\n\r\n"},
   };
   for (const auto& [label, bytes] : cases) {
     expect_status(*this, label, bytes, 400);
@@ -164,7 +178,8 @@ BOOST_FIXTURE_TEST_CASE(chunked_trailers_are_refused_before_any_check, quiet_dae
   require_unchanged(before);
 
   // The same chunked body without trailer fields still goes on to the checks (405 past the token).
-  expect_status(*this, "no trailer", "POST /api/health HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "\r\n", 405);
+  expect_status(*this, "no trailer", "POST /api/health HTTP/1.1\r\n" + host_line(*this) + bearer + chunked + "\r\n",
+                405);
 }
 
 BOOST_FIXTURE_TEST_CASE(one_mebibyte_headers_get_431_and_change_nothing, quiet_daemon) {
@@ -173,7 +188,8 @@ BOOST_FIXTURE_TEST_CASE(one_mebibyte_headers_get_431_and_change_nothing, quiet_d
   const std::string mib(1024 * 1024, 'a');
   expect_status(*this, "one 1 MiB header", start + "X-Big: " + mib + "\r\n\r\n", 431);
   std::string many = start;
-  for (int i = 0; many.size() < 1024 * 1024; ++i) many += "X-H" + std::to_string(i) + ": " + std::string(100, 'b') + "\r\n";
+  for (int i = 0; many.size() < 1024 * 1024; ++i)
+    many += "X-H" + std::to_string(i) + ": " + std::string(100, 'b') + "\r\n";
   expect_status(*this, "1 MiB of small headers", many + "\r\n", 431);
   expect_status(*this, "a 1 MiB token", start + "Authorization: Bearer " + mib + "\r\n\r\n", 431);
   expect_status(*this, "a 1 MiB target", "GET /api/" + mib + " HTTP/1.1\r\n" + host_line(*this) + "\r\n", 431);
@@ -196,7 +212,8 @@ BOOST_FIXTURE_TEST_CASE(invalid_utf8_and_nul_in_targets_get_400, quiet_daemon) {
                   400);
   }
   // Raw bytes the request line may not hold at all.
-  for (const std::string& raw : {std::string("/api/\xff", 6), std::string("/api/a\0b", 8), std::string("/api/\xc0\xaf", 7)})
+  for (const std::string& raw :
+       {std::string("/api/\xff", 6), std::string("/api/a\0b", 8), std::string("/api/\xc0\xaf", 7)})
     expect_status(*this, "raw target byte", "GET " + raw + " HTTP/1.1\r\n" + host + "\r\n", 400);
   // DEL and raw UTF-8: the parser may refuse them; if it lets them through they are a path like any other.
   for (const std::string& raw : {std::string("/api/a\x7f", 7), std::string("/api/\xc3\xa9", 7)})
@@ -218,8 +235,8 @@ BOOST_FIXTURE_TEST_CASE(every_method_on_every_route, quiet_daemon) {
       const bool reads = method == "GET" || method == "HEAD";
       const auto base = method + " " + path + " HTTP/1.1\r\n" + host + "Content-Length: 2\r\n";
       const auto label = method + " " + path;
-      for (const auto& auth : {std::string(), "Authorization: Bearer " + wrong + "\r\n",
-                               "Authorization: Bearer " + token + "\r\n"}) {
+      for (const auto& auth :
+           {std::string(), "Authorization: Bearer " + wrong + "\r\n", "Authorization: Bearer " + token + "\r\n"}) {
         const bool right = auth.find(token) != std::string::npos;
         // POST with the right token on a POST route is the one request that acts: not here.
         if (right && allowed.contains(method)) continue;
@@ -253,8 +270,10 @@ BOOST_FIXTURE_TEST_CASE(tokens_of_every_length_and_one_byte_off_are_refused, qui
   // of one repeated character.
   for (std::size_t length = 0; length <= token.size() + 2; ++length) {
     if (length == token.size()) continue;  // that prefix is the token itself
-    const auto prefix = token.substr(0, std::min(length, token.size())) + std::string(length > token.size() ? length - token.size() : 0, 'a');
-    expect_status(*this, "a prefix of length " + std::to_string(length), request("Authorization: Bearer " + prefix + "\r\n"), 401);
+    const auto prefix = token.substr(0, std::min(length, token.size())) +
+                        std::string(length > token.size() ? length - token.size() : 0, 'a');
+    expect_status(*this, "a prefix of length " + std::to_string(length),
+                  request("Authorization: Bearer " + prefix + "\r\n"), 401);
     expect_status(*this, "a token of length " + std::to_string(length),
                   request("Authorization: Bearer " + std::string(length, 'f') + "\r\n"), 401);
   }
@@ -262,21 +281,25 @@ BOOST_FIXTURE_TEST_CASE(tokens_of_every_length_and_one_byte_off_are_refused, qui
   for (std::size_t i = 0; i < token.size(); ++i) {
     auto changed = token;
     changed[i] = changed[i] == '0' ? '1' : '0';
-    expect_status(*this, "byte " + std::to_string(i) + " changed", request("Authorization: Bearer " + changed + "\r\n"), 401);
+    expect_status(*this, "byte " + std::to_string(i) + " changed", request("Authorization: Bearer " + changed + "\r\n"),
+                  401);
     auto dropped = token;
     dropped.erase(i, 1);
-    expect_status(*this, "byte " + std::to_string(i) + " dropped", request("Authorization: Bearer " + dropped + "\r\n"), 401);
+    expect_status(*this, "byte " + std::to_string(i) + " dropped", request("Authorization: Bearer " + dropped + "\r\n"),
+                  401);
   }
   for (const auto& off : {token + "0", "0" + token, token.substr(0, 63) + "\xff", token + " x"})
     expect_status(*this, "one byte more or odd", request("Authorization: Bearer " + off + "\r\n"), 401);
   // Control bytes in the value: the parser may refuse the request (400) before the check does (401).
-  for (const auto& off : {token + "\x01", std::string(token).insert(32, 1, '\0'), std::string(token).insert(10, 1, '\t')})
+  for (const auto& off :
+       {token + "\x01", std::string(token).insert(32, 1, '\0'), std::string(token).insert(10, 1, '\t')})
     expect_refused(*this, "a control byte in the token", request("Authorization: Bearer " + off + "\r\n"), {400, 401});
   // The scheme and the header itself.
-  for (const auto& header : std::vector<std::string>{"Authorization: Basic " + token + "\r\n", "Authorization: " + token + "\r\n",
-                             "Authorization: Bearer\r\n", "Authorization: Bearer \r\n",
-                             "Authorization: Bearer " + token + "\r\nAuthorization: Bearer " + token + "\r\n",
-                             "X-Authorization: Bearer " + token + "\r\n", "Cookie: token=" + token + "\r\n"})
+  for (const auto& header :
+       std::vector<std::string>{"Authorization: Basic " + token + "\r\n", "Authorization: " + token + "\r\n",
+                                "Authorization: Bearer\r\n", "Authorization: Bearer \r\n",
+                                "Authorization: Bearer " + token + "\r\nAuthorization: Bearer " + token + "\r\n",
+                                "X-Authorization: Bearer " + token + "\r\n", "Cookie: token=" + token + "\r\n"})
     expect_status(*this, "header " + header.substr(0, 20), request(header), 401);
   require_unchanged(before);
   // The control: the right token passes the check (405 on a GET route: nothing acts).
@@ -292,20 +315,20 @@ BOOST_FIXTURE_TEST_CASE(foreign_host_and_origin_are_refused, quiet_daemon) {
   // Even with the right token, a request naming another host (DNS rebinding) acts on nothing.
   for (const std::string& host : std::vector<std::string>{
            "evil.example", "evil.example:" + std::to_string(port()), "127.0.0.1.evil.example", "localhost.evil.example",
-        "a@127.0.0.1", "localhost:65536", "127.0.0.1:99999", "[::1]:70000", "10.0.0.1", "0.0.0.0", "", ":8686",
-        "127.0.0.1, evil.example", "127.0.0.1/x", "caf\xc3\xa9.example"}) {
+           "a@127.0.0.1", "localhost:65536", "127.0.0.1:99999", "[::1]:70000", "10.0.0.1", "0.0.0.0", "", ":8686",
+           "127.0.0.1, evil.example", "127.0.0.1/x", "caf\xc3\xa9.example"}) {
     expect_status(*this, "Host " + host,
                   "POST /api/check HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "Content-Length: 2\r\n\r\n{}", 403);
     expect_status(*this, "GET with Host " + host, "GET /api/status HTTP/1.1\r\nHost: " + host + "\r\n\r\n", 403);
   }
-  expect_status(*this, "two Hosts",
-                "POST /api/check HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n" + auth +
-                    "Content-Length: 2\r\n\r\n{}",
-                403);
+  expect_status(
+      *this, "two Hosts",
+      "POST /api/check HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n" + auth + "Content-Length: 2\r\n\r\n{}",
+      403);
   for (const std::string& origin : std::vector<std::string>{
-           "http://evil.example", "https://evil.example:" + std::to_string(port()), "null", "file://", "http://localhost:65536",
-        "http://127.0.0.1:99999", "http://127.0.0.1.evil.example", "javascript:alert(1)", "http://a@evil.example",
-        "", "http://"})
+           "http://evil.example", "https://evil.example:" + std::to_string(port()), "null", "file://",
+           "http://localhost:65536", "http://127.0.0.1:99999", "http://127.0.0.1.evil.example", "javascript:alert(1)",
+           "http://a@evil.example", "", "http://"})
     expect_status(*this, "Origin " + origin,
                   "POST /api/check HTTP/1.1\r\n" + host_line(*this) + "Origin: " + origin + "\r\n" + auth +
                       "Content-Length: 2\r\n\r\n{}",
@@ -316,7 +339,8 @@ BOOST_FIXTURE_TEST_CASE(foreign_host_and_origin_are_refused, quiet_daemon) {
                 "POST /api/health HTTP/1.1\r\n" + host_line(*this) + "Origin: http://" + address + "\r\n" + auth +
                     "Content-Length: 0\r\n\r\n",
                 405);
-  for (const std::string& host : std::vector<std::string>{"localhost", "127.0.0.1:" + std::to_string(port()), "[::1]:65535"}) {
+  for (const std::string& host :
+       std::vector<std::string>{"localhost", "127.0.0.1:" + std::to_string(port()), "[::1]:65535"}) {
     const auto answer = send_request(*this, "GET /api/status HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
     BOOST_TEST_REQUIRE(answer.has_value());
     BOOST_TEST(answer->status == 200, "Host " << host);

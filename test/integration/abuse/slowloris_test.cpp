@@ -34,7 +34,8 @@ int health_status(const quiet_daemon& d) {
 
 BOOST_FIXTURE_TEST_CASE(a_thousand_held_connections_stay_within_the_limit_and_time_out, quiet_daemon) {
   const auto limit = raise_fd_limit(connection_count + 200);
-  BOOST_TEST_REQUIRE(limit >= connection_count + 100, "RLIMIT_NOFILE hard limit " << limit << " is too low for this test");
+  BOOST_TEST_REQUIRE(limit >= connection_count + 100,
+                     "RLIMIT_NOFILE hard limit " << limit << " is too low for this test");
   const auto before = take();
   BOOST_TEST_MESSAGE("the daemon has " << before.fds << " descriptors open before");
 
@@ -53,14 +54,16 @@ BOOST_FIXTURE_TEST_CASE(a_thousand_held_connections_stay_within_the_limit_and_ti
     }
   }
   BOOST_TEST_MESSAGE("opened " << connection_count << " connections in "
-                                << std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count() << " ms");
+                               << std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count()
+                               << " ms");
 
   // Let the daemon accept the lot, then look: it is full, never past its limit.
   std::this_thread::sleep_for(1s);
   const auto held = open_fds(process->pid());
   BOOST_TEST_MESSAGE("while held: " << held << " descriptors");
   BOOST_TEST(held <= before.fds + connection_limit + slack, "within the connection limit: " << held);
-  BOOST_TEST(held >= before.fds + connection_limit - slack, "the limit was reached (the test tested something): " << held);
+  BOOST_TEST(held >= before.fds + connection_limit - slack,
+             "the limit was reached (the test tested something): " << held);
   // Full: a new client is closed without an answer (it must not queue unseen).
   BOOST_TEST(health_status(*this) == 0);
   BOOST_TEST(!process->exited());

@@ -91,7 +91,8 @@ std::vector<std::string> processes_under(const fs::path& dir) {
     auto cmd = redundancy::read_small_file("/proc/" + std::to_string(p.pid) + "/cmdline").value_or("");
     for (auto& c : cmd)
       if (c == '\0') c = ' ';
-    if (cmd.find(dir.string()) != std::string::npos && p.state != 'Z') found.push_back(std::to_string(p.pid) + " " + cmd);
+    if (cmd.find(dir.string()) != std::string::npos && p.state != 'Z')
+      found.push_back(std::to_string(p.pid) + " " + cmd);
   }
   return found;
 }
@@ -117,12 +118,14 @@ double median(const json::object& rows, const char* row, const char* name) {
 
 json::object read_results(const fs::path& out) {
   const auto text = redundancy::read_small_file(out / "results.json").value_or("");
-  BOOST_REQUIRE_MESSAGE(!text.empty(), "no results.json; the bench said:\n" + redundancy::read_small_file(out / "bench.out").value_or(""));
+  BOOST_REQUIRE_MESSAGE(!text.empty(), "no results.json; the bench said:\n" +
+                                           redundancy::read_small_file(out / "bench.out").value_or(""));
   auto doc = json::parse(text).as_object();
   BOOST_TEST(doc.at("machine").as_object().at("cpus").to_number<int>() >= 1);
   BOOST_TEST(!doc.at("date").as_string().empty());
   for (const auto& [row, figures] : doc.at("rows").as_object())
-    for (const auto& [name, f] : figures.as_object()) check_figure(std::string{row} + "/" + std::string{name}, f.as_object());
+    for (const auto& [name, f] : figures.as_object())
+      check_figure(std::string{row} + "/" + std::string{name}, f.as_object());
   const auto md = redundancy::read_small_file(out / "performance.md").value_or("");
   BOOST_TEST(md.find("| row | figure | median | min | max | runs | goal |") != std::string::npos);
   return doc;
@@ -133,14 +136,15 @@ json::object read_results(const fs::path& out) {
 BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
   temp_dir out;
   const int code = run_bench(out.path, {"--quick", "--only", "cost", "--runs", "1"}, 300s);
-  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + redundancy::read_small_file(out.path / "bench.out").value_or(""));
+  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" +
+                                       redundancy::read_small_file(out.path / "bench.out").value_or(""));
   const auto doc = read_results(out.path);
   const auto& rows = doc.at("rows").as_object();
-  for (const char* name : {"pm2_check_fake_100_wall", "pm2_check_fake_100_own_cpu", "pm2_check_fake_100_children_cpu",
-                           "pm2_check_fake_1000_own_cpu_beyond_startup", "github_check_50_own_cpu",
-                           "netlify_check_200_wall", "netlify_check_200_children_cpu",
-                           "daemon_cpu_pct_own_default_intervals", "daemon_cpu_pct_with_children_default_intervals",
-                           "pm2_check_fake_1000_in_daemon_own_cpu"})
+  for (const char* name :
+       {"pm2_check_fake_100_wall", "pm2_check_fake_100_own_cpu", "pm2_check_fake_100_children_cpu",
+        "pm2_check_fake_1000_own_cpu_beyond_startup", "github_check_50_own_cpu", "netlify_check_200_wall",
+        "netlify_check_200_children_cpu", "daemon_cpu_pct_own_default_intervals",
+        "daemon_cpu_pct_with_children_default_intervals", "pm2_check_fake_1000_in_daemon_own_cpu"})
     BOOST_TEST(rows.at("cost").as_object().contains(name), name);
   // Sane: a check takes time, a pm2 check runs a child, the functions scan runs node, a CPU share is a share.
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_wall") > 0.0);
@@ -149,7 +153,8 @@ BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
   // Inside the running daemon a 1,000-app check costs something, and less than a second of CPU.
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_in_daemon_own_cpu") > 0.0);
   BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_in_daemon_own_cpu") < 1.0);
-  BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_own_cpu") >= median(rows, "cost", "pm2_check_fake_1000_own_cpu_beyond_startup"));
+  BOOST_TEST(median(rows, "cost", "pm2_check_fake_1000_own_cpu") >=
+             median(rows, "cost", "pm2_check_fake_1000_own_cpu_beyond_startup"));
   BOOST_TEST(median(rows, "cost", "daemon_cpu_pct_with_children_default_intervals") >=
              median(rows, "cost", "daemon_cpu_pct_own_default_intervals"));
   BOOST_TEST(median(rows, "cost", "daemon_cpu_pct_with_children_default_intervals") <= 200.0);
@@ -175,7 +180,8 @@ BOOST_AUTO_TEST_CASE(every_row_with_REDUNDANCY_BENCH_ALL) {
   }
   temp_dir out;
   const int code = run_bench(out.path, {"--quick"}, 1800s);
-  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" + redundancy::read_small_file(out.path / "bench.out").value_or(""));
+  BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" +
+                                       redundancy::read_small_file(out.path / "bench.out").value_or(""));
   const auto doc = read_results(out.path);
   for (const char* row : {"http", "footprint", "cost", "latency", "scaling"})
     BOOST_TEST(doc.at("rows").as_object().contains(row), row);

@@ -7,12 +7,12 @@
 
 #include "redundancy/core/asio.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -93,9 +93,10 @@ class fake_daemon {
     canned answer{404, R"({"error":{"code":"not_found","message":"no such route"}})"};
     if (auto it = routes_.find(r.method + " " + r.target.substr(0, r.target.find('?'))); it != routes_.end())
       answer = it->second;
-    const std::string reply = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " + std::to_string(answer.body.size()) + "\r\nConnection: close\r\n\r\n" +
-                              answer.body;
+    const std::string reply = "HTTP/1.1 " + std::to_string(answer.status) +
+                              " X\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " +
+                              std::to_string(answer.body.size()) + "\r\nConnection: close\r\n\r\n" + answer.body;
     co_await asio::async_write(socket, asio::buffer(reply), asio::use_awaitable);
   }
 
@@ -126,7 +127,8 @@ struct sandbox {
   fs::path dir;
   fs::path config_file;
   explicit sandbox(const std::string& listen) {
-    dir = fs::temp_directory_path() / ("redundancy-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    dir =
+        fs::temp_directory_path() / ("redundancy-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(dir / "state");
     config_file = dir / "redundancy.json";
     std::ofstream(config_file) << R"({"project_dir": ")" << dir.string() << R"(", "state_dir": ")"
@@ -177,19 +179,20 @@ struct sandbox {
   }
 };
 
-const std::string status_json = R"({"status":"degraded","checked_at":"2026-01-02T03:04:05Z",)"
-                                R"("subsystems":{"pm2":{"status":"healthy","summary":"2 apps online",)"
-                                R"("checked_at":"2026-01-02T03:04:05Z","next_check_at":"2026-01-02T03:04:35Z",)"
-                                R"("consecutive_failures":0,"paused_until":null,"targets":[{"name":"api",)"
-                                R"("status":"healthy","reason":"online","since":"2026-01-01T00:00:00Z"}]},)"
-                                R"("github":{"status":"degraded","summary":"1 workflow failing",)"
-                                R"("checked_at":"2026-01-02T03:04:05Z","next_check_at":null,"consecutive_failures":2,)"
-                                R"("paused_until":null,"targets":[{"name":"ci.yml","status":"unhealthy",)"
-                                R"("reason":"last run failed","since":"2026-01-02T00:00:00Z"}]},)"
-                                R"("netlify":{"status":"disabled","summary":"no functions","checked_at":null,)"
-                                R"("next_check_at":null,"consecutive_failures":0,"paused_until":null,"targets":[]}},)"
-                                R"("emergency":{"active":false,"attempts":0,"max_attempts":3},)"
-                                R"("daemon":{"version":"0.1.0","pid":42,"started_at":"2026-01-02T00:00:00Z","rss_bytes":1024}})";
+const std::string status_json =
+    R"({"status":"degraded","checked_at":"2026-01-02T03:04:05Z",)"
+    R"("subsystems":{"pm2":{"status":"healthy","summary":"2 apps online",)"
+    R"("checked_at":"2026-01-02T03:04:05Z","next_check_at":"2026-01-02T03:04:35Z",)"
+    R"("consecutive_failures":0,"paused_until":null,"targets":[{"name":"api",)"
+    R"("status":"healthy","reason":"online","since":"2026-01-01T00:00:00Z"}]},)"
+    R"("github":{"status":"degraded","summary":"1 workflow failing",)"
+    R"("checked_at":"2026-01-02T03:04:05Z","next_check_at":null,"consecutive_failures":2,)"
+    R"("paused_until":null,"targets":[{"name":"ci.yml","status":"unhealthy",)"
+    R"("reason":"last run failed","since":"2026-01-02T00:00:00Z"}]},)"
+    R"("netlify":{"status":"disabled","summary":"no functions","checked_at":null,)"
+    R"("next_check_at":null,"consecutive_failures":0,"paused_until":null,"targets":[]}},)"
+    R"("emergency":{"active":false,"attempts":0,"max_attempts":3},)"
+    R"("daemon":{"version":"0.1.0","pid":42,"started_at":"2026-01-02T00:00:00Z","rss_bytes":1024}})";
 
 const std::string unhealthy_health = R"({"status":"unhealthy","checked_at":"2026-01-02T03:04:05Z",)"
                                      R"("subsystems":{"pm2":{"status":"unhealthy","summary":"api errored",)"
@@ -281,9 +284,10 @@ BOOST_AUTO_TEST_CASE(actions_post_their_documented_bodies) {
                       {"POST /api/netlify/deploy", {202, R"({"action_id":3})"}},
                       {"POST /api/pause", {200, R"({"target":"pm2/api","paused_until":"2026-01-02T04:00:00Z"})"}},
                       {"POST /api/resume", {200, R"({"target":"pm2/api","paused_until":null})"}},
-                      {"GET /api/events", {200, R"({"events":[{"id":1,"ts":"2026-01-02T03:00:00Z","subsystem":"pm2",)"
-                                                R"("target":"api","kind":"restart","severity":"warning",)"
-                                                R"("message":"restarted api","data":{}}]})"}}});
+                      {"GET /api/events",
+                       {200, R"({"events":[{"id":1,"ts":"2026-01-02T03:00:00Z","subsystem":"pm2",)"
+                             R"("target":"api","kind":"restart","severity":"warning",)"
+                             R"("message":"restarted api","data":{}}]})"}}});
   sandbox box(daemon.url().substr(7));
   const std::vector<std::string> env{"REDUNDANCY_TOKEN=t"};
   BOOST_TEST(box.run({"pm2", "restart", "api"}, env).code == 0);
@@ -309,13 +313,15 @@ BOOST_AUTO_TEST_CASE(actions_post_their_documented_bodies) {
 
 BOOST_AUTO_TEST_CASE(wait_follows_the_action_to_its_end) {
   fake_daemon daemon({{"POST /api/emergency", {202, R"({"action_id":9})"}},
-                      {"GET /api/actions/9", {200, R"({"id":9,"kind":"emergency","subsystem":"orchestrator",)"
-                                                   R"("target":"","requested_by":"api","state":"failed",)"
-                                                   R"("steps":[{"name":"restart pm2","ok":false,"detail":"boom"}],)"
-                                                   R"("output_tail":"pm2: not found"})"}},
+                      {"GET /api/actions/9",
+                       {200, R"({"id":9,"kind":"emergency","subsystem":"orchestrator",)"
+                             R"("target":"","requested_by":"api","state":"failed",)"
+                             R"("steps":[{"name":"restart pm2","ok":false,"detail":"boom"}],)"
+                             R"("output_tail":"pm2: not found"})"}},
                       {"POST /api/check", {202, R"({"action_id":10})"}},
-                      {"GET /api/actions/10", {200, R"({"id":10,"kind":"check","subsystem":"orchestrator",)"
-                                                    R"("state":"succeeded","steps":[]})"}}});
+                      {"GET /api/actions/10",
+                       {200, R"({"id":10,"kind":"check","subsystem":"orchestrator",)"
+                             R"("state":"succeeded","steps":[]})"}}});
   sandbox box(daemon.url().substr(7));
   auto r = box.run({"emergency", "--wait"}, {"REDUNDANCY_TOKEN=t"});
   BOOST_TEST(r.code == 1, r.err);
@@ -327,8 +333,9 @@ BOOST_AUTO_TEST_CASE(wait_follows_the_action_to_its_end) {
 }
 
 BOOST_AUTO_TEST_CASE(a_running_emergency_is_a_failed_action) {
-  fake_daemon daemon({{"POST /api/emergency", {409, R"({"error":{"code":"conflict","message":"already running"},)"
-                                                    R"("action_id":4})"}}});
+  fake_daemon daemon({{"POST /api/emergency",
+                       {409, R"({"error":{"code":"conflict","message":"already running"},)"
+                             R"("action_id":4})"}}});
   sandbox box(daemon.url().substr(7));
   const auto r = box.run({"emergency"}, {"REDUNDANCY_TOKEN=t"});
   BOOST_TEST(r.code == 1);
@@ -339,8 +346,10 @@ BOOST_AUTO_TEST_CASE(a_running_emergency_is_a_failed_action) {
 BOOST_AUTO_TEST_CASE(a_request_the_daemon_finds_wrong_is_a_usage_error) {
   fake_daemon daemon(
       {{"POST /api/github/trigger",
-        {404, R"({"error":{"code":"not_found","message":"no workflow '/tmp/evil.yml'; the watched workflows are sync.yml"}})"}},
-       {"POST /api/pause", {400, R"({"error":{"code":"bad_request","message":"for: expected a duration of at most 3650d"}})"}}});
+        {404,
+         R"({"error":{"code":"not_found","message":"no workflow '/tmp/evil.yml'; the watched workflows are sync.yml"}})"}},
+       {"POST /api/pause",
+        {400, R"({"error":{"code":"bad_request","message":"for: expected a duration of at most 3650d"}})"}}});
   sandbox box(daemon.url().substr(7));
   auto r = box.run({"github", "trigger", "/tmp/evil.yml"}, {"REDUNDANCY_TOKEN=t"});
   BOOST_TEST(r.code == 2, r.err);

@@ -27,11 +27,13 @@ namespace {
 // A project with nothing to watch and every subsystem off, listening on a free port.
 std::string quiet_config(const std::filesystem::path& dir, std::string_view extra = "") {
   return R"({
-    "project_dir": ")" + dir.string() + R"(",
+    "project_dir": ")" +
+         dir.string() + R"(",
     "state_dir": "state", "log_dir": "logs",
     "http": { "listen": "127.0.0.1:0" },
     "pm2": { "enabled": false }, "github": { "enabled": false }, "netlify": { "enabled": false },
-    )" + std::string(extra) + R"(
+    )" + std::string(extra) +
+         R"(
     "orchestrator": { "interval": "1s" }
   })";
 }
@@ -154,7 +156,8 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_with
   // No PM2 daemon runs in this PM2_HOME, so the recovery runs daemon_restart_command: a shell whose
   // background child would outlive it if only the shell were killed.
   write_text(file, R"({
-    "project_dir": ")" + dir.path().string() + R"(",
+    "project_dir": ")" +
+                       dir.path().string() + R"(",
     "state_dir": "state", "log_dir": "logs",
     "http": { "listen": "127.0.0.1:0" },
     "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "1h", "timeout": "1m",
@@ -255,12 +258,17 @@ bool lists(const boost::json::value& array, std::string_view item) {
 std::string reload_config(const std::filesystem::path& dir, std::string_view listen, std::string_view functions_dir,
                           bool github, std::string_view state_dir = "state") {
   return R"({
-    "project_dir": ")" + dir.string() + R"(",
-    "state_dir": ")" + std::string(state_dir) + R"(", "log_dir": "logs",
-    "http": { "listen": ")" + std::string(listen) + R"(" },
+    "project_dir": ")" +
+         dir.string() + R"(",
+    "state_dir": ")" +
+         std::string(state_dir) + R"(", "log_dir": "logs",
+    "http": { "listen": ")" +
+         std::string(listen) + R"(" },
     "pm2": { "enabled": false },
-    "github": { "enabled": )" + (github ? "true" : "false") + R"(, "interval": "1h" },
-    "netlify": { "functions_dir": ")" + std::string(functions_dir) + R"(", "interval": "1h", "auto_deploy": false },
+    "github": { "enabled": )" +
+         (github ? "true" : "false") + R"(, "interval": "1h" },
+    "netlify": { "functions_dir": ")" +
+         std::string(functions_dir) + R"(", "interval": "1h", "auto_deploy": false },
     "orchestrator": { "interval": "1h", "auto_recovery": false }
   })";
 }
@@ -297,10 +305,13 @@ BOOST_AUTO_TEST_CASE(sighup_applies_functions_dir_github_enabled_and_http_listen
   BOOST_TEST(http_get(moved_to, "/api/health").status != 0);
   BOOST_TEST(!accepts_connections(port_of(address)), "the old port " << address << " still accepts");
   // The new folder's function is checked, the old folder's is gone; the GitHub subsystem runs.
-  BOOST_TEST(eventually([&] {
-    const auto names = netlify_targets(moved_to);
-    return names.contains("beta") && !names.contains("alpha");
-  }, 20s), d.err());
+  BOOST_TEST(eventually(
+                 [&] {
+                   const auto names = netlify_targets(moved_to);
+                   return names.contains("beta") && !names.contains("alpha");
+                 },
+                 20s),
+             d.err());
   BOOST_TEST(has_subsystem(moved_to, "github"));
 
   const auto reloaded = newest_event(moved_to, "config_reloaded");
@@ -382,7 +393,8 @@ BOOST_AUTO_TEST_CASE(sighup_to_a_port_in_use_keeps_the_old_listener_and_applies_
 namespace {
 
 // One request to 127.0.0.1:port naming `host`, with a token when given.
-http_answer get_as(unsigned short port, const std::string& path, const std::string& host, const std::string& token = {}) {
+http_answer get_as(unsigned short port, const std::string& path, const std::string& host,
+                   const std::string& token = {}) {
   std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   return http_exchange(port, request + "\r\n").value_or(http_answer{});
@@ -390,9 +402,11 @@ http_answer get_as(unsigned short port, const std::string& path, const std::stri
 
 std::string beyond_loopback_config(const std::filesystem::path& dir, std::string_view public_routes = "") {
   return R"({
-    "project_dir": ")" + dir.string() + R"(",
+    "project_dir": ")" +
+         dir.string() + R"(",
     "state_dir": "state", "log_dir": "logs",
-    "http": { "listen": "0.0.0.0:0", "allowed_hosts": ["watch.example.org"])" + std::string(public_routes) + R"( },
+    "http": { "listen": "0.0.0.0:0", "allowed_hosts": ["watch.example.org"])" +
+         std::string(public_routes) + R"( },
     "pm2": { "enabled": false }, "github": { "enabled": false }, "netlify": { "enabled": false },
     "orchestrator": { "interval": "1h" }
   })";
@@ -455,8 +469,9 @@ BOOST_AUTO_TEST_CASE(on_loopback_reads_need_no_token_and_nothing_is_warned) {
     BOOST_TEST(get_as(port_of(address), path, "127.0.0.1").status == 200, path);
   BOOST_TEST(d.err().find("not a loopback address") == std::string::npos, d.err());
   // A reverse proxy's request (X-Forwarded-For, as the README's nginx example sends) is a remote client's.
-  const auto proxied = http_exchange(port_of(address), "GET /api/status HTTP/1.1\r\nHost: " + address +
-                                                           "\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n");
+  const auto proxied =
+      http_exchange(port_of(address), "GET /api/status HTTP/1.1\r\nHost: " + address +
+                                          "\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n");
   BOOST_TEST_REQUIRE(proxied.has_value());
   BOOST_TEST(proxied->status == 401, proxied->body);
 }
@@ -500,9 +515,9 @@ BOOST_AUTO_TEST_CASE(more_than_10000_targets_are_refused_naming_the_key_and_the_
   write_text(file, R"({ "pm2": { "processes": )" + app_names(250'000) + " } }");
   auto r = run_binary({"config", "check", "--config", file.string()});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(r.err.find(file.string() + ": pm2.processes: expected at most 10000 apps, got 250000") !=
-                 std::string::npos,
-             r.err);
+  BOOST_TEST(
+      r.err.find(file.string() + ": pm2.processes: expected at most 10000 apps, got 250000") != std::string::npos,
+      r.err);
   r = run_binary({"run", "--config", file.string()});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(r.err.find("pm2.processes: expected at most 10000 apps") != std::string::npos, r.err);
@@ -517,10 +532,12 @@ BOOST_AUTO_TEST_CASE(at_the_cap_the_daemon_answers_bounds_its_report_and_exits_s
   std::filesystem::create_directories(dir.path() / "pm2-home");
   const auto file = dir.path() / "redundancy.json";
   write_text(file, R"({
-    "project_dir": ")" + dir.path().string() + R"(",
+    "project_dir": ")" +
+                       dir.path().string() + R"(",
     "state_dir": "state", "log_dir": "logs",
     "http": { "listen": "127.0.0.1:0" },
-    "pm2": { "home": "pm2-home", "processes": )" + app_names(10'000) + R"(, "ecosystem_files": [],
+    "pm2": { "home": "pm2-home", "processes": )" +
+                       app_names(10'000) + R"(, "ecosystem_files": [],
              "interval": "2s", "command": ["false"] },
     "orchestrator": { "auto_recovery": false, "interval": "1s", "report_interval": "2s" },
     "github": { "enabled": false }, "netlify": { "enabled": false }
@@ -539,8 +556,8 @@ BOOST_AUTO_TEST_CASE(at_the_cap_the_daemon_answers_bounds_its_report_and_exits_s
     const auto took = std::chrono::steady_clock::now() - asked;
     BOOST_TEST_REQUIRE(health.status != 0);
     // The first check's 10,000 status events are written one by one: about 3 s of a loaded 2-core machine.
-    BOOST_TEST(took < 10s, "/api/health took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                                                << " ms");
+    BOOST_TEST(took < 10s,
+               "/api/health took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
     if (health.body.find("\"starting\"") == std::string::npos) checked = true;
     std::this_thread::sleep_for(100ms);
   }

@@ -113,9 +113,10 @@ BOOST_AUTO_TEST_CASE(a_secret_a_tool_prints_on_stderr_is_masked_in_every_event) 
   BOOST_TEST_REQUIRE(p.wait_status("pm2", "unknown"));
   std::string events;
   BOOST_TEST(wait_for([&] {
-    events = http_get(p.address, "/api/events?limit=1000").body;
-    return events.find("cannot post to ***") != std::string::npos;
-  }), events);
+               events = http_get(p.address, "/api/events?limit=1000").body;
+               return events.find("cannot post to ***") != std::string::npos;
+             }),
+             events);
   check_no_secret_in("GET /api/events", events);
   const auto err = p.process->err();
   p.stop();

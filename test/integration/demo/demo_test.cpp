@@ -140,10 +140,9 @@ std::vector<boost::json::object> pm2_events(const std::string& address) {
   const auto doc = boost::json::parse(answer.body, ec);
   if (ec || !doc.is_object() || !doc.as_object().contains("events")) return events;
   for (const auto& e : doc.at("events").as_array()) events.push_back(e.as_object());
-  std::sort(events.begin(), events.end(),
-            [](const boost::json::object& a, const boost::json::object& b) {
-              return a.at("id").to_number<std::int64_t>() < b.at("id").to_number<std::int64_t>();
-            });
+  std::sort(events.begin(), events.end(), [](const boost::json::object& a, const boost::json::object& b) {
+    return a.at("id").to_number<std::int64_t>() < b.at("id").to_number<std::int64_t>();
+  });
   return events;
 }
 
@@ -214,7 +213,8 @@ BOOST_AUTO_TEST_CASE(demo_starts_recovers_the_crasher_and_stops_on_sigint) {
   std::vector<int> pm2_pids;
   const bool all_up = eventually([&] { return (pm2_pids = pids_with_pm2_home(pm2_home)).size() >= 3u; }, 30s);
   std::string found;
-  for (const int pid : pm2_pids) found += " " + std::to_string(pid) + ":" + read_text("/proc/" + std::to_string(pid) + "/comm");
+  for (const int pid : pm2_pids)
+    found += " " + std::to_string(pid) + ":" + read_text("/proc/" + std::to_string(pid) + "/comm");
   BOOST_TEST(all_up, "processes with the demo's PM2_HOME:" << found);
 
   // Ctrl-C: SIGINT to the foreground process group, as a terminal sends it.

@@ -58,14 +58,16 @@ BOOST_AUTO_TEST_CASE(log_folder_deleted_is_recreated_with_the_next_line_and_repo
   p.mode("exit 3");
   BOOST_TEST_REQUIRE(p.wait_status("pm2", "unknown", "exit 3"));
   BOOST_TEST(p.health_answer().status == 200);
-  BOOST_TEST_REQUIRE(wait_for([&] { return read_text(p.logs / "pm2.log").find("pm2 is unknown") != std::string::npos; }),
-                     "pm2.log was not recreated with the new line");
+  BOOST_TEST_REQUIRE(
+      wait_for([&] { return read_text(p.logs / "pm2.log").find("pm2 is unknown") != std::string::npos; }),
+      "pm2.log was not recreated with the new line");
   BOOST_TEST(wait_for([&] {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(p.logs, ec))
-      if (entry.path().filename().string().starts_with("health-report-")) return true;
-    return false;
-  }), "the health report was not written again");
+               std::error_code ec;
+               for (const auto& entry : fs::directory_iterator(p.logs, ec))
+                 if (entry.path().filename().string().starts_with("health-report-")) return true;
+               return false;
+             }),
+             "the health report was not written again");
   p.mode("ok");
   BOOST_TEST(p.wait_status("pm2", "healthy"));
   BOOST_TEST(read_text(p.logs / "pm2.log").find("pm2 is healthy") != std::string::npos);
@@ -210,9 +212,10 @@ BOOST_AUTO_TEST_CASE(read_only_history_is_an_error_state_until_it_is_writable_an
     fs::permissions(db_file, fs::perms::owner_read | fs::perms::owner_write);
   }
   BOOST_TEST_REQUIRE(wait_for([&] {
-    const auto now = history(p);
-    return now.at("ok").as_bool() && now.at("unsaved_events").as_int64() == 0;
-  }), json::serialize(history(p)));
+                       const auto now = history(p);
+                       return now.at("ok").as_bool() && now.at("unsaved_events").as_int64() == 0;
+                     }),
+                     json::serialize(history(p)));
   BOOST_TEST(!history(p).at("read_only").as_bool());
   p.mode("ok");
   BOOST_TEST(p.wait_status("pm2", "healthy"));

@@ -13,8 +13,8 @@
 #include <chrono>
 #include <ctime>
 #include <mutex>
-#include <stdexcept>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,7 +96,8 @@ class fake_github_server {
     return true;
   }
 
-  static std::string answer(int status, const std::string& reason, const std::string& headers, const std::string& body) {
+  static std::string answer(int status, const std::string& reason, const std::string& headers,
+                            const std::string& body) {
     return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: application/json\r\n" + headers +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
@@ -153,13 +154,14 @@ class fake_github_server {
       case github_fault::server_error:
         return send_all(fd, answer(500, "Internal Server Error", "", R"({"message":"boom"})"));
       case github_fault::too_many:
-        return send_all(fd, answer(429, "Too Many Requests", "Retry-After: " + std::to_string(retry_after_seconds) + "\r\n",
-                                   R"({"message":"secondary rate limit"})"));
+        return send_all(fd,
+                        answer(429, "Too Many Requests", "Retry-After: " + std::to_string(retry_after_seconds) + "\r\n",
+                               R"({"message":"secondary rate limit"})"));
       case github_fault::rate_limited: {
-        const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count() +
-                           retry_after_seconds;
+        const auto reset =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count() +
+            retry_after_seconds;
         return send_all(fd, answer(403, "Forbidden",
                                    "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: " + std::to_string(reset) + "\r\n",
                                    R"({"message":"API rate limit exceeded"})"));

@@ -9,12 +9,13 @@ namespace redundancy::test {
 
 // A jlist with one online app, as `pm2 jlist` prints it (only the fields the parser reads).
 inline std::string jlist_with_web() {
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return R"([{"name":"web","pid":)" + std::to_string(::getpid()) +
          R"(,"pm_id":0,"monit":{"memory":10000000,"cpu":0},"pm2_env":{"status":"online","restart_time":0,)"
-         R"("unstable_restarts":0,"pm_uptime":)" + std::to_string(now_ms) + "}}]\n";
+         R"("unstable_restarts":0,"pm_uptime":)" +
+         std::to_string(now_ms) + "}}]\n";
 }
 
 struct fake_pm2_project : fault_project {
@@ -34,9 +35,12 @@ struct fake_pm2_project : fault_project {
     write_text(tool / "stdout", jlist_with_web());
     const std::string argv = command ? "\"" + *command + "\"" : "\"" + fake_tool() + "\", \"" + tool.string() + "\"";
     configure(R"("pm2": { "home": ")" + home.string() + R"(", "processes": ["web"], "ecosystem_files": [],
-                          "interval": "300ms", "timeout": "1500ms", "transport": ")" + transport + R"(",
-                          "command": [)" + argv + R"(] },
-                 "orchestrator": )" + orchestrator + R"(,
+                          "interval": "300ms", "timeout": "1500ms", "transport": ")" +
+              transport + R"(",
+                          "command": [)" +
+              argv + R"(] },
+                 "orchestrator": )" +
+              orchestrator + R"(,
                  "github": { "enabled": false }, "netlify": { "enabled": false })");
   }
 };

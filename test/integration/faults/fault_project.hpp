@@ -119,8 +119,10 @@ struct fault_project {
   // e.g. R"("pm2": {...}, "github": {"enabled": false})".
   void configure(const std::string& sections) {
     write_text(config_file, R"({
-      "project_dir": ")" + dir.path().string() + R"(",
-      "state_dir": ")" + state.string() + R"(", "log_dir": ")" + logs.string() + R"(",
+      "project_dir": ")" + dir.path().string() +
+                                R"(",
+      "state_dir": ")" + state.string() +
+                                R"(", "log_dir": ")" + logs.string() + R"(",
       "http": { "listen": "127.0.0.1:0" },
       )" + sections + "}");
   }
@@ -158,17 +160,20 @@ struct fault_project {
   // Waits until the subsystem's status is `status` (and its summary holds `part`).
   bool wait_status(const std::string& name, const std::string& status, const std::string& part = {},
                    std::chrono::milliseconds limit = 60s) {
-    const bool ok = wait_for([&] {
-      const auto h = get("/api/health");
-      const auto& s = h.at("subsystems").at(name);
-      return s.at("status").as_string() == status &&
-             std::string_view(s.at("summary").as_string()).find(part) != std::string_view::npos;
-    }, limit);
+    const bool ok = wait_for(
+        [&] {
+          const auto h = get("/api/health");
+          const auto& s = h.at("subsystems").at(name);
+          return s.at("status").as_string() == status &&
+                 std::string_view(s.at("summary").as_string()).find(part) != std::string_view::npos;
+        },
+        limit);
     if (!ok) {
       // What it was instead, and what the daemon said last: enough to see why without rerunning.
       const auto err = process ? process->err() : std::string();
-      std::cerr << "waited for " << name << " " << status << " '" << part << "'; last health: "
-                << json::serialize(get("/api/status").at("subsystems").at(name)) << "\ndaemon stderr (tail):\n"
+      std::cerr << "waited for " << name << " " << status << " '" << part
+                << "'; last health: " << json::serialize(get("/api/status").at("subsystems").at(name))
+                << "\ndaemon stderr (tail):\n"
                 << err.substr(err.size() > 4000 ? err.size() - 4000 : 0) << "\n";
     }
     return ok;

@@ -83,9 +83,10 @@ void rate_limit_then_recovery(github_fault fault, const std::string& reason) {
   BOOST_TEST_REQUIRE(limited_at.has_value());
   BOOST_TEST_REQUIRE(next_at.has_value());
   // Whole seconds in the header: allow for the one the reset time was rounded down in.
-  BOOST_TEST((*next_at - *limited_at >= 2s),
-             "asked again after " << std::chrono::duration_cast<std::chrono::milliseconds>(*next_at - *limited_at).count()
-                                  << " ms");
+  BOOST_TEST(
+      (*next_at - *limited_at >= 2s),
+      "asked again after " << std::chrono::duration_cast<std::chrono::milliseconds>(*next_at - *limited_at).count()
+                           << " ms");
   std::size_t limited_requests = 0;
   for (const auto& r : seen) limited_requests += r.fault == fault ? 1 : 0;
   // One limited answer per route at most: the block applies to every request.

@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(deploy_that_hangs_past_its_timeout_is_ended_and_recorded_as
   netlify_project p;
   p.configure_netlify(R"({ "interval": "500ms", "timeout": "10s", "auto_deploy": false,
                            "deploy_timeout": "2s", "min_deploy_interval": "0s",
-                           "deploy_command": [")" + p.fake_tool() + R"(", ")" + p.tool.string() + R"(", "deploy", "--prod"] })");
+                           "deploy_command": [")" +
+                      p.fake_tool() + R"(", ")" + p.tool.string() + R"(", "deploy", "--prod"] })");
   p.start();
   BOOST_TEST_REQUIRE(p.act("/api/netlify/regenerate").at("state").as_string() == "succeeded");
   BOOST_TEST_REQUIRE(p.wait_status("netlify", "healthy"));
@@ -103,7 +104,8 @@ BOOST_AUTO_TEST_CASE(node_missing_is_named_and_never_taken_for_a_broken_function
   temp_dir bin;  // the daemon's whole PATH: empty until node is put there
   p.env["PATH"] = bin.path().string();
   p.configure_netlify(R"({ "interval": "500ms", "timeout": "10s", "max_failures": 1, "local_invoke": ["hello"],
-                           "deploy_command": [")" + p.fake_tool() + R"(", ")" + p.tool.string() + R"(", "deploy"] })");
+                           "deploy_command": [")" +
+                      p.fake_tool() + R"(", ")" + p.tool.string() + R"(", "deploy"] })");
   p.start();
   p.act("/api/netlify/regenerate");
   BOOST_TEST_REQUIRE(p.wait_status("netlify", "degraded", "node: not found on PATH"));

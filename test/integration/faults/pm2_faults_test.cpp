@@ -42,7 +42,8 @@ void fault_then_recovery(fake_pm2_project& p, const std::string& status, const s
 BOOST_AUTO_TEST_CASE(pm2_that_hangs_is_not_answering_and_every_hung_process_is_ended) {
   fake_pm2_project p;
   p.mode("hang");
-  fault_then_recovery(p, "unhealthy", "not answering", [&] { p.mode("ok"); }, 503);
+  fault_then_recovery(
+      p, "unhealthy", "not answering", [&] { p.mode("ok"); }, 503);
   // Each hung call had a grandchild in its group: the timeout ended both.
   std::size_t recorded = 0;
   std::istringstream lines(read_text(p.tool / "pids"));
@@ -54,41 +55,48 @@ BOOST_AUTO_TEST_CASE(pm2_that_hangs_is_not_answering_and_every_hung_process_is_e
 BOOST_AUTO_TEST_CASE(pm2_that_exits_non_zero_names_the_exit_and_its_message) {
   fake_pm2_project p;
   p.mode("exit 3");
-  fault_then_recovery(p, "unknown", "pm2 jlist failed: exit 3: fake_tool: failing on purpose", [&] { p.mode("ok"); },
-                      200);
+  fault_then_recovery(
+      p, "unknown", "pm2 jlist failed: exit 3: fake_tool: failing on purpose", [&] { p.mode("ok"); }, 200);
 }
 
 BOOST_AUTO_TEST_CASE(pm2_that_prints_garbage_is_unknown_not_a_crash) {
   fake_pm2_project p;
   p.mode("garbage");
-  fault_then_recovery(p, "unknown", "pm2 jlist output unreadable", [&] { p.mode("ok"); }, 200);
+  fault_then_recovery(
+      p, "unknown", "pm2 jlist output unreadable", [&] { p.mode("ok"); }, 200);
 }
 
 BOOST_AUTO_TEST_CASE(pm2_that_prints_50_mib_is_capped_and_ignored) {
   fake_pm2_project p;
   p.mode("huge 52428800");
-  fault_then_recovery(p, "unknown", "pm2 jlist printed more than", [&] {
-    // The cap holds: 50 MiB per check, several times over, and the daemon did not keep it.
-    const auto rss = p.get("/api/status").at("daemon").at("rss_bytes").to_number<std::int64_t>();
+  fault_then_recovery(
+      p, "unknown", "pm2 jlist printed more than",
+      [&] {
+        // The cap holds: 50 MiB per check, several times over, and the daemon did not keep it.
+        const auto rss = p.get("/api/status").at("daemon").at("rss_bytes").to_number<std::int64_t>();
 #ifdef __SANITIZE_ADDRESS__
-    // ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing about the cap here.
-    BOOST_TEST_MESSAGE("SKIPPED under ASan: rss " << rss << " not compared with 100 MiB");
+        // ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing about the cap here.
+        BOOST_TEST_MESSAGE("SKIPPED under ASan: rss " << rss << " not compared with 100 MiB");
 #else
-    BOOST_TEST(rss < 100 * 1024 * 1024, "rss " << rss);
+        BOOST_TEST(rss < 100 * 1024 * 1024, "rss " << rss);
 #endif
-    p.mode("ok");
-  }, 200);
+        p.mode("ok");
+      },
+      200);
 }
 
 BOOST_AUTO_TEST_CASE(pm2_that_is_missing_says_not_installed_until_it_appears) {
   temp_dir bin;
   const auto pm2 = bin.path() / "pm2";
   fake_pm2_project p(pm2.string());
-  fault_then_recovery(p, "unhealthy", "pm2 is not installed", [&] {
-    // The tool appears: a script that hands over to the fake tool with its state folder.
-    write_text(pm2, "#!/bin/sh\nexec '" + p.fake_tool() + "' '" + p.tool.string() + "' \"$@\"\n");
-    fs::permissions(pm2, fs::perms::owner_all);
-  }, 503);
+  fault_then_recovery(
+      p, "unhealthy", "pm2 is not installed",
+      [&] {
+        // The tool appears: a script that hands over to the fake tool with its state folder.
+        write_text(pm2, "#!/bin/sh\nexec '" + p.fake_tool() + "' '" + p.tool.string() + "' \"$@\"\n");
+        fs::permissions(pm2, fs::perms::owner_all);
+      },
+      503);
 }
 
 BOOST_AUTO_TEST_CASE(rpc_sock_that_accepts_and_never_answers_falls_back_to_jlist_and_says_so) {
@@ -170,7 +178,8 @@ BOOST_AUTO_TEST_CASE(pm2_daemon_killed_mid_check_is_reported_and_resurrected) {
   BOOST_REQUIRE(pm2.run("save") == 0);
   p.configure(R"("pm2": { "home": ")" + pm2.home.string() + R"(", "processes": ["web"], "ecosystem_files": [],
                           "interval": "300ms", "timeout": "20s", "restart_delay": "100ms",
-                          "command": [")" + pm2_bin + R"("] },
+                          "command": [")" +
+              pm2_bin + R"("] },
                  "orchestrator": { "interval": "300ms" },
                  "github": { "enabled": false }, "netlify": { "enabled": false })");
   p.start();
@@ -200,11 +209,13 @@ BOOST_AUTO_TEST_CASE(pm2_daemon_killed_mid_check_is_reported_and_resurrected) {
     rest >> state >> ppid >> pgrp >> session;
     return session;
   };
-  BOOST_TEST(wait_for([&] {
-    for (const auto child : children_of(p.process->pid()))
-      if (child != pm2.daemon_pid() && session_of(child) != child) return false;
-    return true;
-  }, 30s));
+  BOOST_TEST(wait_for(
+      [&] {
+        for (const auto child : children_of(p.process->pid()))
+          if (child != pm2.daemon_pid() && session_of(child) != child) return false;
+        return true;
+      },
+      30s));
   p.stop();
   p.check_events_all_stored();
 }

@@ -26,12 +26,11 @@ struct project {
                             "' && git init -q -b main && git -c user.email=t@example.com -c "
                             "user.name=t commit -q --allow-empty -m init";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-    write_text(config_file, json::serialize(json::object{
-                                {"project_dir", dir.string()},
-                                {"state_dir", (dir / "state").string()},
-                                {"log_dir", (dir / "logs").string()},
-                                {"pm2", json::object{{"enabled", false}}},
-                                {"netlify", json::object{{"enabled", false}}}}));
+    write_text(config_file, json::serialize(json::object{{"project_dir", dir.string()},
+                                                         {"state_dir", (dir / "state").string()},
+                                                         {"log_dir", (dir / "logs").string()},
+                                                         {"pm2", json::object{{"enabled", false}}},
+                                                         {"netlify", json::object{{"enabled", false}}}}));
     write_text(dir / ".github/workflows/sync.yml", R"yaml(name: sync
 on: workflow_dispatch
 jobs:
@@ -98,10 +97,8 @@ BOOST_AUTO_TEST_CASE(plan_prints_what_would_run_and_what_is_skipped) {
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("sync.yml (sync): 3 of 4 steps can run locally\n") == 0u, r.out);
   BOOST_TEST(r.out.find("job build\n") != std::string::npos, r.out);
-  BOOST_TEST(r.out.find("  satisfied line 7  Run actions/checkout@v4: ") != std::string::npos,
-             r.out);
-  BOOST_TEST(r.out.find("  skipped   line 8  Run actions/cache@v4: ") != std::string::npos,
-             r.out);
+  BOOST_TEST(r.out.find("  satisfied line 7  Run actions/checkout@v4: ") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("  skipped   line 8  Run actions/cache@v4: ") != std::string::npos, r.out);
   BOOST_TEST(r.out.find("  run       line 11  sync  [bash -e {0}]") != std::string::npos, r.out);
   BOOST_TEST(r.out.find("job report (needs build) if: always()\n") != std::string::npos, r.out);
   // Nothing ran.
@@ -120,8 +117,7 @@ BOOST_AUTO_TEST_CASE(plan_of_an_invalid_or_missing_workflow) {
   const auto invalid = p.cli({"plan", "broken"});
   BOOST_TEST(invalid.exit_code == 1);
   BOOST_TEST(invalid.err.find("broken.yml is invalid and would never run:\n") == 0u, invalid.err);
-  BOOST_TEST(invalid.err.find("broken.yml:6: jobs.a.steps[0]: a step needs 'run' or 'uses'") !=
-                 std::string::npos,
+  BOOST_TEST(invalid.err.find("broken.yml:6: jobs.a.steps[0]: a step needs 'run' or 'uses'") != std::string::npos,
              invalid.err);
   const auto missing = p.cli({"plan", "nope.yml"});
   BOOST_TEST(missing.exit_code == 2);
@@ -134,8 +130,7 @@ BOOST_AUTO_TEST_CASE(run_local_streams_the_steps_and_exits_with_the_result) {
   const auto ok = p.cli({"run-local", "plain"});
   BOOST_TEST(ok.exit_code == 0, ok.out << ok.err);
   BOOST_TEST(ok.out.find("plain-ran\n") != std::string::npos, ok.out);
-  BOOST_TEST(ok.err.find("log: " + (p.dir / "logs/workflow-runs/plain-").string()) != std::string::npos,
-             ok.err);
+  BOOST_TEST(ok.err.find("log: " + (p.dir / "logs/workflow-runs/plain-").string()) != std::string::npos, ok.err);
 
   const auto failed = p.cli({"run-local", "fails.yml"});
   BOOST_TEST(failed.exit_code == 1, failed.out << failed.err);
@@ -151,8 +146,7 @@ BOOST_AUTO_TEST_CASE(run_local_streams_the_steps_and_exits_with_the_result) {
   BOOST_TEST(read_text(p.dir / "synced.txt") == "done\n");
   const auto strict = p.cli({"run-local", "sync", "--strict"});
   BOOST_TEST(strict.exit_code == 1, strict.out << strict.err);
-  BOOST_TEST(strict.err.find("partial run: failing because of --strict") != std::string::npos,
-             strict.err);
+  BOOST_TEST(strict.err.find("partial run: failing because of --strict") != std::string::npos, strict.err);
   BOOST_TEST(read_text(p.dir / "synced.txt") == "done\ndone\n");
 }
 
@@ -170,8 +164,8 @@ namespace {
 // A hostile workflow outside the project: its step would create `marker`.
 std::filesystem::path write_evil(const temp_dir& outside, const std::filesystem::path& marker) {
   const auto evil = outside.path() / "evil.yml";
-  write_text(evil, "on: push\njobs:\n  evil:\n    runs-on: x\n    steps:\n      - run: touch '" +
-                       marker.string() + "'\n");
+  write_text(evil,
+             "on: push\njobs:\n  evil:\n    runs-on: x\n    steps:\n      - run: touch '" + marker.string() + "'\n");
   return evil;
 }
 
@@ -185,8 +179,7 @@ BOOST_AUTO_TEST_CASE(run_local_and_plan_take_only_the_name_of_a_watched_workflow
   const auto relative = std::filesystem::relative(evil, std::filesystem::current_path());
   BOOST_REQUIRE(relative.string().starts_with(".."));
   std::filesystem::create_symlink(evil, p.dir / ".github/workflows/link.yml");
-  const std::string known =
-      "; the watched workflows are broken.yml, fails.yml, plain.yml, sync.yml";
+  const std::string known = "; the watched workflows are broken.yml, fails.yml, plain.yml, sync.yml";
   for (const std::string& name : {evil.string(), relative.string()}) {
     for (const char* command : {"run-local", "plan"}) {
       const auto r = p.cli({command, name});
@@ -199,18 +192,16 @@ BOOST_AUTO_TEST_CASE(run_local_and_plan_take_only_the_name_of_a_watched_workflow
   for (const char* command : {"run-local", "plan"}) {
     const auto r = p.cli({command, "link.yml"});
     BOOST_TEST(r.exit_code == 2, r.out << r.err);
-    BOOST_TEST(r.err.find("workflow 'link.yml' is a symlink to " + evil.string() + ", outside ") !=
-                   std::string::npos,
+    BOOST_TEST(r.err.find("workflow 'link.yml' is a symlink to " + evil.string() + ", outside ") != std::string::npos,
                r.err);
   }
   // With github.workflows set, the other files in the folder are not watched either.
   p.set_github(json::object{{"workflows", json::array{"plain.yml"}}});
   const auto unlisted = p.cli({"run-local", "fails.yml"});
   BOOST_TEST(unlisted.exit_code == 2, unlisted.out << unlisted.err);
-  BOOST_TEST(
-      unlisted.err.find("no workflow 'fails.yml' in " + (p.dir / ".github/workflows").string() +
-                        "; the watched workflows are plain.yml\n") != std::string::npos,
-      unlisted.err);
+  BOOST_TEST(unlisted.err.find("no workflow 'fails.yml' in " + (p.dir / ".github/workflows").string() +
+                               "; the watched workflows are plain.yml\n") != std::string::npos,
+             unlisted.err);
   BOOST_TEST(unlisted.out.find("before-failing") == std::string::npos, unlisted.out);
   BOOST_TEST(p.cli({"run-local", "plain"}).exit_code == 0);
   BOOST_TEST(!std::filesystem::exists(marker));
@@ -232,8 +223,7 @@ jobs:
       "(push, schedule, workflow_dispatch, repository_dispatch), so it is never run locally";
   const auto plan = p.cli({"plan", "pr"});
   BOOST_TEST(plan.exit_code == 0, plan.err);
-  BOOST_TEST(plan.out.find("pr.yml (pr.yml): 0 of 1 steps can run locally\nnot run locally: " +
-                           why + "\n") == 0u,
+  BOOST_TEST(plan.out.find("pr.yml (pr.yml): 0 of 1 steps can run locally\nnot run locally: " + why + "\n") == 0u,
              plan.out);
   const auto j = json::parse(p.cli({"plan", "pr", "--json"}).out).as_object();
   BOOST_TEST(j.at("local") == false);
@@ -266,22 +256,20 @@ jobs:
     ::dup2(null, 2);
     ::setenv("RUNNER_TEST_CLI_SECRET", "plain-secret-5150", 1);
     const std::string config = p.config_file.string();
-    ::execl(REDUNDANCY_BINARY, REDUNDANCY_BINARY, "--config", config.c_str(), "github", "run-local",
-            "slow", nullptr);
+    ::execl(REDUNDANCY_BINARY, REDUNDANCY_BINARY, "--config", config.c_str(), "github", "run-local", "slow", nullptr);
     ::_exit(127);
   }
   ::setpgid(pid, pid);
   const auto file = p.dir / "runner-temp.txt";
-  const bool started = redundancy::test::eventually([&] { return !read_text(file).empty(); },
-                                                    std::chrono::seconds(60));
+  const bool started = redundancy::test::eventually([&] { return !read_text(file).empty(); }, std::chrono::seconds(60));
   BOOST_TEST_REQUIRE(started);
   const std::filesystem::path runner_temp = read_text(file).substr(0, read_text(file).size() - 1);
   BOOST_TEST(runner_temp.filename().string().starts_with("redundancy-runner-"), runner_temp);
   BOOST_TEST(std::filesystem::exists(runner_temp));
   ::kill(pid, SIGTERM);
   int status = 0;
-  const bool exited = redundancy::test::eventually(
-      [&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(20));
+  const bool exited =
+      redundancy::test::eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(20));
   if (!exited) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, &status, 0);

@@ -38,15 +38,14 @@ struct project {
                "\"$GITHUB_WORKSPACE/plain.txt\"\n");
     json::object github{{"interval", "1h"}};
     if (!listed.empty()) github["workflows"] = std::move(listed);
-    write_text(config_file, json::serialize(json::object{
-                                {"project_dir", dir.path().string()},
-                                {"state_dir", "state"},
-                                {"log_dir", "logs"},
-                                {"http", json::object{{"listen", "127.0.0.1:0"}}},
-                                {"orchestrator", json::object{{"auto_recovery", false}}},
-                                {"github", std::move(github)},
-                                {"pm2", json::object{{"enabled", false}}},
-                                {"netlify", json::object{{"enabled", false}}}}));
+    write_text(config_file, json::serialize(json::object{{"project_dir", dir.path().string()},
+                                                         {"state_dir", "state"},
+                                                         {"log_dir", "logs"},
+                                                         {"http", json::object{{"listen", "127.0.0.1:0"}}},
+                                                         {"orchestrator", json::object{{"auto_recovery", false}}},
+                                                         {"github", std::move(github)},
+                                                         {"pm2", json::object{{"enabled", false}}},
+                                                         {"netlify", json::object{{"enabled", false}}}}));
   }
 
   void start() {
@@ -58,8 +57,7 @@ struct project {
 
   http_answer trigger(const std::string& workflow) {
     return http_post(address, "/api/github/trigger",
-                     json::serialize(json::object{{"workflow", workflow}, {"mode", "local"}}),
-                     std::string(token));
+                     json::serialize(json::object{{"workflow", workflow}, {"mode", "local"}}), std::string(token));
   }
 
   // Waits for the action to finish; its JSON.
@@ -78,9 +76,7 @@ struct project {
   }
 };
 
-std::int64_t action_id(const http_answer& a) {
-  return json::parse(a.body).at("action_id").to_number<std::int64_t>();
-}
+std::int64_t action_id(const http_answer& a) { return json::parse(a.body).at("action_id").to_number<std::int64_t>(); }
 
 bool gone(pid_t pid) { return !pid_exists(pid) || is_zombie(pid); }
 
@@ -91,16 +87,16 @@ BOOST_AUTO_TEST_CASE(trigger_takes_only_the_name_of_a_watched_workflow) {
   temp_dir outside;
   const auto marker = outside.path() / "evil-ran";
   const auto evil = outside.path() / "evil.yml";
-  write_text(evil, "on: push\njobs:\n  evil:\n    runs-on: x\n    steps:\n      - run: touch '" +
-                       marker.string() + "'\n");
+  write_text(evil,
+             "on: push\njobs:\n  evil:\n    runs-on: x\n    steps:\n      - run: touch '" + marker.string() + "'\n");
   fs::create_symlink(evil, p.workflows / "link.yml");
   p.start();
 
   // The daemon's cwd is the test's: a relative path climbs from there to the file.
   const std::string climbing = "../../../../../../../../.." + evil.string();
   const std::string known = "; the watched workflows are sync.yml";
-  for (const std::string& name : {evil.string(), climbing, std::string("plain.yml"),
-                                  std::string("plain"), std::string("../workflows/plain.yml")}) {
+  for (const std::string& name : {evil.string(), climbing, std::string("plain.yml"), std::string("plain"),
+                                  std::string("../workflows/plain.yml")}) {
     const auto answer = p.trigger(name);
     BOOST_TEST(answer.status == 404, name << ": " << answer.status << " " << answer.body);
     const std::string message(json::parse(answer.body).at("error").at("message").as_string());
@@ -108,8 +104,7 @@ BOOST_AUTO_TEST_CASE(trigger_takes_only_the_name_of_a_watched_workflow) {
   }
   const auto link = p.trigger("link.yml");
   BOOST_TEST(link.status == 404, link.body);
-  BOOST_TEST(link.body.find("workflow 'link.yml' is a symlink to " + evil.string() +
-                            ", outside ") != std::string::npos,
+  BOOST_TEST(link.body.find("workflow 'link.yml' is a symlink to " + evil.string() + ", outside ") != std::string::npos,
              link.body);
   // The refused link is in the health, not watched.
   const auto status = http_get(p.address, "/api/status");
@@ -166,8 +161,7 @@ jobs:
              "the detached process " << started.back() << " outlived the daemon's stop");
   // The stopped run's temp folder (its steps' unmasked output) went with it.
   const fs::path runner_temp =
-      read_text(p.dir.path() / "runner-temp.txt")
-          .substr(0, read_text(p.dir.path() / "runner-temp.txt").find('\n'));
+      read_text(p.dir.path() / "runner-temp.txt").substr(0, read_text(p.dir.path() / "runner-temp.txt").find('\n'));
   BOOST_TEST(runner_temp.filename().string().starts_with("redundancy-runner-"), runner_temp);
   BOOST_TEST(!fs::exists(runner_temp), runner_temp << " was left behind");
 

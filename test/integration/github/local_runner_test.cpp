@@ -45,10 +45,9 @@ struct temp_repo {
     std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-gh-XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(tmpl.data()));
     dir = tmpl;
-    const std::string cmd =
-        "cd '" + dir.string() +
-        "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
-        "--allow-empty -m init";
+    const std::string cmd = "cd '" + dir.string() +
+                            "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+                            "--allow-empty -m init";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     std::filesystem::create_directories(dir / "sub");
     std::filesystem::create_directories(dir / "other");
@@ -61,9 +60,7 @@ struct temp_repo {
     std::filesystem::remove_all(dir, ec);
   }
 
-  void add_workflow(const std::string& name, const std::string& text) {
-    write(dir / ".github/workflows" / name, text);
-  }
+  void add_workflow(const std::string& name, const std::string& text) { write(dir / ".github/workflows" / name, text); }
 
   local_run_report run(const std::string& name, std::string* streamed = nullptr) {
     asio::io_context ioc;
@@ -81,8 +78,7 @@ struct temp_repo {
   }
 
   std::string sha() const {
-    const std::string cmd =
-        "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
+    const std::string cmd = "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     auto s = read(dir / "sha.txt");
     return s.substr(0, s.find('\n'));
@@ -91,8 +87,7 @@ struct temp_repo {
 
 std::string steps_of(const action_result& r) {
   std::string s = r.summary + "\n";
-  for (const auto& st : r.steps)
-    s += st.name + " [" + (st.ok ? "ok" : "FAILED") + "] " + st.detail + "\n";
+  for (const auto& st : r.steps) s += st.name + " [" + (st.ok ? "ok" : "FAILED") + "] " + st.detail + "\n";
   return s + r.output_tail;
 }
 
@@ -150,8 +145,7 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::success), steps_of(report.result));
   const auto sha = repo.sha();
-  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha +
-                                                 " " + sha +
+  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha + " " + sha +
                                                  "\nsecond step wf sub\nsecond-job job other []\n");
   BOOST_REQUIRE(!report.log_file.empty());
   BOOST_TEST(report.log_file.parent_path() == repo.dir / "logs/workflow-runs");
@@ -196,16 +190,12 @@ jobs:
   const auto report = repo.run("fails.yml");
   BOOST_TEST(!report.result.ok);
   BOOST_TEST((report.conclusion == run_conclusion::failure));
-  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n",
-             steps_of(report.result));
-  BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos,
-             report.result.summary);
+  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n", steps_of(report.result));
+  BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos, report.result.summary);
   BOOST_REQUIRE(report.result.steps.size() >= 2u);
   BOOST_TEST(report.result.steps[0].ok);  // tolerated by continue-on-error
-  BOOST_TEST(report.result.steps[0].detail.find("failure: exit 3 in ") == 0u,
-             report.result.steps[0].detail);
-  BOOST_TEST(report.result.steps[0].detail.ends_with("s (continue-on-error)"),
-             report.result.steps[0].detail);
+  BOOST_TEST(report.result.steps[0].detail.find("failure: exit 3 in ") == 0u, report.result.steps[0].detail);
+  BOOST_TEST(report.result.steps[0].detail.ends_with("s (continue-on-error)"), report.result.steps[0].detail);
   // Each step's outcome: success, failure or skipped, with the exit code and the time it took.
   const auto& breaks = report.result.steps[2];
   BOOST_TEST(breaks.name == "main / breaks");
@@ -241,12 +231,9 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::partial));
   BOOST_TEST(read(repo.dir / "partial.txt") == "ran\n");
-  BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos,
-             report.result.summary);
-  BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos,
-             report.result.summary);
-  BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos,
-             report.result.summary);
+  BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos, report.result.summary);
+  BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos, report.result.summary);
+  BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos, report.result.summary);
 }
 
 BOOST_AUTO_TEST_CASE(timed_out_step_ends_its_background_children) {
@@ -268,8 +255,7 @@ jobs:
   const auto report = repo.run("slow.yml");
   BOOST_TEST(!report.result.ok);
   BOOST_REQUIRE(!report.result.steps.empty());
-  BOOST_TEST(report.result.steps[0].detail.find("after timeout 1200ms") != std::string::npos,
-             steps_of(report.result));
+  BOOST_TEST(report.result.steps[0].detail.find("after timeout 1200ms") != std::string::npos, steps_of(report.result));
   BOOST_TEST(read(repo.dir / "after.txt") == "after\n");
   const auto pid_text = read(repo.dir / "bg.pid");
   BOOST_REQUIRE(!pid_text.empty());
@@ -295,8 +281,7 @@ jobs:
 )yaml");
   const auto report = repo.run("broken.yml");
   BOOST_TEST(!report.result.ok);
-  BOOST_TEST(report.result.summary.find(
-                 "broken.yml is invalid and is never run: broken.yml:7: jobs.a.steps[1]") !=
+  BOOST_TEST(report.result.summary.find("broken.yml is invalid and is never run: broken.yml:7: jobs.a.steps[1]") !=
                  std::string::npos,
              report.result.summary);
   BOOST_TEST(!std::filesystem::exists(repo.dir / "ran.txt"));
@@ -325,11 +310,9 @@ jobs:
   BOOST_TEST(prompt);
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_REQUIRE(report.result.steps.size() == 2u);
-  BOOST_TEST(report.result.steps[0].detail.find("success: exit 0 in ") == 0u,
-             steps_of(report.result));
+  BOOST_TEST(report.result.steps[0].detail.find("success: exit 0 in ") == 0u, steps_of(report.result));
   BOOST_TEST(read(repo.dir / "alive.txt") == "alive\n");  // still there for the next step
-  BOOST_TEST(report.result.output_tail.find("ended 1 process group(s) its steps left running") !=
-                 std::string::npos,
+  BOOST_TEST(report.result.output_tail.find("ended 1 process group(s) its steps left running") != std::string::npos,
              report.result.output_tail);
   const pid_t bg = static_cast<pid_t>(std::stol(read(repo.dir / "bg.pid")));
   bool gone = false;
@@ -369,8 +352,7 @@ jobs:
       [&]() -> awaitable<local_run_report> {
         co_return co_await run_local(repo.cfg, w, [&](std::string_view s) {
           streamed.append(s);
-          if (streamed.find("first-line\n") != std::string::npos)
-            std::ofstream(repo.dir / "seen") << "";
+          if (streamed.find("first-line\n") != std::string::npos) std::ofstream(repo.dir / "seen") << "";
         });
       },
       asio::use_future);
@@ -381,8 +363,7 @@ jobs:
   BOOST_TEST(streamed.find("leaked \n") != std::string::npos, streamed);
   BOOST_TEST(streamed.find("tok-abc-987") == std::string::npos);
   BOOST_TEST(read(report.log_file).find("tok-abc-987") == std::string::npos);
-  BOOST_TEST(streamed.find("step summary:\n## Sync report\n42 rows\n") != std::string::npos,
-             streamed);
+  BOOST_TEST(streamed.find("step summary:\n## Sync report\n42 rows\n") != std::string::npos, streamed);
   BOOST_REQUIRE(!report.summary_file.empty());
   BOOST_TEST(report.summary_file.parent_path() == repo.dir / "logs/workflow-runs");
   BOOST_TEST(read(report.summary_file) == "## Sync report\n42 rows\n");
@@ -446,8 +427,7 @@ jobs:
   BOOST_TEST(read(repo.dir / "plain.txt") == "unset\n");
   BOOST_TEST(read(repo.dir / "asked.txt") == "gho-token-4711\n");
   BOOST_TEST(read(repo.dir / "github-token.txt") == "gho-token-4711\n");
-  BOOST_TEST(report.result.output_tail.find("got *** and no variable") != std::string::npos,
-             report.result.output_tail);
+  BOOST_TEST(report.result.output_tail.find("got *** and no variable") != std::string::npos, report.result.output_tail);
   BOOST_TEST(steps_of(report.result).find("gho-token-4711") == std::string::npos);
   BOOST_TEST(read(report.log_file).find("gho-token-4711") == std::string::npos);
 }
@@ -476,11 +456,9 @@ jobs:
   }
   if (!gone) ::kill(detached, SIGKILL);
   BOOST_TEST(gone, "the detached process " << detached << " outlived its job");
-  BOOST_TEST(report.result.output_tail.find("tracking id: set") != std::string::npos,
-             report.result.output_tail);
+  BOOST_TEST(report.result.output_tail.find("tracking id: set") != std::string::npos, report.result.output_tail);
   BOOST_TEST(report.result.output_tail.find("ended 1 process(es) that had left their step's "
-                                            "process group (found by RUNNER_TRACKING_ID)") !=
-                 std::string::npos,
+                                            "process group (found by RUNNER_TRACKING_ID)") != std::string::npos,
              report.result.output_tail);
 }
 

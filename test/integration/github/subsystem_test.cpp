@@ -60,8 +60,8 @@ struct fake_github {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> args{
-        "python3", std::string(REDUNDANCY_SOURCE_DIR) + "/test/fixtures/github/fake_github.py"};
+    std::vector<std::string> args{"python3",
+                                  std::string(REDUNDANCY_SOURCE_DIR) + "/test/fixtures/github/fake_github.py"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -84,8 +84,7 @@ struct fake_github {
 
   std::string url() const { return scheme + "://" + host + ":" + std::to_string(port); }
 
-  http::http_reply control(const std::string& method, const std::string& path,
-                           std::string body = {}) {
+  http::http_reply control(const std::string& method, const std::string& path, std::string body = {}) {
     http::http_request_spec spec;
     spec.method = method;
     spec.url = url() + path;
@@ -130,14 +129,12 @@ struct fixture {
   fake_github gh;
 
   fixture() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(tmpl.data()));
     dir = tmpl;
-    const std::string cmd =
-        "cd " + shell_quote(dir.string()) +
-        " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
-        "--allow-empty -m init";
+    const std::string cmd = "cd " + shell_quote(dir.string()) +
+                            " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
+                            "--allow-empty -m init";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     std::filesystem::create_directories(dir / ".github/workflows");
     std::ofstream(dir / ".github/workflows/sync.yml") << R"yaml(name: sync
@@ -159,13 +156,11 @@ jobs:
     cfg.github.timeout = std::chrono::seconds(5);
     ::setenv("REDUNDANCY_TEST_GH_TOKEN", "test-token-123", 1);
     gh.route({{"path", "/repos/acme/site"},
-              {"body", json::serialize(json::object{
-                           {"default_branch", "trunk"},
-                           {"pushed_at", to_rfc3339(std::chrono::system_clock::now())}})}});
-    gh.route(
-        {{"path", "/repos/acme/site/actions/workflows/sync.yml"},
-         {"body",
-          R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
+              {"body", json::serialize(json::object{{"default_branch", "trunk"},
+                                                    {"pushed_at", to_rfc3339(std::chrono::system_clock::now())}})}});
+    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
+              {"body",
+               R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
     gh.route({{"method", "POST"}, {"path", dispatch_path}, {"status", 204}});
   }
   ~fixture() {
@@ -175,8 +170,7 @@ jobs:
 
   void serve_runs(json::array runs, json::object extra = {}) {
     json::object spec{{"path", runs_path},
-                      {"body", json::serialize(json::object{{"total_count", runs.size()},
-                                                            {"workflow_runs", runs}})}};
+                      {"body", json::serialize(json::object{{"total_count", runs.size()}, {"workflow_runs", runs}})}};
     for (auto& [k, v] : extra) spec[k] = v;
     gh.route(spec);
   }
@@ -206,8 +200,8 @@ const target_health& target(const health& h, const std::string& name) {
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fixture) {
-  serve_runs({run_json(103, "failure", 10), run_json(102, "failure", 20),
-              run_json(101, "timed_out", 30), run_json(100, "success", 40)});
+  serve_runs({run_json(103, "failure", 10), run_json(102, "failure", 20), run_json(101, "timed_out", 30),
+              run_json(100, "success", 40)});
   auto sub = make();
   auto h = run(sub->check());
   const auto& t = target(h, "sync.yml");
@@ -218,8 +212,7 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(t.detail.at("valid").as_bool());
   BOOST_TEST(t.detail.at("coverage").at("runnable").to_number<int>() == 1);
   BOOST_REQUIRE(t.detail.at("last_runs").as_array().size() == 4u);
-  BOOST_TEST(t.detail.at("last_runs").at(0).at("url") ==
-             "https://github.com/acme/site/actions/runs/103");
+  BOOST_TEST(t.detail.at("last_runs").at(0).at("url") == "https://github.com/acme/site/actions/runs/103");
   BOOST_TEST(t.detail.at("last_runs").at(0).at("conclusion") == "failure");
   BOOST_TEST(t.detail.at("last_backup").is_null());
 
@@ -244,11 +237,9 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(r.summary == "sync.yml backup done: local: success; dispatch: sent", r.summary);
   json::object dispatch;
   for (const auto& req : fixture::gh.requests())
-    if (req.at("method") == "POST" && req.at("path").as_string() == dispatch_path)
-      dispatch = req.as_object();
+    if (req.at("method") == "POST" && req.at("path").as_string() == dispatch_path) dispatch = req.as_object();
   BOOST_REQUIRE(!dispatch.empty());
-  BOOST_TEST(json::parse(dispatch.at("body").as_string()) ==
-             (json::value(json::object{{"ref", "trunk"}})));
+  BOOST_TEST(json::parse(dispatch.at("body").as_string()) == (json::value(json::object{{"ref", "trunk"}})));
   const auto& hd = dispatch.at("headers").as_object();
   BOOST_TEST(hd.at("authorization") == "Bearer test-token-123");
   BOOST_TEST(hd.at("content-type") == "application/json");
@@ -261,8 +252,7 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("mode") == "local+dispatch");
   BOOST_TEST(target(h, "sync.yml").detail.at("last_backup").at("ok").as_bool());
   auto again = run(sub->recover(h));
-  BOOST_TEST(again.summary == "no backup due: sync.yml was already backed up for run:103",
-             again.summary);
+  BOOST_TEST(again.summary == "no backup due: sync.yml was already backed up for run:103", again.summary);
   BOOST_TEST(backups() == 1u);
   BOOST_TEST(dispatches() == 1u);
 
@@ -274,8 +264,8 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(dispatches() == 1u);
 
   // A new failed run is a new failure: one more backup.
-  serve_runs({run_json(104, "failure", 5), run_json(103, "failure", 10),
-              run_json(102, "failure", 20), run_json(101, "timed_out", 30)});
+  serve_runs({run_json(104, "failure", 5), run_json(103, "failure", 10), run_json(102, "failure", 20),
+              run_json(101, "timed_out", 30)});
   h = run(restarted->check());
   BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 4);
   run(restarted->recover(h));
@@ -283,8 +273,7 @@ BOOST_FIXTURE_TEST_CASE(three_failed_runs_back_up_locally_and_dispatch_once, fix
   BOOST_TEST(dispatches() == 2u);
 
   // A success resets the count.
-  serve_runs(
-      {run_json(105, "success", 1), run_json(104, "failure", 5), run_json(103, "failure", 10)});
+  serve_runs({run_json(105, "success", 1), run_json(104, "failure", 5), run_json(103, "failure", 10)});
   h = run(restarted->check());
   BOOST_TEST((h.state == status::healthy), h.summary);
   BOOST_TEST(target(h, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 0);
@@ -298,8 +287,7 @@ BOOST_FIXTURE_TEST_CASE(unchanged_answers_use_the_etag, fixture) {
   auto first = run(sub->check());
   fixture::gh.clear();
   auto second = run(sub->check());
-  BOOST_TEST((target(second, "sync.yml").state == status::degraded),
-             target(second, "sync.yml").reason);
+  BOOST_TEST((target(second, "sync.yml").state == status::degraded), target(second, "sync.yml").reason);
   BOOST_TEST(target(second, "sync.yml").detail.at("consecutive_failures").to_number<int>() == 1);
   bool saw_304 = false;
   for (const auto& r : fixture::gh.requests()) {
@@ -312,12 +300,10 @@ BOOST_FIXTURE_TEST_CASE(unchanged_answers_use_the_etag, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(rate_limits_errors_and_silence_are_unknown_without_backup, fixture) {
   cfg.github.timeout = std::chrono::milliseconds(700);
-  const json::array failing{run_json(3, "failure", 10), run_json(2, "failure", 20),
-                            run_json(1, "failure", 30)};
-  const auto reset =
-      std::chrono::duration_cast<std::chrono::seconds>(
-          (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
-          .count();
+  const json::array failing{run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)};
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
+                         .count();
   struct variant {
     const char* name;
     json::object spec;
@@ -326,24 +312,17 @@ BOOST_FIXTURE_TEST_CASE(rate_limits_errors_and_silence_are_unknown_without_backu
   const std::vector<variant> variants{
       {"rate limit",
        {{"status", 403},
-        {"headers", json::object{{"x-ratelimit-remaining", "0"},
-                                 {"x-ratelimit-reset", std::to_string(reset)}}},
+        {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}},
         {"body", R"({"message": "API rate limit exceeded"})"}},
        "rate-limited by GitHub (403) until "},
       {"secondary limit",
        {{"status", 429}, {"headers", json::object{{"retry-after", "120"}}}},
        "rate-limited by GitHub (429)"},
-      {"server error",
-       {{"status", 500}, {"body", R"({"message": "boom"})"}},
-       "GitHub answered 500 to GET"},
+      {"server error", {{"status", 500}, {"body", R"({"message": "boom"})"}}, "GitHub answered 500 to GET"},
       {"invalid json", {{"status", 200}, {"body", "{not json"}}, "GitHub answered invalid JSON"},
-      {"wrong shape",
-       {{"status", 200}, {"body", R"({"workflow_runs": 3})"}},
-       "run list is not understood"},
+      {"wrong shape", {{"status", 200}, {"body", R"({"workflow_runs": 3})"}}, "run list is not understood"},
       {"silence",
-       {{"status", 200},
-        {"delay", 3},
-        {"body", json::serialize(json::object{{"workflow_runs", failing}})}},
+       {{"status", 200}, {"delay", 3}, {"body", json::serialize(json::object{{"workflow_runs", failing}})}},
        "cannot reach GitHub"},
   };
   for (const auto& v : variants) {
@@ -383,15 +362,15 @@ BOOST_AUTO_TEST_CASE(nothing_to_watch_is_disabled) {
   auto sub = std::make_shared<github_subsystem>(cfg);
   auto h = run(sub->check());
   BOOST_TEST((h.state == status::disabled));
-  BOOST_TEST(h.summary.find("nothing to watch: no workflow files in") != std::string::npos,
-             h.summary);
+  BOOST_TEST(h.summary.find("nothing to watch: no workflow files in") != std::string::npos, h.summary);
   BOOST_TEST(!counts_as_unhealthy(h.state));
 }
 
 BOOST_AUTO_TEST_CASE(workflow_files_beyond_the_cap_are_counted_and_not_watched) {
   // A folder is not bounded by the config's check: 10,003 files would be 10,003 targets.
   config cfg;
-  cfg.project_dir = std::filesystem::temp_directory_path() / ("redundancy-many-workflows-" + std::to_string(::getpid()));
+  cfg.project_dir =
+      std::filesystem::temp_directory_path() / ("redundancy-many-workflows-" + std::to_string(::getpid()));
   cfg.state_dir = cfg.project_dir / "state";
   const auto dir = cfg.project_dir / cfg.github.workflows_dir;
   std::filesystem::create_directories(dir);
@@ -415,13 +394,11 @@ BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
   BOOST_TEST(!sub->manual("trigger", json::object{{"workflow", "missing.yml"}}).has_value());
   auto invalid = sub->manual("trigger", json::object{{"workflow", "invalid-step.yml"}});
   BOOST_REQUIRE(!invalid.has_value());
-  BOOST_TEST(invalid.error().find(
-                 "invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
+  BOOST_TEST(invalid.error().find("invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
              invalid.error());
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}})
-                 .error() == "mode: expected \"local\" or \"dispatch\"");
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}})
-                 .has_value());
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}}).error() ==
+             "mode: expected \"local\" or \"dispatch\"");
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}).has_value());
   BOOST_TEST(!sub->manual("restart", json::object{}).has_value());
 }
 
@@ -431,17 +408,16 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
   const std::filesystem::path dir = tmpl;
   const std::string d = shell_quote(dir.string());
   // A CA, a server certificate it signs for localhost, and an unrelated CA.
-  const std::string cmd =
-      "cd " + d +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "
-      "/CN=test-ca" +
-      " 2>/dev/null && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "
-      "/CN=localhost 2>/dev/null" +
-      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > ext && openssl x509 -req -in "
-      "srv.csr -CA ca.pem" +
-      " -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null && openssl req "
-      "-x509 -newkey" +
-      " rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null";
+  const std::string cmd = "cd " + d +
+                          " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "
+                          "/CN=test-ca" +
+                          " 2>/dev/null && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "
+                          "/CN=localhost 2>/dev/null" +
+                          " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > ext && openssl x509 -req -in "
+                          "srv.csr -CA ca.pem" +
+                          " -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null && openssl req "
+                          "-x509 -newkey" +
+                          " rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   {
     fake_github gh({"--cert", (dir / "srv.pem").string(), "--key", (dir / "srv.key").string()});
@@ -449,11 +425,9 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
     gh.host = "localhost";
     gh.ca_file = dir / "ca.pem";
     gh.route({{"path", "/repos/acme/site"}, {"body", R"({"default_branch": "main"})"}});
-    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
-              {"body", R"({"state": "active"})"}});
+    gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"}, {"body", R"({"state": "active"})"}});
     gh.route({{"path", runs_path},
-              {"body", json::serialize(json::object{
-                           {"workflow_runs", json::array{run_json(1, "success", 5)}}})}});
+              {"body", json::serialize(json::object{{"workflow_runs", json::array{run_json(1, "success", 5)}}})}});
 
     config cfg;
     cfg.project_dir = dir;
@@ -491,14 +465,12 @@ BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
   const auto r = run(sub->emergency());
   BOOST_TEST(r.ok, r.summary);
   BOOST_TEST(r.summary == "ran 2 workflows locally, 0 failed");
-  BOOST_TEST(read(dir / "backup.txt") ==
-             "second\nbackup-ran\n");  // one at a time, in file-name order
+  BOOST_TEST(read(dir / "backup.txt") == "second\nbackup-ran\n");  // one at a time, in file-name order
   // Each run's line, then its steps' outcomes.
   BOOST_REQUIRE(r.steps.size() == 5u);
   BOOST_TEST(r.steps[0].detail == "skipped: invalid workflows are never run");
   BOOST_TEST(r.steps[1].name == "local second.yaml");
-  BOOST_TEST(r.steps[2].name == "second.yaml: a / echo second >> \"$GITHUB_WORKSPACE/backup.txt\"",
-             r.steps[2].name);
+  BOOST_TEST(r.steps[2].name == "second.yaml: a / echo second >> \"$GITHUB_WORKSPACE/backup.txt\"", r.steps[2].name);
   BOOST_TEST(r.steps[2].detail.find("success: exit 0 in ") == 0u, r.steps[2].detail);
   BOOST_TEST(r.steps[4].detail.find("success: exit 0 in ") == 0u, r.steps[4].detail);
   BOOST_TEST(dispatches() == 0u);
@@ -535,15 +507,13 @@ json::object schedule_run(std::uint64_t id, const char* conclusion, const char* 
 
 void serve_repository(fake_github& gh, sys_time pushed) {
   gh.route({{"path", "/repos/acme/site"},
-            {"body", json::serialize(json::object{{"default_branch", "trunk"},
-                                                  {"pushed_at", to_rfc3339(pushed)}})}});
+            {"body", json::serialize(json::object{{"default_branch", "trunk"}, {"pushed_at", to_rfc3339(pushed)}})}});
 }
 
 void serve_workflow_state(fake_github& gh, const char* state, const char* updated) {
   gh.route({{"path", "/repos/acme/site/actions/workflows/sync.yml"},
-            {"body", json::serialize(json::object{{"state", state},
-                                                  {"created_at", "2020-01-01T00:00:00Z"},
-                                                  {"updated_at", updated}})}});
+            {"body", json::serialize(json::object{
+                         {"state", state}, {"created_at", "2020-01-01T00:00:00Z"}, {"updated_at", updated}})}});
 }
 
 }  // namespace
@@ -645,21 +615,19 @@ BOOST_FIXTURE_TEST_CASE(a_workflow_github_disabled_is_backed_up_once, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(the_last_request_of_the_rate_limit_window_blocks_until_reset, fixture) {
   serve_runs({run_json(3, "failure", 10), run_json(2, "failure", 20), run_json(1, "failure", 30)});
-  const auto reset =
-      std::chrono::duration_cast<std::chrono::seconds>(
-          (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
-          .count();
+  const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
+                         (std::chrono::system_clock::now() + std::chrono::minutes(30)).time_since_epoch())
+                         .count();
   // The repository answer is fine but uses the window's last request.
-  fixture::gh.route({{"path", "/repos/acme/site"},
-                     {"headers", json::object{{"x-ratelimit-remaining", "0"},
-                                              {"x-ratelimit-reset", std::to_string(reset)}}},
-                     {"body", R"({"default_branch": "trunk"})"}});
+  fixture::gh.route(
+      {{"path", "/repos/acme/site"},
+       {"headers", json::object{{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}},
+       {"body", R"({"default_branch": "trunk"})"}});
   auto sub = make();
   auto h = run(sub->check());
   const auto& t = target(h, "sync.yml");
   BOOST_TEST((t.state == status::unknown), t.reason);
-  BOOST_TEST(t.reason.find("rate-limited by GitHub (x-ratelimit-remaining: 0) until ") == 0u,
-             t.reason);
+  BOOST_TEST(t.reason.find("rate-limited by GitHub (x-ratelimit-remaining: 0) until ") == 0u, t.reason);
   unsigned asked = 0;
   for (const auto& req : fixture::gh.requests())
     if (req.at("path").as_string() == runs_path) ++asked;
@@ -675,8 +643,7 @@ BOOST_FIXTURE_TEST_CASE(retry_after_on_a_server_error_is_honoured, fixture) {
   auto sub = make();
   auto h = run(sub->check());
   BOOST_TEST((target(h, "sync.yml").state == status::unknown), target(h, "sync.yml").reason);
-  BOOST_TEST(target(h, "sync.yml").reason.find("GitHub answered 503 to GET") == 0u,
-             target(h, "sync.yml").reason);
+  BOOST_TEST(target(h, "sync.yml").reason.find("GitHub answered 503 to GET") == 0u, target(h, "sync.yml").reason);
   BOOST_TEST(run(sub->recover(h)).summary == "no backup due");
   // Within the ten minutes nothing is asked, and the answer says why.
   fixture::gh.clear();
@@ -731,8 +698,7 @@ json::object pull_request_run(std::uint64_t id, const char* conclusion, int minu
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_CASE(failed_pull_request_runs_and_other_branches_never_make_it_unhealthy,
-                        fixture) {
+BOOST_FIXTURE_TEST_CASE(failed_pull_request_runs_and_other_branches_never_make_it_unhealthy, fixture) {
   // Pull requests of a contributor and pushes to another branch fail; the deploy branch (the
   // default branch GitHub names, "trunk") last succeeded.
   auto other_branch = run_json(5, "failure", 5);
@@ -780,18 +746,15 @@ BOOST_FIXTURE_TEST_CASE(emergency_and_triggers_never_run_a_pull_request_workflow
   BOOST_TEST(!std::filesystem::exists(dir / "pr-ran"));
   BOOST_TEST(backups() == 1u);  // sync.yml (push, workflow_dispatch) did run
 
-  const auto local =
-      sub->manual("trigger", json::object{{"workflow", "pr.yml"}, {"mode", "local"}});
+  const auto local = sub->manual("trigger", json::object{{"workflow", "pr.yml"}, {"mode", "local"}});
   BOOST_REQUIRE(!local.has_value());
-  BOOST_TEST(local.error().find("pr.yml: it runs only on pull_request_target") == 0u,
-             local.error());
+  BOOST_TEST(local.error().find("pr.yml: it runs only on pull_request_target") == 0u, local.error());
   // The backup order (local, then dispatch) leaves the local part out, saying why.
   auto both = sub->manual("trigger", json::object{{"workflow", "pr.yml"}});
   BOOST_REQUIRE(both.has_value());
   const auto done = run((*both)());
   BOOST_REQUIRE(!done.steps.empty());
-  BOOST_TEST(done.steps[0].detail.find("skipped: it runs only on pull_request_target") == 0u,
-             done.steps[0].detail);
+  BOOST_TEST(done.steps[0].detail.find("skipped: it runs only on pull_request_target") == 0u, done.steps[0].detail);
   BOOST_TEST(!std::filesystem::exists(dir / "pr-ran"));
   // The health shows the coverage as nothing, and why.
   const auto h = run(sub->check());

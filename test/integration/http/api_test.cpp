@@ -27,7 +27,8 @@ struct running_daemon {
   running_daemon() {
     std::filesystem::create_directories(dir.path() / "pm2-home");
     write_text(config_file, R"({
-      "project_dir": ")" + dir.path().string() + R"(",
+      "project_dir": ")" + dir.path().string() +
+                                R"(",
       "state_dir": "state", "log_dir": "logs",
       "http": { "listen": "127.0.0.1:0" },
       "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "1h",
@@ -35,7 +36,8 @@ struct running_daemon {
       "orchestrator": { "auto_recovery": false },
       "github": { "enabled": false }, "netlify": { "enabled": false }
     })");
-    process.emplace(config_file, dir.path(), std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
+    process.emplace(config_file, dir.path(),
+                    std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
     address = process->wait_for_address(dir.path() / "state");
     // Wait for the first check: until then the status is "starting".
     for (int i = 0; i < 500; ++i) {
@@ -102,8 +104,8 @@ BOOST_FIXTURE_TEST_CASE(health_and_status_have_the_documented_shapes, running_da
 
 BOOST_FIXTURE_TEST_CASE(pausing_flips_health_to_200_and_resuming_back_to_503, running_daemon) {
   BOOST_TEST(http_get(address, "/api/health").status == 503);
-  auto paused = http_post(address, "/api/pause", R"({"target":"pm2","for":"10m","reason":"maintenance"})",
-                          std::string(token));
+  auto paused =
+      http_post(address, "/api/pause", R"({"target":"pm2","for":"10m","reason":"maintenance"})", std::string(token));
   BOOST_TEST(paused.status == 200, paused.body);
   auto health = http_get(address, "/api/health");
   BOOST_TEST(health.status == 200, health.body);
@@ -152,8 +154,9 @@ BOOST_FIXTURE_TEST_CASE(posts_need_the_token_and_never_act_without_it, running_d
   BOOST_TEST(get_json("/api/actions").at("actions").as_array().empty());
 
   // A foreign Host is refused (DNS rebinding), even for GET.
-  auto foreign = http_exchange(port_of(address), "GET /api/health HTTP/1.1\r\nHost: evil.example\r\n"
-                                                 "Connection: close\r\n\r\n");
+  auto foreign = http_exchange(port_of(address),
+                               "GET /api/health HTTP/1.1\r\nHost: evil.example\r\n"
+                               "Connection: close\r\n\r\n");
   BOOST_REQUIRE(foreign);
   BOOST_TEST(foreign->status == 403);
 }

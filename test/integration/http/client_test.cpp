@@ -34,14 +34,14 @@ T run_until(asio::io_context& ioc, awaitable<T> task) {
 // Reads one request (head and Content-Length body) and returns it as text.
 awaitable<std::string> read_request(tcp::socket& socket) {
   std::string data;
-  const auto head_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(data), "\r\n\r\n",
-                                                        asio::use_awaitable);
+  const auto head_end =
+      co_await asio::async_read_until(socket, asio::dynamic_buffer(data), "\r\n\r\n", asio::use_awaitable);
   std::size_t length = 0;
   if (auto at = data.find("Content-Length: "); at != std::string::npos && at < head_end)
     length = std::stoul(data.substr(at + 16));
   if (data.size() < head_end + length)
-    co_await asio::async_read(socket, asio::dynamic_buffer(data), asio::transfer_exactly(head_end + length - data.size()),
-                              asio::use_awaitable);
+    co_await asio::async_read(socket, asio::dynamic_buffer(data),
+                              asio::transfer_exactly(head_end + length - data.size()), asio::use_awaitable);
   co_return data;
 }
 
@@ -125,12 +125,13 @@ BOOST_AUTO_TEST_CASE(descriptions_read_as_people_write_them) {
 BOOST_AUTO_TEST_CASE(status_headers_and_body_come_back) {
   asio::io_context ioc;
   std::string seen;
-  loopback_server server(ioc,
-                         answer("HTTP/1.1 201 Created\r\nX-Thing: a\r\nSet-Cookie: x=1\r\nSet-Cookie: y=2\r\n"
-                                "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}",
-                                &seen));
-  http_request_spec spec{.method = "POST", .url = server.url("/api/check?x=1"),
-                         .headers = {{"Authorization", "Bearer t0k"}}, .body = R"({"subsystem":"pm2"})"};
+  loopback_server server(ioc, answer("HTTP/1.1 201 Created\r\nX-Thing: a\r\nSet-Cookie: x=1\r\nSet-Cookie: y=2\r\n"
+                                     "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}",
+                                     &seen));
+  http_request_spec spec{.method = "POST",
+                         .url = server.url("/api/check?x=1"),
+                         .headers = {{"Authorization", "Bearer t0k"}},
+                         .body = R"({"subsystem":"pm2"})"};
   const auto reply = run_until(ioc, http_fetch(spec));
   BOOST_TEST(reply.error == "");
   BOOST_TEST(reply.status == 201u);
@@ -184,9 +185,10 @@ BOOST_AUTO_TEST_CASE(body_over_the_cap_is_an_error) {
   BOOST_TEST(reply.error == "body over 1000 bytes");
   BOOST_TEST(reply.body.empty());
 
-  loopback_server chunked(ioc, answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                      "400\r\n" + std::string(1024, 'y') + "\r\n400\r\n" + std::string(1024, 'y') +
-                                      "\r\n0\r\n\r\n"));
+  loopback_server chunked(ioc,
+                          answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "400\r\n" +
+                                 std::string(1024, 'y') + "\r\n400\r\n" + std::string(1024, 'y') + "\r\n0\r\n\r\n"));
   reply = run_until(ioc, http_fetch({.url = chunked.url(), .max_body = 1024}));
   BOOST_TEST(reply.error == "body over 1 KiB");
 
@@ -271,8 +273,7 @@ BOOST_AUTO_TEST_CASE(ipv6_literal_hosts_work) {
   }
   probe.close();
   std::string seen;
-  loopback_server server(ioc, answer("HTTP/1.1 204 No Content\r\n\r\n", &seen),
-                         {asio::ip::make_address("::1"), 0});
+  loopback_server server(ioc, answer("HTTP/1.1 204 No Content\r\n\r\n", &seen), {asio::ip::make_address("::1"), 0});
   const auto reply = run_until(ioc, http_fetch({.url = server.url("/v6")}));
   BOOST_TEST(reply.error == "");
   BOOST_TEST(reply.status == 204u);

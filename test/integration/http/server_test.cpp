@@ -210,8 +210,8 @@ BOOST_AUTO_TEST_CASE(foreign_host_is_403) {
   BOOST_REQUIRE(foreign);
   BOOST_TEST(foreign->status == 403);
   BOOST_TEST(has(foreign->body, R"("code":"forbidden_host")"));
-  const auto rebinding = http_exchange(s.port, "GET /api/ping HTTP/1.1\r\nHost: evil.example:" +
-                                                   std::to_string(s.port) + "\r\n\r\n");
+  const auto rebinding =
+      http_exchange(s.port, "GET /api/ping HTTP/1.1\r\nHost: evil.example:" + std::to_string(s.port) + "\r\n\r\n");
   BOOST_TEST(rebinding->status == 403);
   const auto allowed = http_exchange(s.port, "GET /api/ping HTTP/1.1\r\nHost: watch.example\r\n\r\n");
   BOOST_TEST(allowed->status == 200);
@@ -256,7 +256,8 @@ BOOST_AUTO_TEST_CASE(body_over_64k_is_413) {
   std::string chunk = std::string(40 * 1024, 'y');
   std::ostringstream size;
   size << std::hex << chunk.size();
-  BOOST_REQUIRE(chunked.send("POST /api/do HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n" + auth + "\r\n"));
+  BOOST_REQUIRE(
+      chunked.send("POST /api/do HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n" + auth + "\r\n"));
   chunked.send(size.str() + "\r\n" + chunk + "\r\n" + size.str() + "\r\n" + chunk + "\r\n0\r\n\r\n");
   const auto big_chunked = chunked.read_answer();
   BOOST_REQUIRE(big_chunked);
@@ -372,9 +373,9 @@ BOOST_AUTO_TEST_CASE(static_files_and_traversal_over_the_wire) {
     BOOST_TEST(cached->status == 304);
     BOOST_TEST(http_exchange(s.port, get("/api/nothing"))->header("content-type") == "application/json");
     BOOST_TEST(http_exchange(s.port, get("/api/ping"))->status == 200);
-    for (const char* target : {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/%252e%252e/secret.txt",
-                               "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/..%5csecret.txt", "/%00/../secret.txt",
-                               "//secret.txt", "/secret.txt"}) {
+    for (const char* target :
+         {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/%252e%252e/secret.txt", "/..%2fsecret.txt",
+          "/%2e%2e%2fsecret.txt", "/..%5csecret.txt", "/%00/../secret.txt", "//secret.txt", "/secret.txt"}) {
       const auto answer = http_exchange(s.port, get(target));
       if (!answer) continue;
       BOOST_TEST((answer->status == 400 || answer->status == 404), target << " -> " << answer->status);

@@ -47,8 +47,8 @@ class loopback_server {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
-      asio::co_spawn(acceptor_.get_executor(), serve(std::make_shared<tcp::socket>(std::move(socket)), requests, hanging),
-                     asio::detached);
+      asio::co_spawn(acceptor_.get_executor(),
+                     serve(std::make_shared<tcp::socket>(std::move(socket)), requests, hanging), asio::detached);
     }
   }
 

@@ -2,8 +2,8 @@
 // 500, never), three failing checks leading to a deploy through a fake `netlify` CLI, a build hook POST,
 // no deploy while a syntax error exists, npm install / npm ci of a file: dependency, manual actions.
 #define BOOST_TEST_MODULE netlify_subsystem
-#include <fstream>
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
 #include "integration/netlify/loopback_server.hpp"
 #include "redundancy/netlify/manifest.hpp"
@@ -66,7 +66,8 @@ struct fake_cli {
   }
   ~fake_cli() {
     ::setenv("PATH", old_path.c_str(), 1);
-    for (const char* n : {"NETLIFY_FAKE_RECORD", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "NETLIFY_FAKE_EXIT"}) ::unsetenv(n);
+    for (const char* n : {"NETLIFY_FAKE_RECORD", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "NETLIFY_FAKE_EXIT"})
+      ::unsetenv(n);
   }
   std::string calls(const temp_project& p) const { return p.read(record.filename()); }
 };
@@ -108,7 +109,8 @@ BOOST_AUTO_TEST_CASE(healthy_tree_with_local_invocation_and_details) {
   auto c = config_for(p);
   c.netlify.local_invoke = {"*"};
   netlify_subsystem s{c};
-  BOOST_REQUIRE(regenerate_manifest(p.root(), p.functions(), s.manifest_file(), std::chrono::system_clock::now()).written);
+  BOOST_REQUIRE(
+      regenerate_manifest(p.root(), p.functions(), s.manifest_file(), std::chrono::system_clock::now()).written);
   asio::io_context ioc;
   const auto h = run_on(ioc, s.check());
   BOOST_TEST(to_string(h.state) == "healthy", h.summary);
@@ -248,7 +250,8 @@ BOOST_AUTO_TEST_CASE(no_deploy_while_a_syntax_error_exists) {
   const auto r = run_on(ioc, s.recover(h));
   BOOST_TEST(!r.ok);
   BOOST_TEST(step(r, "deploy")->detail.find("not deploying while a function fails its syntax check: bad:") !=
-             std::string::npos, step(r, "deploy")->detail);
+                 std::string::npos,
+             step(r, "deploy")->detail);
   BOOST_TEST(!fs::exists(cli.record));
   // Forced by a person: still refused.
   auto work = s.manual("deploy", {{"force", true}});
@@ -263,9 +266,11 @@ BOOST_AUTO_TEST_CASE(missing_node_modules_is_installed_from_a_file_dependency) {
   ::setenv("npm_config_offline", "true", 1);
   ::setenv("npm_config_update_notifier", "false", 1);
   p.function("package.json", R"({"name": "fns", "version": "1.0.0", "private": true,
-    "dependencies": {"redundancy-local-dep": "file:)" + (fixtures / "local-dep").string() + R"("}})");
-  p.function("greet.js", "const { greet } = require('redundancy-local-dep');\n"
-                         "exports.handler = async () => ({ statusCode: 200, body: greet('x') });\n");
+    "dependencies": {"redundancy-local-dep": "file:)" +
+                                 (fixtures / "local-dep").string() + R"("}})");
+  p.function("greet.js",
+             "const { greet } = require('redundancy-local-dep');\n"
+             "exports.handler = async () => ({ statusCode: 200, body: greet('x') });\n");
   auto c = config_for(p);
   c.netlify.max_failures = 1;
   c.netlify.auto_deploy = false;

@@ -54,21 +54,31 @@ struct project {
     fs::create_directories(dir.path() / "pm2-home");
     write_text(dir.path() / "pm2-home" / "dump.pm2", R"([{"name": "api"}])");
     const auto fake = dir.path() / "fake-pm2";
-    write_text(fake, "#!/bin/sh\n"
-                     "echo \"$*\" >> '" + calls.string() + "'\n"
-                     "if [ \"$1\" = resurrect ] && [ -e '" + hang.string() + "' ]; then\n"
-                     "  echo $$ > '" + sleeper.string() + "'\n"
-                     "  exec sleep 120\n"
-                     "fi\n"
-                     "exit 0\n");
+    write_text(fake,
+               "#!/bin/sh\n"
+               "echo \"$*\" >> '" +
+                   calls.string() +
+                   "'\n"
+                   "if [ \"$1\" = resurrect ] && [ -e '" +
+                   hang.string() +
+                   "' ]; then\n"
+                   "  echo $$ > '" +
+                   sleeper.string() +
+                   "'\n"
+                   "  exec sleep 120\n"
+                   "fi\n"
+                   "exit 0\n");
     fs::permissions(fake, fs::perms::owner_all);
     write_text(config_file, R"({
-      "project_dir": ")" + dir.path().string() + R"(",
+      "project_dir": ")" + dir.path().string() +
+                                R"(",
       "state_dir": "state", "log_dir": "logs",
       "http": { "listen": "127.0.0.1:0" },
       "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "200ms",
-               "timeout": "60s", "command": [")" + fake.string() + R"("] },
-      "orchestrator": )" + orchestrator_json + R"(,
+               "timeout": "60s", "command": [")" +
+                                fake.string() + R"("] },
+      "orchestrator": )" + orchestrator_json +
+                                R"(,
       "github": { "enabled": false }, "netlify": { "enabled": false }
     })");
   }
@@ -79,7 +89,8 @@ struct project {
 
   void start() {
     fs::remove(dir.path() / "state" / "http.addr");
-    process.emplace(config_file, dir.path(), std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
+    process.emplace(config_file, dir.path(),
+                    std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
     address = process->wait_for_address(dir.path() / "state");
   }
 
@@ -215,8 +226,8 @@ BOOST_AUTO_TEST_CASE(a_history_file_that_refuses_writes_is_an_error_state_until_
   BOOST_REQUIRE(sqlite3_open((p.dir.path() / "state" / "redundancy.db").c_str(), &db) == SQLITE_OK);
   sqlite3_busy_timeout(db, 5000);
   BOOST_REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
-  auto paused = http_post(p.address, "/api/pause", R"({"target":"pm2","for":"10m","reason":"locked"})",
-                          std::string(token));
+  auto paused =
+      http_post(p.address, "/api/pause", R"({"target":"pm2","for":"10m","reason":"locked"})", std::string(token));
   BOOST_TEST(paused.status == 200, paused.body);
   const auto health = p.get("/api/health");
   BOOST_TEST(health.at("status").as_string() == "degraded");

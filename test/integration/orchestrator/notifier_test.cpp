@@ -49,14 +49,22 @@ struct fixture {
   std::unique_ptr<notifier> make(asio::io_context& io) {
     auto n = std::make_unique<notifier>(io.get_executor(), settings, *history);
     n->record = [this](std::string, std::string target, std::string kind, std::string, std::string message,
-                       boost::json::object) { records.push_back({kind, target, message}); };
+                       boost::json::object) {
+      records.push_back({kind, target, message});
+    };
     n->start();
     return n;
   }
 
   event status(std::string target, std::string s) {
-    event e{.id = next_event++, .ts = std::chrono::system_clock::now(), .subsystem = "pm2", .target = target,
-            .kind = "status_changed", .severity = "error", .message = "pm2/" + target + " is " + s, .data = {}};
+    event e{.id = next_event++,
+            .ts = std::chrono::system_clock::now(),
+            .subsystem = "pm2",
+            .target = target,
+            .kind = "status_changed",
+            .severity = "error",
+            .message = "pm2/" + target + " is " + s,
+            .data = {}};
     e.data["status"] = s;
     return e;
   }
@@ -77,8 +85,7 @@ struct fixture {
 std::vector<std::string> kinds_in(const webhook_receiver::request& r) {
   std::vector<std::string> out;
   const auto body = boost::json::parse(r.body);  // kept alive: the loop reads into it
-  for (const auto& n : body.at("notifications").as_array())
-    out.emplace_back(n.at("kind").as_string());
+  for (const auto& n : body.at("notifications").as_array()) out.emplace_back(n.at("kind").as_string());
   return out;
 }
 
@@ -89,23 +96,31 @@ BOOST_FIXTURE_TEST_CASE(a_burst_becomes_one_signed_message_and_the_next_waits_fo
   auto n = make(io);
   n->on_event(status("", "unhealthy"));
   n->on_event(status("api", "unhealthy"));
-  event emergency{.id = next_event++, .ts = std::chrono::system_clock::now(), .subsystem = "orchestrator",
-                  .target = "", .kind = "emergency_started", .severity = "critical",
-                  .message = "2 subsystems unhealthy", .data = {}};
+  event emergency{.id = next_event++,
+                  .ts = std::chrono::system_clock::now(),
+                  .subsystem = "orchestrator",
+                  .target = "",
+                  .kind = "emergency_started",
+                  .severity = "critical",
+                  .message = "2 subsystems unhealthy",
+                  .data = {}};
   n->on_event(emergency);
   n->on_event(status("worker", "healthy"));  // not news: no notification
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 1; }, 10s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return receiver.delivered().size() == 1; }, 10s));
   const auto first = receiver.delivered()[0];
   BOOST_TEST((kinds_in(first) == std::vector<std::string>{"down", "down", "emergency_entered"}));
   BOOST_TEST(first.target == "/hook/PATHSECRET");
   BOOST_TEST(first.headers.at("x-redundancy-signature") == "sha256=" + hmac_sha256_hex("HMACSECRET", first.body));
   BOOST_TEST(first.body.find("SECRET") == std::string::npos);
   // The receiver has the request before the notifier has read the answer and cleared its rows.
-  BOOST_TEST(run_until(io, [&] { return outbox_rows() == 0u; }, 10s));
+  BOOST_TEST(run_until(
+      io, [&] { return outbox_rows() == 0u; }, 10s));
 
   const auto sent_at = std::chrono::steady_clock::now();
   n->on_event(status("api", "healthy"));
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 2; }, 10s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return receiver.delivered().size() == 2; }, 10s));
   // The window counts from the first message's delivery, so at least most of it has passed.
   BOOST_TEST((std::chrono::steady_clock::now() - sent_at >= 250ms));
   BOOST_TEST((kinds_in(receiver.delivered()[1]) == std::vector<std::string>{"recovered"}));
@@ -118,13 +133,15 @@ BOOST_FIXTURE_TEST_CASE(failures_are_retried_with_backoff_and_delivered_exactly_
   asio::io_context io{1};
   auto n = make(io);
   n->on_event(status("api", "unhealthy"));
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 1; }, 20s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return receiver.delivered().size() == 1; }, 20s));
   io.run_for(1s);
   const auto all = receiver.requests();
   BOOST_TEST(all.size() == 4u);
   BOOST_TEST(receiver.delivered().size() == 1u);
   // The same outbox row each time: receivers can de-duplicate on it.
-  for (const auto& r : all) BOOST_TEST(r.headers.at("x-redundancy-delivery") == all[0].headers.at("x-redundancy-delivery"));
+  for (const auto& r : all)
+    BOOST_TEST(r.headers.at("x-redundancy-delivery") == all[0].headers.at("x-redundancy-delivery"));
   BOOST_TEST(outbox_rows() == 0u);
   BOOST_TEST(records.empty());
 }
@@ -135,7 +152,8 @@ BOOST_FIXTURE_TEST_CASE(a_hook_down_past_give_up_after_is_given_up_with_an_event
   asio::io_context io{1};
   auto n = make(io);
   n->on_event(status("api", "unhealthy"));
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return !records.empty(); }, 20s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return !records.empty(); }, 20s));
   BOOST_TEST(records[0].kind == "notify_given_up");
   BOOST_TEST(records[0].target == "test-hook");
   BOOST_TEST(records[0].message.find("gave up on 1 notifications") != std::string::npos);
@@ -150,7 +168,8 @@ BOOST_FIXTURE_TEST_CASE(the_outbox_and_the_told_conditions_survive_a_new_notifie
     asio::io_context io{1};
     auto n = make(io);
     n->on_event(status("api", "unhealthy"));
-    BOOST_TEST_REQUIRE(run_until(io, [&] { return !receiver.requests().empty(); }, 10s));
+    BOOST_TEST_REQUIRE(run_until(
+        io, [&] { return !receiver.requests().empty(); }, 10s));
   }
   BOOST_TEST(outbox_rows() == 1u);
   receiver.fail_next(0);
@@ -161,7 +180,8 @@ BOOST_FIXTURE_TEST_CASE(the_outbox_and_the_told_conditions_survive_a_new_notifie
   auto n = make(io);
   // Its first check sees the same problem again: already told.
   n->on_event(status("api", "unhealthy"));
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 1; }, 10s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return receiver.delivered().size() == 1; }, 10s));
   io.run_for(800ms);
   BOOST_TEST(receiver.delivered().size() == 1u);
   BOOST_TEST((kinds_in(receiver.delivered()[0]) == std::vector<std::string>{"down"}));
@@ -173,7 +193,8 @@ BOOST_FIXTURE_TEST_CASE(a_reminder_goes_out_while_something_stays_down, fixture)
   asio::io_context io{1};
   auto n = make(io);
   n->on_event(status("api", "unhealthy"));
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return receiver.delivered().size() == 2; }, 10s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return receiver.delivered().size() == 2; }, 10s));
   BOOST_TEST((kinds_in(receiver.delivered()[1]) == std::vector<std::string>{"still_down"}));
 }
 
@@ -188,7 +209,8 @@ BOOST_FIXTURE_TEST_CASE(a_burst_of_conditions_is_saved_once_the_loop_runs_or_whe
     auto n = make(io);
     // A thousand targets down in one check: one save after the burst, by the loop.
     for (int i = 0; i < 1000; ++i) n->on_event(status("app-" + std::to_string(i), "unhealthy"));
-    BOOST_TEST(run_until(io, [&] { return saved_conditions() == 1000u; }, 10s));
+    BOOST_TEST(run_until(
+        io, [&] { return saved_conditions() == 1000u; }, 10s));
     // Ended before its loop ran again: the notifier saves what it had not.
     n->on_event(status("app-1000", "unhealthy"));
   }

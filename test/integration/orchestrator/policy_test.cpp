@@ -55,21 +55,26 @@ class fake_subsystem : public subsystem {
     health h;
     h.state = state;
     h.summary = name_ + " is " + std::string(to_string(state));
-    h.targets.push_back({.name = "t1", .state = state, .reason = state == status::healthy ? "" : reason,
-                         .detail = {}});
+    h.targets.push_back({.name = "t1", .state = state, .reason = state == status::healthy ? "" : reason, .detail = {}});
     h.checked_at = std::chrono::system_clock::now();
     co_return h;
   }
 
   awaitable<action_result> recover(const health&) override {
     journal_.push_back(name_ + " recover");
-    if (recover_finds_nothing_to_do) co_return action_result{.ok = true, .summary = "nothing to do", .steps = {}, .output_tail = {}};
+    if (recover_finds_nothing_to_do)
+      co_return action_result{.ok = true, .summary = "nothing to do", .steps = {}, .output_tail = {}};
     if (recover_can_do_nothing)
       co_return action_result{.ok = false, .summary = "nothing it can do", .steps = {}, .output_tail = {}};
     if (recover_waits_for)
-      co_return action_result{.ok = true, .summary = "nothing due yet", .steps = {}, .output_tail = {},
+      co_return action_result{.ok = true,
+                              .summary = "nothing due yet",
+                              .steps = {},
+                              .output_tail = {},
                               .retry_at = std::chrono::steady_clock::now() + *recover_waits_for};
-    co_return action_result{.ok = true, .summary = "recovered", .steps = {{.name = "restart t1", .ok = true, .detail = ""}},
+    co_return action_result{.ok = true,
+                            .summary = "recovered",
+                            .steps = {{.name = "restart t1", .ok = true, .detail = ""}},
                             .output_tail = {}};
   }
 
@@ -285,8 +290,8 @@ BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_
 
   // pm2, then github, then netlify, whatever order they were registered or sorted in; each step ends
   // before the next begins.
-  const std::vector<std::string> expected{"pm2 emergency",    "pm2 emergency done",     "github emergency",
-                                          "github emergency done", "netlify emergency", "netlify emergency done"};
+  const std::vector<std::string> expected{"pm2 emergency",         "pm2 emergency done", "github emergency",
+                                          "github emergency done", "netlify emergency",  "netlify emergency done"};
   std::vector<std::string> emergency_entries;
   for (const auto& e : r.journal)
     if (e.find("emergency") != std::string::npos) emergency_entries.push_back(e);
@@ -521,7 +526,8 @@ BOOST_AUTO_TEST_CASE(a_history_that_refuses_writes_is_loud_and_events_wait_in_me
 
   r.history->set_query_only_for_testing(false);
   BOOST_REQUIRE(r.run_until([&] { return r.policy->history_ok(); }));
-  BOOST_REQUIRE(r.run_until([&] { return r.policy->health_json().at("history").at("unsaved_events").to_number<std::int64_t>() == 0; }));
+  BOOST_REQUIRE(r.run_until(
+      [&] { return r.policy->health_json().at("history").at("unsaved_events").to_number<std::int64_t>() == 0; }));
   const auto saved = r.events_of_kind("paused");
   BOOST_TEST_REQUIRE(saved.size() == 1u);
   BOOST_TEST(saved[0].id > 0);
@@ -541,8 +547,13 @@ BOOST_AUTO_TEST_CASE(the_report_file_is_json_with_availability_from_a_known_hist
     auto add = [&](std::string subsystem, std::string target, std::string kind, sys_time ts, std::string state) {
       json::object data;
       if (!state.empty()) data["status"] = state;
-      BOOST_REQUIRE(s->add_event({.id = 0, .ts = ts, .subsystem = std::move(subsystem), .target = std::move(target),
-                                  .kind = std::move(kind), .severity = "info", .message = "seeded",
+      BOOST_REQUIRE(s->add_event({.id = 0,
+                                  .ts = ts,
+                                  .subsystem = std::move(subsystem),
+                                  .target = std::move(target),
+                                  .kind = std::move(kind),
+                                  .severity = "info",
+                                  .message = "seeded",
                                   .data = std::move(data)}));
     };
     add("orchestrator", "", "daemon_started", now - 8 * 24h, "");

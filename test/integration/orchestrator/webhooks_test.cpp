@@ -57,11 +57,13 @@ struct project {
     write_text(fake, "#!/bin/sh\nexit 0\n");
     fs::permissions(fake, fs::perms::owner_all);
     write_text(config_file, R"({
-      "project_dir": ")" + dir.path().string() + R"(",
+      "project_dir": ")" + dir.path().string() +
+                                R"(",
       "state_dir": "state", "log_dir": "logs",
       "http": { "listen": "127.0.0.1:0" },
       "pm2": { "home": "pm2-home", "processes": ["api"], "ecosystem_files": [], "interval": "200ms",
-               "command": [")" + fake.string() + R"("] },
+               "command": [")" + fake.string() +
+                                R"("] },
       "orchestrator": { "auto_recovery": false },
       "github": { "enabled": false }, "netlify": { "enabled": false },
       "notify": )" + notify + R"(
@@ -171,7 +173,8 @@ BOOST_AUTO_TEST_CASE(a_receiver_down_for_an_hour_at_200x_speed_gets_spaced_retri
   p.start();
   const auto open_fds = [&] {
     std::size_t n = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/" + std::to_string(p.process->pid()) + "/fd")) ++n;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/" + std::to_string(p.process->pid()) + "/fd"))
+      ++n;
     return n;
   };
   BOOST_REQUIRE(eventually([&] { return p.outbox().second >= 3; }));
@@ -209,10 +212,12 @@ BOOST_AUTO_TEST_CASE(secrets_of_a_hook_never_appear_in_payloads_logs_the_history
   const auto gone_url = gone.url("/PATHSECRET2?token=QUERYSECRET2");
   gone.stop();
   const std::string hooks =
-      hook_json(receiver.url("/hook/PATHSECRET1?token=QUERYSECRET1"),
-                R"(, "format": "json", "headers": {"Authorization": "Bearer HEADERSECRET1"}, "secret": "HMACSECRET1")") +
+      hook_json(
+          receiver.url("/hook/PATHSECRET1?token=QUERYSECRET1"),
+          R"(, "format": "json", "headers": {"Authorization": "Bearer HEADERSECRET1"}, "secret": "HMACSECRET1")") +
       R"(, {"url": ")" + gone_url + R"("})";
-  project p(R"({"webhooks": [)" + hooks + R"(], "group_window": "300ms", "retry_delay": "200ms", "give_up_after": "2s"})");
+  project p(R"({"webhooks": [)" + hooks +
+            R"(], "group_window": "300ms", "retry_delay": "200ms", "give_up_after": "2s"})");
   p.start();
   BOOST_REQUIRE(eventually([&] { return receiver.delivered().size() >= 1; }));
   // The unreachable hook gives up after 2 s: its event names it, and the other hook is told.
@@ -242,8 +247,8 @@ BOOST_AUTO_TEST_CASE(secrets_of_a_hook_never_appear_in_payloads_logs_the_history
   places.emplace_back("config check", checked.out + checked.err);
   BOOST_TEST(places.size() > 6u);
   for (const auto& [where, text] : places)
-    for (const char* secret : {"PATHSECRET1", "QUERYSECRET1", "HEADERSECRET1", "HMACSECRET1", "PATHSECRET2",
-                               "QUERYSECRET2"})
+    for (const char* secret :
+         {"PATHSECRET1", "QUERYSECRET1", "HEADERSECRET1", "HMACSECRET1", "PATHSECRET2", "QUERYSECRET2"})
       BOOST_TEST(text.find(secret) == std::string::npos, secret << " appears in " << where);
 }
 

@@ -67,10 +67,12 @@ BOOST_AUTO_TEST_CASE(named_after_the_project_version) {
 BOOST_AUTO_TEST_CASE(dpkg_deb_lists_the_files) {
   const auto listing = run_command({"dpkg-deb", "-c", package().deb.string()});
   BOOST_TEST(listing.exit_code == 0, listing.output);
-  for (const auto* file : {"./usr/bin/redundancy", "./usr/share/redundancy/web/index.html",
-                           "./usr/share/redundancy/invoke_harness.mjs", "./usr/share/doc/redundancy/redundancy.example.json",
-                           "./usr/lib/systemd/system/redundancy.service", "./etc/redundancy/redundancy.json"})
-    BOOST_TEST(listing.output.find(std::string(file) + "\n") != std::string::npos, file << " missing from\n" << listing.output);
+  for (const auto* file :
+       {"./usr/bin/redundancy", "./usr/share/redundancy/web/index.html", "./usr/share/redundancy/invoke_harness.mjs",
+        "./usr/share/doc/redundancy/redundancy.example.json", "./usr/lib/systemd/system/redundancy.service",
+        "./etc/redundancy/redundancy.json"})
+    BOOST_TEST(listing.output.find(std::string(file) + "\n") != std::string::npos, file << " missing from\n"
+                                                                                        << listing.output);
 }
 
 BOOST_AUTO_TEST_CASE(control_has_runtime_dependencies_only) {
@@ -79,7 +81,8 @@ BOOST_AUTO_TEST_CASE(control_has_runtime_dependencies_only) {
   BOOST_TEST(control_field(info.output, "Package") == "redundancy");
   BOOST_TEST(control_field(info.output, "Version") == REDUNDANCY_VERSION);
   const auto depends = control_field(info.output, "Depends");
-  for (const auto* runtime : {"libboost-json1.81.0", "libboost-log1.81.0", "libyaml-cpp0.7", "libsqlite3-0", "libssl3", "adduser"})
+  for (const auto* runtime :
+       {"libboost-json1.81.0", "libboost-log1.81.0", "libyaml-cpp0.7", "libsqlite3-0", "libssl3", "adduser"})
     BOOST_TEST(depends.find(runtime) != std::string::npos, runtime << " not in Depends: " << depends);
   BOOST_TEST(depends.find("-dev") == std::string::npos, "a -dev package in Depends: " << depends);
   BOOST_TEST(control_field(info.output, "Recommends").find("nodejs") != std::string::npos, info.output);

@@ -32,12 +32,14 @@ const installed_prefix& installed() {
 BOOST_AUTO_TEST_CASE(files_land_under_the_prefix) {
   const auto& p = installed().prefix;
   BOOST_TEST(::access((p / "bin" / "redundancy").c_str(), X_OK) == 0);
-  for (const auto* file : {"share/redundancy/web/index.html", "share/redundancy/web/app.js", "share/redundancy/web/style.css",
-                           "share/redundancy/invoke_harness.mjs", "share/doc/redundancy/redundancy.example.json",
-                           "share/doc/redundancy/prometheus/redundancy.rules.yml", "lib/systemd/system/redundancy.service"})
+  for (const auto* file :
+       {"share/redundancy/web/index.html", "share/redundancy/web/app.js", "share/redundancy/web/style.css",
+        "share/redundancy/invoke_harness.mjs", "share/doc/redundancy/redundancy.example.json",
+        "share/doc/redundancy/prometheus/redundancy.rules.yml", "lib/systemd/system/redundancy.service"})
     BOOST_TEST(fs::is_regular_file(p / file), file);
   const fs::path source = REDUNDANCY_SOURCE_DIR;
-  BOOST_TEST(read_text(p / "share/redundancy/invoke_harness.mjs") == read_text(source / "src/netlify/invoke_harness.mjs"));
+  BOOST_TEST(read_text(p / "share/redundancy/invoke_harness.mjs") ==
+             read_text(source / "src/netlify/invoke_harness.mjs"));
   BOOST_TEST(read_text(p / "lib/systemd/system/redundancy.service") == read_text(source / "conf/redundancy.service"));
   // The conffile belongs to the package only: an install into a prefix never writes to /etc.
   BOOST_TEST(!fs::exists(p / "etc"));
@@ -59,14 +61,15 @@ BOOST_AUTO_TEST_CASE(installed_binary_serves_the_dashboard_from_the_prefix) {
 BOOST_AUTO_TEST_CASE(an_explicit_web_root_still_wins) {
   const temp_dir web;
   write_text(web.path() / "index.html", "<p>custom dashboard</p>");
-  const auto answer = get_from(installed().prefix / "bin" / "redundancy", "/",
-                               R"(, "web_root": ")" + web.path().string() + R"(")");
+  const auto answer =
+      get_from(installed().prefix / "bin" / "redundancy", "/", R"(, "web_root": ")" + web.path().string() + R"(")");
   BOOST_TEST(answer.status == 200);
   BOOST_TEST(answer.body == "<p>custom dashboard</p>");
 }
 
 BOOST_AUTO_TEST_CASE(a_binary_outside_build_and_prefix_has_no_dashboard) {
-  // Only the build tree's binary falls back to the source web/; a lone copy serves no dashboard (and the API still works).
+  // Only the build tree's binary falls back to the source web/; a lone copy serves no dashboard (and the API still
+  // works).
   const temp_dir lone;
   fs::create_directories(lone.path() / "bin");
   fs::copy_file(installed().prefix / "bin" / "redundancy", lone.path() / "bin" / "redundancy");

@@ -4,8 +4,8 @@
 #include "support/daemon.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,7 +115,8 @@ class child {
 };
 
 // Runs a command to completion (its whole group killed after `limit`) and returns its exit code and output.
-inline command_result run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+inline command_result run_command(const std::vector<std::string>& argv,
+                                  const std::map<std::string, std::string>& env = {},
                                   std::chrono::seconds limit = std::chrono::seconds(120)) {
   const temp_dir scratch;
   const auto output_file = scratch.path() / "output";
@@ -155,16 +156,19 @@ class installed_daemon {
 inline std::filesystem::path write_quiet_config(const std::filesystem::path& dir, const std::string& extra_http = {}) {
   const auto file = dir / "redundancy.json";
   write_text(file, R"({
-    "project_dir": ")" + dir.string() + R"(",
+    "project_dir": ")" +
+                       dir.string() + R"(",
     "state_dir": "state", "log_dir": "logs",
-    "http": { "listen": "127.0.0.1:0")" + extra_http + R"( },
+    "http": { "listen": "127.0.0.1:0")" +
+                       extra_http + R"( },
     "pm2": { "enabled": false }, "github": { "enabled": false }, "netlify": { "enabled": false }
   })");
   return file;
 }
 
 // GET `path` from `binary` run on a quiet config in a fresh folder (`extra_http` as in write_quiet_config).
-inline http_answer get_from(const std::filesystem::path& binary, const std::string& path, const std::string& extra_http = {}) {
+inline http_answer get_from(const std::filesystem::path& binary, const std::string& path,
+                            const std::string& extra_http = {}) {
   const temp_dir dir;
   installed_daemon daemon(binary, write_quiet_config(dir.path(), extra_http), dir.path());
   return http_get(daemon.wait_for_address(dir.path() / "state"), path);

@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(unhealthy_fires_after_five_minutes_but_not_for_a_disabled_s
         values: '1x20'
       - series: 'redundancy_subsystem_healthy{instance="h:8686", subsystem="netlify"}'
         values: '1x20'
-)", R"(
+)",
+                                    R"(
       - eval_time: 4m
         alertname: RedundancySubsystemUnhealthy
         exp_alerts: []
@@ -83,7 +84,8 @@ BOOST_AUTO_TEST_CASE(emergency_given_up_fires_only_after_the_last_attempt) {
         values: '0 1 1 1 1 1 1 1 1 1 1 1'
       - series: 'redundancy_emergency_attempts{instance="h:8686"}'
         values: '0 1 1 2 2 3 3 3 3 3 3 3'
-)", R"(
+)",
+                                    R"(
       - eval_time: 2m
         alertname: RedundancyEmergencyGivenUp
         exp_alerts: []
@@ -103,7 +105,8 @@ BOOST_AUTO_TEST_CASE(a_wrong_expectation_fails) {
   const auto result = promtool_test(R"(
       - series: 'up{job="redundancy", instance="h:8686"}'
         values: '0x10'
-)", R"(
+)",
+                                    R"(
       - eval_time: 1m
         alertname: RedundancyDown
         exp_alerts:

@@ -58,7 +58,8 @@ BOOST_AUTO_TEST_CASE(systemd_analyze_verify_rejects_a_broken_copy, *utf::precond
   // The check above can fail: a bad value in the same unit is reported.
   const temp_dir dir;
   const auto copy = unit_copy(dir);
-  write_text(copy, std::regex_replace(read_text(copy), std::regex("^Type=notify$", std::regex::multiline), "Type=notfy"));
+  write_text(copy,
+             std::regex_replace(read_text(copy), std::regex("^Type=notify$", std::regex::multiline), "Type=notfy"));
   const auto result = run_command({"systemd-analyze", "verify", "--man=no", copy.string()});
   BOOST_TEST(result.output.find("notfy") != std::string::npos, result.output);
 }

@@ -9,6 +9,7 @@
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/local/stream_protocol.hpp>
@@ -17,11 +18,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace std::chrono_literals;
@@ -48,7 +49,8 @@ int pid_in(const fs::path& file) {
   in >> pid;
   return pid;
 }
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
+bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
 
 // A project folder and a private PM2_HOME under /tmp (short: sun_path); whatever PM2 daemon runs at the
 // end is killed, and every app pid seen is killed too.
@@ -126,7 +128,8 @@ BOOST_AUTO_TEST_CASE(after_pm2_kill_the_apps_are_back_without_any_step_running_i
   test::write_text(box.dir / "redundancy.json", R"({
     "state_dir": "state", "log_dir": "logs",
     "http": {"listen": "127.0.0.1:0"},
-    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" + box.home.string() + R"(",
+    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" +
+                                                    box.home.string() + R"(",
             "interval": "30s", "timeout": "20s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"]},
     "github": {"enabled": false}, "netlify": {"enabled": false}
   })");
@@ -168,14 +171,17 @@ BOOST_AUTO_TEST_CASE(after_pm2_kill_the_apps_are_back_without_any_step_running_i
 BOOST_AUTO_TEST_CASE(a_step_whose_daemon_dies_under_it_is_cancelled_at_once) {
   sandbox box;
   const auto fake_pm2 = box.dir / "pm2";
-  test::write_text(fake_pm2, "#!/bin/sh\n"
-                             "echo $$ >> '" + (box.dir / "pids").string() + "'\n"
-                             "if [ \"$1\" = jlist ]; then\n"
-                             "  echo '[{\"name\":\"alpha\",\"pid\":0,\"pm_id\":0,\"monit\":{\"cpu\":0,\"memory\":0},"
-                             "\"pm2_env\":{\"status\":\"errored\",\"restart_time\":0,\"pm_uptime\":0}}]'\n"
-                             "  exit 0\n"
-                             "fi\n"
-                             "exec sleep 600\n");
+  test::write_text(fake_pm2,
+                   "#!/bin/sh\n"
+                   "echo $$ >> '" +
+                       (box.dir / "pids").string() +
+                       "'\n"
+                       "if [ \"$1\" = jlist ]; then\n"
+                       "  echo '[{\"name\":\"alpha\",\"pid\":0,\"pm_id\":0,\"monit\":{\"cpu\":0,\"memory\":0},"
+                       "\"pm2_env\":{\"status\":\"errored\",\"restart_time\":0,\"pm_uptime\":0}}]'\n"
+                       "  exit 0\n"
+                       "fi\n"
+                       "exec sleep 600\n");
   fs::permissions(fake_pm2, fs::perms::owner_all);
   pid_t daemon = 0;
   {
@@ -185,7 +191,8 @@ BOOST_AUTO_TEST_CASE(a_step_whose_daemon_dies_under_it_is_cancelled_at_once) {
   test::write_text(box.home / "pm2.pid", std::to_string(daemon));
   asio::io_context io;
   // A socket that accepts (the kernel's backlog) is a daemon answering, as far as the probe can tell.
-  asio::local::stream_protocol::acceptor rpc(io, asio::local::stream_protocol::endpoint((box.home / "rpc.sock").string()));
+  asio::local::stream_protocol::acceptor rpc(io,
+                                             asio::local::stream_protocol::endpoint((box.home / "rpc.sock").string()));
 
   config c;
   c.project_dir = box.dir;

@@ -6,15 +6,16 @@
 
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/use_future.hpp>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace std::chrono_literals;
@@ -41,7 +42,8 @@ int pid_in(const fs::path& file) {
   in >> pid;
   return pid;
 }
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
+bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
 
 template <typename T>
 T run(awaitable<T> task) {
@@ -77,9 +79,12 @@ struct sandbox {
   }
   config read_config(const std::string& extra_pm2_keys, const env_lookup& env = {}) const {
     auto parsed = parse_config(R"({
-      "project_dir": ")" + dir.string() + R"(", "state_dir": "state",
-      "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" + home.string() + R"(", "interval": "1s",
-              "timeout": "30s", "processes": ["alpha"])" + extra_pm2_keys + R"(}
+      "project_dir": ")" + dir.string() +
+                                   R"(", "state_dir": "state",
+      "pm2": {"command": ")" + pm2_bin +
+                                   R"(", "home": ")" + home.string() + R"(", "interval": "1s",
+              "timeout": "30s", "processes": ["alpha"])" +
+                                   extra_pm2_keys + R"(}
     })",
                                (dir / "redundancy.json").string(), env);
     BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error()));

@@ -7,6 +7,7 @@
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,12 +16,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace std::chrono_literals;
@@ -52,7 +53,8 @@ int pid_in(const fs::path& file) {
   in >> pid;
   return pid;
 }
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
+bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
 
 // Runs io until done() or limit; the io_context keeps the watcher's work, so it never runs out.
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -212,7 +214,8 @@ BOOST_AUTO_TEST_CASE(a_killed_daemon_is_noticed_reported_down_and_reconnected_wh
   pm2::pm2_subsystem s(box.make_config("auto"));
   unsigned asked = 0;
   s.start_watching(io.get_executor(), [&] { ++asked; });
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return s.events()->connected(); }, 20s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return s.events()->connected(); }, 20s));
   auto h = run_on(io, s.check());
   BOOST_TEST(s.source() == pm2::list_source::rpc);
   BOOST_TEST(h.state == status::healthy);
@@ -222,9 +225,12 @@ BOOST_AUTO_TEST_CASE(a_killed_daemon_is_noticed_reported_down_and_reconnected_wh
   const auto killed_at = std::chrono::steady_clock::now();
   ::kill(daemon, SIGKILL);
   // The bus closing asks for a check at once (debounced), long before any interval.
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return asked >= 1; }, 10s));
-  BOOST_TEST_MESSAGE("check asked " << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - killed_at).count() << " ms after the kill");
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return asked >= 1; }, 10s));
+  BOOST_TEST_MESSAGE(
+      "check asked "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at).count()
+      << " ms after the kill");
   BOOST_TEST(!s.events()->connected());
   while (alive(daemon)) std::this_thread::sleep_for(10ms);
   h = run_on(io, s.check());
@@ -238,7 +244,8 @@ BOOST_AUTO_TEST_CASE(a_killed_daemon_is_noticed_reported_down_and_reconnected_wh
   const unsigned before = asked;
   BOOST_TEST_REQUIRE(box.pm2("start ok.js --name alpha") == 0);
   box.jlist();
-  BOOST_TEST_REQUIRE(run_until(io, [&] { return s.events()->connected() && asked > before; }, 30s));
+  BOOST_TEST_REQUIRE(run_until(
+      io, [&] { return s.events()->connected() && asked > before; }, 30s));
   BOOST_TEST(s.events()->connections() == 2u);
   h = run_on(io, s.check());
   BOOST_TEST_MESSAGE(h.summary);
@@ -254,14 +261,16 @@ BOOST_AUTO_TEST_CASE(an_errored_app_is_restarted_by_the_daemon_long_before_its_6
   // PM2 counts an exit as unstable within min_uptime of the start: a wide one works on a slow machine.
   test::write_text(box.dir / "apps.config.json",
                    R"({"apps": [{"name": "flaky", "script": "crash_count.js", "max_restarts": 3, "min_uptime": 60000,
-                                 "env": {"COUNTER": ")" + (box.dir / "count").string() + R"("}}]})");
+                                 "env": {"COUNTER": ")" +
+                       (box.dir / "count").string() + R"("}}]})");
   BOOST_TEST_REQUIRE(box.pm2("start apps.config.json") == 0);
   BOOST_TEST_REQUIRE(box.pm2("save") == 0);  // without a dump.pm2 the check warns (degraded)
   box.jlist();
   test::write_text(box.dir / "redundancy.json", R"({
     "state_dir": "state", "log_dir": "logs",
     "http": {"listen": "127.0.0.1:0"},
-    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" + box.home.string() + R"(",
+    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" +
+                                                    box.home.string() + R"(",
             "interval": "60s", "restart_delay": "1s", "ecosystem_files": ["apps.config.json"]},
     "github": {"enabled": false}, "netlify": {"enabled": false}
   })");
@@ -287,7 +296,8 @@ BOOST_AUTO_TEST_CASE(an_errored_app_is_restarted_by_the_daemon_long_before_its_6
     return a.status == 200 && a.body.find("pm2 restart flaky") != std::string::npos;
   };
   for (int i = 0; i < 600 && !restarted(); ++i) std::this_thread::sleep_for(100ms);
-  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kicked_at);
+  const auto after =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kicked_at);
   BOOST_TEST_REQUIRE(restarted(), test::read_text(box.dir / "daemon.err"));
   BOOST_TEST_MESSAGE("restart of the errored app recorded " << after.count() << " ms after the first crash");
   BOOST_TEST(after < 30s);
@@ -316,10 +326,17 @@ BOOST_AUTO_TEST_CASE(garbage_on_the_fake_daemon_sockets_never_crashes_the_daemon
       if (ec) co_return;
       std::string garbage;
       switch (n % 4) {
-        case 0: garbage = std::string("\x1f\xff\xff\xff\xff", 5); break;          // a 4 GiB argument
-        case 1: garbage = pm2::amp_encode({"j:{\"args\":[[{\"name\":1}]]}", "s:nobody"}); break;
-        case 2: garbage = pm2::amp_encode({"s:process:event", "j:[[[[", "x"}); break;
-        default: for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 7919) & 0xff));
+        case 0:
+          garbage = std::string("\x1f\xff\xff\xff\xff", 5);
+          break;  // a 4 GiB argument
+        case 1:
+          garbage = pm2::amp_encode({"j:{\"args\":[[{\"name\":1}]]}", "s:nobody"});
+          break;
+        case 2:
+          garbage = pm2::amp_encode({"s:process:event", "j:[[[[", "x"});
+          break;
+        default:
+          for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 7919) & 0xff));
       }
       co_await asio::async_write(s, asio::buffer(garbage), asio::as_tuple(asio::use_awaitable));
       ++served;
@@ -340,7 +357,8 @@ BOOST_AUTO_TEST_CASE(garbage_on_the_fake_daemon_sockets_never_crashes_the_daemon
   test::write_text(box.dir / "redundancy.json", R"({
     "state_dir": "state", "log_dir": "logs",
     "http": {"listen": "127.0.0.1:0"},
-    "pm2": {"command": "/nonexistent/pm2", "home": ")" + box.home.string() + R"(", "interval": "1s",
+    "pm2": {"command": "/nonexistent/pm2", "home": ")" +
+                                                    box.home.string() + R"(", "interval": "1s",
             "transport": "socket", "processes": ["alpha"]},
     "orchestrator": {"auto_recovery": false},
     "github": {"enabled": false}, "netlify": {"enabled": false}

@@ -6,16 +6,17 @@
 
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace std::chrono_literals;
@@ -42,7 +43,8 @@ int pid_in(const fs::path& file) {
   in >> pid;
   return pid;
 }
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
+bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
 
 template <typename T>
 T run(awaitable<T> task) {
@@ -78,8 +80,10 @@ struct sandbox {
   }
   config read_config(const std::string& extra_pm2_keys) const {
     auto parsed = parse_config(R"({
-      "project_dir": ")" + dir.string() + R"(", "state_dir": "state",
-      "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" + home.string() + R"(", "interval": "1s",
+      "project_dir": ")" + dir.string() +
+                                   R"(", "state_dir": "state",
+      "pm2": {"command": ")" + pm2_bin +
+                                   R"(", "home": ")" + home.string() + R"(", "interval": "1s",
               "timeout": "30s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"])" +
                                    extra_pm2_keys + R"(}
     })",
@@ -116,8 +120,9 @@ bool online(const health& h, std::string_view name) {
 
 // A project whose `pm2 save` ran after `steady` was deleted: the dump lacks it, the ecosystem file has it.
 void delete_steady_and_save(const sandbox& box) {
-  test::write_text(box.dir / "ecosystem.config.js", "module.exports = { apps: [ { name: 'steady', script: './ok.js' },"
-                                                  " { name: 'other', script: './ok.js' } ] };\n");
+  test::write_text(box.dir / "ecosystem.config.js",
+                   "module.exports = { apps: [ { name: 'steady', script: './ok.js' },"
+                   " { name: 'other', script: './ok.js' } ] };\n");
   BOOST_REQUIRE(box.pm2("start ecosystem.config.js") == 0);
   BOOST_REQUIRE(box.pm2("delete steady") == 0);
   BOOST_REQUIRE(box.pm2("save") == 0);

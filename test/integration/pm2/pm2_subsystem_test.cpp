@@ -5,18 +5,19 @@
 
 #include "redundancy/core/process.hpp"
 #include "redundancy/pm2/pm2_subsystem.hpp"
+#include "support/proc.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/use_future.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace std::chrono_literals;
@@ -64,7 +65,8 @@ int pid_in(const fs::path& file) {
   }
 }
 
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
+bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
 
 const target_health* target(const health& h, std::string_view name) {
   for (const auto& t : h.targets)
@@ -197,7 +199,8 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
   BOOST_TEST_MESSAGE(describe(r));
   BOOST_TEST(count_steps(r, "pm2 start ecosystem.pm2.cjs") >= 1u);
 
-  h = check_until(pm2s, [](const health& x) { return app_is(x, "crashy", "errored") && app_is(x, "steady", "online"); });
+  h = check_until(pm2s,
+                  [](const health& x) { return app_is(x, "crashy", "errored") && app_is(x, "steady", "online"); });
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_REQUIRE(app_is(h, "crashy", "errored"));
   BOOST_TEST(target(h, "crashy")->state == status::unhealthy);
@@ -233,7 +236,8 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
   }
   BOOST_TEST(found);
   // Nothing of the environment reaches the snapshot.
-  for (const auto& t : h.targets) BOOST_TEST(boost::json::serialize(t.detail).find("not-a-real-secret") == std::string::npos);
+  for (const auto& t : h.targets)
+    BOOST_TEST(boost::json::serialize(t.detail).find("not-a-real-secret") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(apps_of_ecosystem_files_beyond_the_cap_are_counted_and_not_watched) {

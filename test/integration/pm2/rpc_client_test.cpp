@@ -14,9 +14,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 using namespace redundancy;
 using namespace redundancy::pm2;
@@ -111,11 +111,13 @@ BOOST_AUTO_TEST_CASE(out_of_order_replies_reach_their_own_callers) {
     auto c = client.call("c", {}, 5s);
     auto [ra, rb, rc] = co_await (std::move(a) && std::move(b) && std::move(c));
     std::vector<std::string> out;
-    for (auto* r : {&ra, &rb, &rc}) out.push_back(r->has_value() ? std::string((*r)->as_string()) : "error " + r->error().message);
+    for (auto* r : {&ra, &rb, &rc})
+      out.push_back(r->has_value() ? std::string((*r)->as_string()) : "error " + r->error().message);
     co_return out;
   };
   auto answers = run(ioc, three());
-  BOOST_TEST(answers == (std::vector<std::string>{"answer to a", "answer to b", "answer to c"}), boost::test_tools::per_element());
+  BOOST_TEST(answers == (std::vector<std::string>{"answer to a", "answer to b", "answer to c"}),
+             boost::test_tools::per_element());
   BOOST_TEST(client.connections() == 1u);
 }
 
@@ -233,7 +235,8 @@ BOOST_AUTO_TEST_CASE(the_bus_watcher_reports_events_skips_logs_survives_garbage_
   socket_dir d;
   asio::io_context ioc;
   std::vector<bus_notice> seen;
-  auto watcher = bus_watcher::start(ioc.get_executor(), d.sock("pub.sock"), [&](const bus_notice& n) { seen.push_back(n); });
+  auto watcher =
+      bus_watcher::start(ioc.get_executor(), d.sock("pub.sock"), [&](const bus_notice& n) { seen.push_back(n); });
   auto count = [&](bus_notice::kind k) {
     return std::count_if(seen.begin(), seen.end(), [&](const auto& n) { return n.what == k; });
   };
@@ -256,10 +259,11 @@ BOOST_AUTO_TEST_CASE(the_bus_watcher_reports_events_skips_logs_survives_garbage_
     for (char c : bytes) co_await asio::async_write(s, asio::buffer(&c, 1), asio::use_awaitable);
     co_await sleep_for(100ms);
   };
-  std::string events = amp_encode({"s:log:out", "j:{not even json"}) +
-                       amp_encode({"s:process:event", R"(j:{"event":"exit","manually":false,"process":{"name":"api"}})"}) +
-                       amp_encode({"s:process:event", "j:[1]"}) +  // unreadable data: skipped, connection kept
-                       amp_encode({"s:process:event", R"(j:{"event":"restart overlimit","process":{"name":"worker"}})"});
+  std::string events =
+      amp_encode({"s:log:out", "j:{not even json"}) +
+      amp_encode({"s:process:event", R"(j:{"event":"exit","manually":false,"process":{"name":"api"}})"}) +
+      amp_encode({"s:process:event", "j:[1]"}) +  // unreadable data: skipped, connection kept
+      amp_encode({"s:process:event", R"(j:{"event":"restart overlimit","process":{"name":"worker"}})"});
   asio::co_spawn(ioc, publisher(events), asio::detached);
   BOOST_TEST_REQUIRE(wait_until([&] { return count(bus_notice::kind::closed) == 1; }));
   BOOST_TEST_REQUIRE(count(bus_notice::kind::event) == 2);

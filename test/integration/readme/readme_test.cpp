@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct block {
-  int line{0};            // of the opening fence, for messages
-  std::string info{};     // what follows ```sh on the fence
+  int line{0};         // of the opening fence, for messages
+  std::string info{};  // what follows ```sh on the fence
   std::string code{};
 };
 

@@ -55,8 +55,7 @@ std::vector<notify_message> since(const notify_socket& s, std::size_t from) {
   return {all.begin() + static_cast<std::ptrdiff_t>(std::min(from, all.size())), all.end()};
 }
 
-std::vector<std::chrono::steady_clock::time_point> pings_in(
-    const std::vector<notify_message>& messages) {
+std::vector<std::chrono::steady_clock::time_point> pings_in(const std::vector<notify_message>& messages) {
   std::vector<std::chrono::steady_clock::time_point> at;
   for (const auto& m : messages)
     if (m.has("WATCHDOG=1")) at.push_back(m.at);
@@ -114,8 +113,7 @@ class config_pipe {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(
-    ready_once_the_port_answers_then_a_status_after_each_check_and_stopping_on_sigterm) {
+BOOST_AUTO_TEST_CASE(ready_once_the_port_answers_then_a_status_after_each_check_and_stopping_on_sigterm) {
   temp_dir dir;
   notify_socket listener((dir.path() / "notify.sock").string());
   const auto file = dir.path() / "redundancy.json";
@@ -174,21 +172,18 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(listener.messages()[*stopping].sender == d.pid());
 }
 
-BOOST_AUTO_TEST_CASE(
-    keep_alives_to_an_abstract_name_at_half_the_watchdog_timeout_and_none_after_stopping) {
+BOOST_AUTO_TEST_CASE(keep_alives_to_an_abstract_name_at_half_the_watchdog_timeout_and_none_after_stopping) {
   temp_dir dir;
   notify_socket listener(unique("@redundancy-notify-"));
   const auto file = dir.path() / "redundancy.json";
   write_text(file, checking_config(dir.path()));
   // 3 s timeout: a keep-alive every 1.5 s.
-  daemon_process d(file, dir.path(),
-                   {{"NOTIFY_SOCKET", listener.name()}, {"WATCHDOG_USEC", "3000000"}});
+  daemon_process d(file, dir.path(), {{"NOTIFY_SOCKET", listener.name()}, {"WATCHDOG_USEC", "3000000"}});
   const auto ready = listener.wait_for("READY=1");
   BOOST_TEST_REQUIRE(ready.has_value(), d.err());
   BOOST_TEST(listener.messages()[*ready].sender == d.pid());
 
-  BOOST_TEST_REQUIRE(
-      eventually([&] { return pings_in(since(listener, *ready)).size() >= 5; }, 30s));
+  BOOST_TEST_REQUIRE(eventually([&] { return pings_in(since(listener, *ready)).size() >= 5; }, 30s));
   const auto pings = pings_in(since(listener, *ready));
   for (std::size_t i = 1; i < pings.size(); ++i) {
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(pings[i] - pings[i - 1]);
@@ -212,9 +207,8 @@ BOOST_AUTO_TEST_CASE(a_watchdog_meant_for_another_pid_gets_no_keep_alives) {
   const auto file = dir.path() / "redundancy.json";
   write_text(file, checking_config(dir.path()));
   // As a child of the service's main process would inherit it.
-  daemon_process d(
-      file, dir.path(),
-      {{"NOTIFY_SOCKET", listener.name()}, {"WATCHDOG_USEC", "400000"}, {"WATCHDOG_PID", "1"}});
+  daemon_process d(file, dir.path(),
+                   {{"NOTIFY_SOCKET", listener.name()}, {"WATCHDOG_USEC", "400000"}, {"WATCHDOG_PID", "1"}});
   BOOST_TEST_REQUIRE(listener.wait_for("READY=1").has_value(), d.err());
   // Ten keep-alive periods, and STATUS lines to show the loop is running.
   std::this_thread::sleep_for(2s);
@@ -330,8 +324,7 @@ BOOST_AUTO_TEST_CASE(an_unusable_notify_socket_is_reported_and_the_daemon_runs_o
   temp_dir dir;
   const auto file = dir.path() / "redundancy.json";
   write_text(file, checking_config(dir.path()));
-  daemon_process d(file, dir.path(),
-                   {{"NOTIFY_SOCKET", "notify.sock"}, {"WATCHDOG_USEC", "1000000"}});
+  daemon_process d(file, dir.path(), {{"NOTIFY_SOCKET", "notify.sock"}, {"WATCHDOG_USEC", "1000000"}});
   const auto address = d.wait_for_address(dir.path() / "state");
   BOOST_TEST(http_get(address, "/api/health").status != 0);
   BOOST_TEST(d.err().find("NOTIFY_SOCKET=notify.sock") != std::string::npos, d.err());

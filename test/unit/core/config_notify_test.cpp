@@ -69,8 +69,7 @@ BOOST_AUTO_TEST_CASE(webhooks_as_urls_and_objects) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_webhooks_are_errors_with_their_path_and_no_secret) {
-  CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [{"format": "slack"}]}})"),
-                 "notify.webhooks[0].url: missing");
+  CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [{"format": "slack"}]}})"), "notify.webhooks[0].url: missing");
   CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [{"url": "https://x/y", "format": "teams"}]}})"),
                  "notify.webhooks[0].format: expected one of \"json\", \"slack\"");
   CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [{"url": "https://x/y", "events": ["down", "sometimes"]}]}})"),
@@ -80,7 +79,8 @@ BOOST_AUTO_TEST_CASE(bad_webhooks_are_errors_with_their_path_and_no_secret) {
   CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [{"url": "https://x/a", "name": "n"},
                                                          {"url": "https://x/b", "name": "n"}]}})"),
                  "notify.webhooks[1].name: \"n\" is already the name of webhooks[0]");
-  CHECK_CONTAINS(parse_error(R"({"notify": {"retry_delay": "0s"}})"), "notify.retry_delay: expected a duration above zero");
+  CHECK_CONTAINS(parse_error(R"({"notify": {"retry_delay": "0s"}})"),
+                 "notify.retry_delay: expected a duration above zero");
   CHECK_CONTAINS(parse_error(R"({"notify": {"webhooks": [42]}})"), "notify.webhooks[0]: expected a URL or an object");
 
   const auto secrets = parse_error(R"({"notify": {"webhooks": [
@@ -95,8 +95,8 @@ BOOST_AUTO_TEST_CASE(bad_webhooks_are_errors_with_their_path_and_no_secret) {
 }
 
 BOOST_AUTO_TEST_CASE(an_environment_override_can_set_the_webhooks) {
-  const auto c = parse_ok("{}", {{"REDUNDANCY_NOTIFY__WEBHOOKS", R"(["https://a.example/x"])"},
-                                 {"REDUNDANCY_NOTIFY__GROUP_WINDOW", "5s"}});
+  const auto c = parse_ok(
+      "{}", {{"REDUNDANCY_NOTIFY__WEBHOOKS", R"(["https://a.example/x"])"}, {"REDUNDANCY_NOTIFY__GROUP_WINDOW", "5s"}});
   BOOST_TEST_REQUIRE(c.notify.webhooks.size() == 1u);
   BOOST_TEST((c.notify.group_window == 5s));
 }

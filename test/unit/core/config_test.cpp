@@ -42,9 +42,8 @@ bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-#define CHECK_CONTAINS(haystack, needle)     \
-  BOOST_TEST(contains((haystack), (needle)), \
-             "\"" << (haystack) << "\" lacks \"" << (needle) << "\"")
+#define CHECK_CONTAINS(haystack, needle) \
+  BOOST_TEST(contains((haystack), (needle)), "\"" << (haystack) << "\" lacks \"" << (needle) << "\"")
 
 // A fresh folder under /tmp, removed with everything in it at the end of the test.
 struct temp_dir {
@@ -115,8 +114,7 @@ BOOST_AUTO_TEST_CASE(built_in_defaults_resolve_against_the_current_directory) {
 }
 
 BOOST_AUTO_TEST_CASE(values_in_the_file_replace_defaults_and_keep_the_rest) {
-  const config c = parse_ok(
-      R"({"pm2": {"interval": "10s", "command": ["npx", "pm2"]}, "log": {"level": "debug"}})");
+  const config c = parse_ok(R"({"pm2": {"interval": "10s", "command": ["npx", "pm2"]}, "log": {"level": "debug"}})");
   BOOST_TEST(c.pm2.interval.count() == 10000);
   BOOST_TEST((c.pm2.command == std::vector<std::string>{"npx", "pm2"}));
   BOOST_TEST(c.pm2.timeout.count() == 20000);
@@ -177,25 +175,23 @@ BOOST_AUTO_TEST_SUITE(environment)
 
 BOOST_AUTO_TEST_CASE(overrides_of_every_kind) {
   const env_lookup env{
-      {"REDUNDANCY_PM2__INTERVAL", "10s"},                    // a duration string
-      {"REDUNDANCY_PM2__TIMEOUT", "7"},                       // a number: seconds
-      {"REDUNDANCY_PM2__MAX_RESTART_ATTEMPTS", "9"},          // a number
-      {"REDUNDANCY_PM2__ENABLED", "false"},                   // a boolean
-      {"REDUNDANCY_PM2__COMMAND", R"(["npx", "pm2"])"},       // an array
-      {"REDUNDANCY_GITHUB__REPOSITORY", "null"},              // null, over the file's value
-      {"REDUNDANCY_HTTP__LISTEN", "0.0.0.0:8686"},            // not JSON: a string
-      {"REDUNDANCY_GITHUB__LOCAL_EXECUTION__TIMEOUT", "2m"},  // nested
-      {"REDUNDANCY_NETLIFY__PROBE_PATHS",
-       R"({"hello": "/.netlify/functions/hello"})"},  // an object
-      {"REDUNDANCY_PROJECT_DIR", "/srv/x"},           // top level
-      {"REDUNDANCY_ORCHESTRATOR__RETENTION", "7d"},   // a section absent from the file
-      {"REDUNDANCY_CONFIG", "/nonexistent.json"},     // not overrides: ignored here
+      {"REDUNDANCY_PM2__INTERVAL", "10s"},                                               // a duration string
+      {"REDUNDANCY_PM2__TIMEOUT", "7"},                                                  // a number: seconds
+      {"REDUNDANCY_PM2__MAX_RESTART_ATTEMPTS", "9"},                                     // a number
+      {"REDUNDANCY_PM2__ENABLED", "false"},                                              // a boolean
+      {"REDUNDANCY_PM2__COMMAND", R"(["npx", "pm2"])"},                                  // an array
+      {"REDUNDANCY_GITHUB__REPOSITORY", "null"},                                         // null, over the file's value
+      {"REDUNDANCY_HTTP__LISTEN", "0.0.0.0:8686"},                                       // not JSON: a string
+      {"REDUNDANCY_GITHUB__LOCAL_EXECUTION__TIMEOUT", "2m"},                             // nested
+      {"REDUNDANCY_NETLIFY__PROBE_PATHS", R"({"hello": "/.netlify/functions/hello"})"},  // an object
+      {"REDUNDANCY_PROJECT_DIR", "/srv/x"},                                              // top level
+      {"REDUNDANCY_ORCHESTRATOR__RETENTION", "7d"},  // a section absent from the file
+      {"REDUNDANCY_CONFIG", "/nonexistent.json"},    // not overrides: ignored here
       {"REDUNDANCY_URL", "http://127.0.0.1:1"},
       {"REDUNDANCY_TOKEN", "abc"},
       {"HOME", "/root"},
   };
-  const config c =
-      parse_ok(R"({"pm2": {"interval": "1m"}, "github": {"repository": "acme/zion"}})", env);
+  const config c = parse_ok(R"({"pm2": {"interval": "1m"}, "github": {"repository": "acme/zion"}})", env);
   BOOST_TEST(c.pm2.interval.count() == 10000);
   BOOST_TEST(c.pm2.timeout.count() == 7000);
   BOOST_TEST(c.pm2.max_restart_attempts == 9u);
@@ -222,8 +218,7 @@ BOOST_AUTO_TEST_CASE(every_key_of_the_schema_is_overridable) {
       std::string key(entry.key());
       for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       const std::string var = name.empty() ? "REDUNDANCY_" + key : name + "__" + key;
-      if (entry.value().is_object() && !entry.value().get_object().empty() &&
-          entry.key() != "probe_paths")
+      if (entry.value().is_object() && !entry.value().get_object().empty() && entry.key() != "probe_paths")
         walk(entry.value().get_object(), var);
       else
         leaves.emplace_back(var, json::serialize(entry.value()));
@@ -239,19 +234,15 @@ BOOST_AUTO_TEST_CASE(every_key_of_the_schema_is_overridable) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_variable_is_an_error_naming_it) {
   const auto error = parse_error("{}", {{"REDUNDANCY_PM2__INTERVALL", "10s"}});
-  CHECK_CONTAINS(error,
-                 "redundancy.json: REDUNDANCY_PM2__INTERVALL: no config key \"pm2.intervall\"");
+  CHECK_CONTAINS(error, "redundancy.json: REDUNDANCY_PM2__INTERVALL: no config key \"pm2.intervall\"");
   CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_NOPE", "1"}}), "REDUNDANCY_NOPE");
-  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2__INTERVAL__X", "1"}}),
-                 "REDUNDANCY_PM2__INTERVAL__X");
-  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2____INTERVAL", "1"}}),
-                 "REDUNDANCY_PM2____INTERVAL");
+  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2__INTERVAL__X", "1"}}), "REDUNDANCY_PM2__INTERVAL__X");
+  CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2____INTERVAL", "1"}}), "REDUNDANCY_PM2____INTERVAL");
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_override_fails_validation_and_names_its_variable) {
   const auto error = parse_error("{}", {{"REDUNDANCY_PM2__INTERVAL", "fast"}});
-  CHECK_CONTAINS(error,
-                 "redundancy.json: pm2.interval: expected a duration like \"30s\", got \"fast\"");
+  CHECK_CONTAINS(error, "redundancy.json: pm2.interval: expected a duration like \"30s\", got \"fast\"");
   CHECK_CONTAINS(error, "REDUNDANCY_PM2__INTERVAL");
 }
 
@@ -267,31 +258,24 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(errors)
 
 BOOST_AUTO_TEST_CASE(unknown_keys_name_their_path) {
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"intervall": "30s"}})"),
-                 "redundancy.json: pm2.intervall: unknown key");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"intervall": "30s"}})"), "redundancy.json: pm2.intervall: unknown key");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"intervall": "30s"}})"), "did you mean \"interval\"");
-  CHECK_CONTAINS(parse_error(R"({"github": {"dispatch": {"reff": "main"}}})"),
-                 "github.dispatch.reff: unknown key");
+  CHECK_CONTAINS(parse_error(R"({"github": {"dispatch": {"reff": "main"}}})"), "github.dispatch.reff: unknown key");
   CHECK_CONTAINS(parse_error(R"({"projectdir": "."})"), "redundancy.json: projectdir: unknown key");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types_name_their_path) {
-  CHECK_CONTAINS(parse_error(R"({"http": {"listen": 42}})"),
-                 "redundancy.json: http.listen: expected a string, got 42");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"enabled": "yes"}})"),
-                 "pm2.enabled: expected true or false, got \"yes\"");
+  CHECK_CONTAINS(parse_error(R"({"http": {"listen": 42}})"), "redundancy.json: http.listen: expected a string, got 42");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"enabled": "yes"}})"), "pm2.enabled: expected true or false, got \"yes\"");
   CHECK_CONTAINS(parse_error(R"({"pm2": 5})"), "pm2: expected an object, got 5");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": ["a", 3]}})"),
-                 "pm2.processes[1]: expected a string, got 3");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": "a"}})"),
-                 "pm2.processes: expected an array, got \"a\"");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": ["a", 3]}})"), "pm2.processes[1]: expected a string, got 3");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"processes": "a"}})"), "pm2.processes: expected an array, got \"a\"");
   CHECK_CONTAINS(parse_error(R"({"log": {"max_files": "5"}})"),
                  "log.max_files: expected a whole number from 1 to 100, got \"5\"");
   CHECK_CONTAINS(parse_error(R"({"state_dir": null})"), "state_dir: expected a string, got null");
   CHECK_CONTAINS(parse_error(R"({"netlify": {"probe_paths": {"f": 1}}})"),
                  "netlify.probe_paths.f: expected a string, got 1");
-  CHECK_CONTAINS(parse_error(R"([1, 2])"),
-                 "redundancy.json: expected a JSON object at the top level");
+  CHECK_CONTAINS(parse_error(R"([1, 2])"), "redundancy.json: expected a JSON object at the top level");
 }
 
 BOOST_AUTO_TEST_CASE(bad_durations_name_their_path) {
@@ -299,10 +283,8 @@ BOOST_AUTO_TEST_CASE(bad_durations_name_their_path) {
                  "redundancy.json: pm2.interval: expected a duration like \"30s\", got \"fast\"");
   CHECK_CONTAINS(parse_error(R"({"github": {"local_execution": {"timeout": -5}}})"),
                  "github.local_execution.timeout: expected a duration like \"30s\", got -5");
-  CHECK_CONTAINS(parse_error(R"({"notify": {"repeat_every": true}})"),
-                 "notify.repeat_every: expected a duration");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": "0s"}})"),
-                 "pm2.interval: expected a duration above zero");
+  CHECK_CONTAINS(parse_error(R"({"notify": {"repeat_every": true}})"), "notify.repeat_every: expected a duration");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": "0s"}})"), "pm2.interval: expected a duration above zero");
   CHECK_CONTAINS(parse_error(R"({"orchestrator": {"retention": 0.0001}})"),
                  "orchestrator.retention: expected a duration");
 }
@@ -320,8 +302,7 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
                  "log.max_files: expected a whole number from 1 to 100, got 0");
   CHECK_CONTAINS(parse_error(R"({"orchestrator": {"emergency_threshold": 4}})"),
                  "orchestrator.emergency_threshold: expected a whole number from 1 to 3, got 4");
-  CHECK_CONTAINS(parse_error(R"({"orchestrator": {"emergency_threshold": 0}})"),
-                 "orchestrator.emergency_threshold");
+  CHECK_CONTAINS(parse_error(R"({"orchestrator": {"emergency_threshold": 0}})"), "orchestrator.emergency_threshold");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"cpu_action": "kill"}})"),
                  "pm2.cpu_action: expected one of \"warn\", \"restart\", got \"kill\"");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"transport": "rpc"}})"),
@@ -339,8 +320,7 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_name_their_path) {
                  "log.level: expected one of \"trace\", \"debug\", \"info\"");
   CHECK_CONTAINS(parse_error(R"({"github": {"backup": ["local", "cloud"]}})"),
                  "github.backup[1]: expected one of \"local\", \"dispatch\", got \"cloud\"");
-  CHECK_CONTAINS(parse_error(R"({"github": {"repository": "zion"}})"),
-                 "github.repository: expected \"owner/name\"");
+  CHECK_CONTAINS(parse_error(R"({"github": {"repository": "zion"}})"), "github.repository: expected \"owner/name\"");
   CHECK_CONTAINS(parse_error(R"({"github": {"token_env": "GITHUB TOKEN"}})"), "github.token_env");
   CHECK_CONTAINS(parse_error(R"({"github": {"api_url": "ftp://x"}})"),
                  "github.api_url: expected an http:// or https:// URL");
@@ -353,8 +333,7 @@ BOOST_AUTO_TEST_CASE(durations_above_their_ceiling_name_the_path_the_limit_and_t
                  "\"200000d\" (set by REDUNDANCY_GITHUB__INTERVAL)");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": "100000d"}})"),
                  "pm2.interval: expected a duration of at most 7d, got \"100000d\"");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": 1e12}})"),
-                 "pm2.interval: expected a duration of at most 7d");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"interval": 1e12}})"), "pm2.interval: expected a duration of at most 7d");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"timeout": "25h"}})"),
                  "pm2.timeout: expected a duration of at most 1d, got \"25h\"");
   CHECK_CONTAINS(parse_error(R"({"notify": {"repeat_every": "366d"}})"),
@@ -414,10 +393,9 @@ BOOST_AUTO_TEST_CASE(a_key_given_twice_names_both_lines) {
                  "redundancy.json: line 2: pm2.interval given twice (first on line 1)");
   CHECK_CONTAINS(parse_error("{\"log\": {},\n/* a\n comment */ \"log\": {}}"),
                  "redundancy.json: line 3: log given twice (first on line 1)");
-  CHECK_CONTAINS(
-      parse_error("{\"notify\": {\"webhooks\": [\"https://a.example\",\n"
-                  "  {\"url\": \"https://b.example\",\n   \"url\": \"https://c.example\"}]}}"),
-      "redundancy.json: line 3: notify.webhooks[1].url given twice (first on line 2)");
+  CHECK_CONTAINS(parse_error("{\"notify\": {\"webhooks\": [\"https://a.example\",\n"
+                             "  {\"url\": \"https://b.example\",\n   \"url\": \"https://c.example\"}]}}"),
+                 "redundancy.json: line 3: notify.webhooks[1].url given twice (first on line 2)");
   CHECK_CONTAINS(parse_error("{}", {{"REDUNDANCY_PM2", R"({"interval": "1s", "interval": "2s"})"}}),
                  "REDUNDANCY_PM2: line 1: pm2.interval given twice (first on line 1)");
   // The same key in two objects, and a key's text as a value, are not duplicates.
@@ -443,26 +421,21 @@ BOOST_AUTO_TEST_CASE(targets_beyond_the_cap_are_refused_naming_the_path_and_the_
                  "netlify.probe_paths: expected at most 10000 functions, got 10001");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"ecosystem_files": )" + names(101) + "}}"),
                  "pm2.ecosystem_files: expected at most 100 files, got 101");
-  BOOST_TEST(parse_ok(R"({"pm2": {"processes": )" + names(10'000) + "}}").pm2.processes.size() ==
-             10'000u);
+  BOOST_TEST(parse_ok(R"({"pm2": {"processes": )" + names(10'000) + "}}").pm2.processes.size() == 10'000u);
 }
 
 BOOST_AUTO_TEST_CASE(listen_is_host_and_port) {
   for (const char* good : {"127.0.0.1:0", "0.0.0.0:65535", "localhost:8686", "[::1]:8686"})
-    BOOST_TEST(parse_ok(std::string(R"({"http": {"listen": ")") + good + "\"}}").http.listen ==
-               good);
-  for (const char* bad :
-       {"127.0.0.1:65536", "localhost", ":8686", "127.0.0.1:", "::1:80", "host:8x", "host:-1"})
+    BOOST_TEST(parse_ok(std::string(R"({"http": {"listen": ")") + good + "\"}}").http.listen == good);
+  for (const char* bad : {"127.0.0.1:65536", "localhost", ":8686", "127.0.0.1:", "::1:80", "host:8x", "host:-1"})
     CHECK_CONTAINS(parse_error(std::string(R"({"http": {"listen": ")") + bad + "\"}}"),
                    "http.listen: expected \"host:port\" with a port from 0 to 65535");
 }
 
 BOOST_AUTO_TEST_CASE(commands_are_a_string_or_a_non_empty_array_of_strings) {
-  CHECK_CONTAINS(
-      parse_error(R"({"pm2": {"command": []}})"),
-      "pm2.command: expected a command: a string or a non-empty array of strings, got []");
-  CHECK_CONTAINS(parse_error(R"({"pm2": {"command": ["pm2", 1]}})"),
-                 "pm2.command[1]: expected a string, got 1");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"command": []}})"),
+                 "pm2.command: expected a command: a string or a non-empty array of strings, got []");
+  CHECK_CONTAINS(parse_error(R"({"pm2": {"command": ["pm2", 1]}})"), "pm2.command[1]: expected a string, got 1");
   CHECK_CONTAINS(parse_error(R"({"pm2": {"command": 7}})"), "pm2.command: expected a command");
   CHECK_CONTAINS(parse_error(R"({"netlify": {"deploy_command": ""}})"),
                  "netlify.deploy_command: expected a non-empty string");
@@ -471,8 +444,7 @@ BOOST_AUTO_TEST_CASE(commands_are_a_string_or_a_non_empty_array_of_strings) {
 }
 
 BOOST_AUTO_TEST_CASE(every_error_is_reported_each_on_its_own_line) {
-  const auto error =
-      parse_error(R"({"pm2": {"interval": "fast", "intervall": 1}, "log": {"level": 3}})");
+  const auto error = parse_error(R"({"pm2": {"interval": "fast", "intervall": 1}, "log": {"level": 3}})");
   BOOST_TEST(std::count(error.begin(), error.end(), '\n') == 2);
   CHECK_CONTAINS(error, "redundancy.json: pm2.interval: expected a duration");
   CHECK_CONTAINS(error, "redundancy.json: pm2.intervall: unknown key");
@@ -483,16 +455,14 @@ BOOST_AUTO_TEST_CASE(invalid_json_names_line_and_column) {
   CHECK_CONTAINS(parse_error("{\n  \"pm2\": {\n    \"interval\": fast\n  }\n}"),
                  "redundancy.json: invalid JSON at line 3, column 17");
   CHECK_CONTAINS(parse_error("{\"pm2\": {}"), "redundancy.json: invalid JSON at line 1, column 11");
-  CHECK_CONTAINS(parse_error("{} {}"),
-                 "redundancy.json: invalid JSON at line 1, column 4: unexpected text");
+  CHECK_CONTAINS(parse_error("{} {}"), "redundancy.json: invalid JSON at line 1, column 4: unexpected text");
   CHECK_CONTAINS(parse_error(""), "redundancy.json: invalid JSON");
 }
 
 BOOST_AUTO_TEST_CASE(secrets_are_not_echoed_in_errors) {
   const auto error = parse_error(R"({"netlify": {"build_hook_url": "ftp://SECRET-HOOK"},
                                      "notify": {"webhooks": ["SECRET-WEBHOOK"]}})");
-  CHECK_CONTAINS(error,
-                 "netlify.build_hook_url: expected an http:// or https:// URL, got a string");
+  CHECK_CONTAINS(error, "netlify.build_hook_url: expected an http:// or https:// URL, got a string");
   CHECK_CONTAINS(error, "notify.webhooks[0]: expected an http:// or https:// URL");
   BOOST_TEST(!contains(error, "SECRET"), error);
 }
@@ -537,8 +507,7 @@ BOOST_AUTO_TEST_CASE(an_explicit_file_that_cannot_be_read_is_an_error_naming_it)
   const auto missing = dir.path / "missing.json";
   auto result = redundancy::load_config(missing, no_env);
   BOOST_TEST_REQUIRE(!result.has_value());
-  CHECK_CONTAINS(result.error(),
-                 missing.string() + ": cannot read the config file: No such file or directory");
+  CHECK_CONTAINS(result.error(), missing.string() + ": cannot read the config file: No such file or directory");
   auto folder = redundancy::load_config(dir.path, no_env);
   BOOST_TEST_REQUIRE(!folder.has_value());
   CHECK_CONTAINS(folder.error(), dir.path.string() + ": cannot read the config file");
@@ -549,8 +518,7 @@ BOOST_AUTO_TEST_CASE(errors_in_a_file_are_prefixed_with_its_path) {
   const auto file = dir.write("conf.json", R"({"pm2": {"interval": "fast"}})");
   auto result = redundancy::load_config(file, no_env);
   BOOST_TEST_REQUIRE(!result.has_value());
-  BOOST_TEST(result.error() ==
-             file.string() + ": pm2.interval: expected a duration like \"30s\", got \"fast\"");
+  BOOST_TEST(result.error() == file.string() + ": pm2.interval: expected a duration like \"30s\", got \"fast\"");
 }
 
 BOOST_AUTO_TEST_CASE(explicit_file_then_variable_then_current_directory_then_defaults) {
@@ -570,8 +538,7 @@ BOOST_AUTO_TEST_CASE(explicit_file_then_variable_then_current_directory_then_def
     BOOST_TEST(from_cwd->source == "redundancy.json");
     BOOST_TEST(from_cwd->project_dir == dir.path / "cwd");
   }
-  auto missing_env = redundancy::load_config(
-      std::nullopt, {{"REDUNDANCY_CONFIG", (dir.path / "nope.json").string()}});
+  auto missing_env = redundancy::load_config(std::nullopt, {{"REDUNDANCY_CONFIG", (dir.path / "nope.json").string()}});
   BOOST_TEST_REQUIRE(!missing_env.has_value());
   CHECK_CONTAINS(missing_env.error(), "nope.json: cannot read the config file");
   if (!fs::exists("/etc/redundancy/redundancy.json")) {
@@ -602,11 +569,9 @@ BOOST_AUTO_TEST_CASE(redaction_hides_every_secret) {
   BOOST_TEST(!contains(text, "SECRET"), text);
   BOOST_TEST(out.at("netlify").at("build_hook_url") == "<redacted>");
   BOOST_TEST((out.at("notify").at("webhooks") == json::array{"<redacted>", "<redacted>"}));
-  BOOST_TEST(
-      (out.at("netlify").at("deploy_command") ==
-       json::array{"netlify", "deploy", "--auth", "<redacted>", "--token=<redacted>", "--prod"}));
-  BOOST_TEST(out.at("netlify").at("site_url") ==
-             "https://<redacted>@example.netlify.app/x?token=<redacted>&page=2");
+  BOOST_TEST((out.at("netlify").at("deploy_command") ==
+              json::array{"netlify", "deploy", "--auth", "<redacted>", "--token=<redacted>", "--prod"}));
+  BOOST_TEST(out.at("netlify").at("site_url") == "https://<redacted>@example.netlify.app/x?token=<redacted>&page=2");
   // Unset secrets stay null, so the output says they are unset.
   const json::value defaults = redundancy::to_redacted_json(config{});
   BOOST_TEST(defaults.at("netlify").at("build_hook_url").is_null());
@@ -634,14 +599,12 @@ BOOST_AUTO_TEST_CASE(the_shipped_example_loads) {
   auto result = redundancy::load_config(file, no_env);
   BOOST_TEST_REQUIRE(result.has_value(), (result ? std::string() : result.error()));
   const config& c = *result;
-  BOOST_TEST((c.pm2.processes ==
-              std::vector<std::string>{"zion-auto-sync", "zion-auto-sync-cron",
-                                       "redundancy-automation-system", "redundancy-health-monitor",
-                                       "redundancy-git-sync", "redundancy-build-monitor"}));
+  BOOST_TEST((c.pm2.processes == std::vector<std::string>{"zion-auto-sync", "zion-auto-sync-cron",
+                                                          "redundancy-automation-system", "redundancy-health-monitor",
+                                                          "redundancy-git-sync", "redundancy-build-monitor"}));
   BOOST_TEST(c.pm2.ecosystem_files.at(0).filename() == "ecosystem.pm2.cjs");
   BOOST_TEST(c.pm2.ecosystem_files.at(1).filename() == "ecosystem.redundancy.cjs");
-  BOOST_TEST(
-      (c.github.workflows == std::vector<std::string>{"marketing-sync.yml", "sync-health.yml"}));
+  BOOST_TEST((c.github.workflows == std::vector<std::string>{"marketing-sync.yml", "sync-health.yml"}));
   BOOST_TEST(c.netlify.manifest == c.project_dir / "netlify/functions/functions-manifest.json");
   BOOST_TEST(c.project_dir == fs::path(REDUNDANCY_SOURCE_DIR) / "conf");
   // The example states every key: its effective config equals the defaults apart from the lists it
@@ -675,8 +638,7 @@ BOOST_AUTO_TEST_CASE(the_example_states_every_key) {
         for (const auto& entry : schema) {
           const std::string key = path + std::string(entry.key());
           BOOST_TEST(given.contains(entry.key()), "example lacks " << key);
-          if (entry.value().is_object() && given.contains(entry.key()) &&
-              given.at(entry.key()).is_object())
+          if (entry.value().is_object() && given.contains(entry.key()) && given.at(entry.key()).is_object())
             compare(entry.value().get_object(), given.at(entry.key()).get_object(), key + ".");
         }
       };
@@ -706,9 +668,9 @@ BOOST_AUTO_TEST_CASE(changed_keys_names_each_changed_key_and_never_a_value) {
     "notify": {"webhooks": ["https://hooks.example/x"]}
   })");
   const auto changed = redundancy::changed_keys(before, after);
-  const std::vector<std::string> expected{"http.listen",           "github.enabled",
-                                          "github.local_execution.timeout", "netlify.functions_dir",
-                                          "netlify.build_hook_url", "notify.webhooks"};
+  const std::vector<std::string> expected{
+      "http.listen",           "github.enabled",         "github.local_execution.timeout",
+      "netlify.functions_dir", "netlify.build_hook_url", "notify.webhooks"};
   BOOST_TEST(changed == expected, boost::test_tools::per_element());
   for (const auto& key : changed) BOOST_TEST(key.find("SECRET") == std::string::npos);
 }

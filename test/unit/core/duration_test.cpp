@@ -39,9 +39,8 @@ BOOST_AUTO_TEST_CASE(parses_decimals_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(rejects_malformed_text) {
-  for (const char* bad :
-       {"",    "s",   "30",    "-5s",    "+5s",  "5 s",  " 5s",   "5s ",  "5sec", "5S", "5x",
-        "1.s", ".5s", "1..5s", "1.5.2s", "fast", "5m5s", "0x10s", "1e3s", "NaNs", "∞s"})
+  for (const char* bad : {"",    "s",   "30",    "-5s",    "+5s",  "5 s",  " 5s",   "5s ",  "5sec", "5S", "5x",
+                          "1.s", ".5s", "1..5s", "1.5.2s", "fast", "5m5s", "0x10s", "1e3s", "NaNs", "∞s"})
     BOOST_TEST(!parse_duration(bad), "accepted \"" << bad << "\"");
 }
 

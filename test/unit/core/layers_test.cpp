@@ -5,12 +5,12 @@
 
 #include "test_paths.hpp"
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <unistd.h>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -36,9 +36,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
 }
 
 // The layer of a file: the folder right under src/ or include/redundancy/.
-std::string layer_of(const fs::path& file, const fs::path& root) {
-  return fs::relative(file, root).begin()->string();
-}
+std::string layer_of(const fs::path& file, const fs::path& root) { return fs::relative(file, root).begin()->string(); }
 
 std::vector<std::string> upward_includes(const fs::path& root) {
   static const std::regex include_line{R"(^\s*#\s*include\s+"redundancy/([a-z0-9_]+)/)"};

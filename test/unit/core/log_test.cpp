@@ -87,9 +87,7 @@ std::vector<std::string> read_lines(const fs::path& file) {
 
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + needle.size()))
-    ++n;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
   return n;
 }
 
@@ -97,14 +95,12 @@ log_settings files_only(const fs::path& dir) {
   return log_settings{.dir = dir, .level = severity::info, .to_stderr = false};
 }
 
-const std::regex plain_line{
-    R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|warning|error) \[[a-z]+\] .*)"};
+const std::regex plain_line{R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info|warning|error) \[[a-z]+\] .*)"};
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(severity_names_round_trip) {
-  for (const auto level :
-       {severity::trace, severity::debug, severity::info, severity::warning, severity::error}) {
+  for (const auto level : {severity::trace, severity::debug, severity::info, severity::warning, severity::error}) {
     BOOST_TEST((redundancy::severity_from_string(redundancy::to_string(level)) == level));
   }
   BOOST_TEST(redundancy::to_string(severity::warning) == "warning");
@@ -124,8 +120,7 @@ BOOST_AUTO_TEST_CASE(each_area_lands_in_its_file_with_timestamp_severity_and_are
   RLOG("pm2", info) << "app " << 3 << " online";
   redundancy::flush_logs();
 
-  const std::regex pm2_line{
-      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info \[pm2\] restarting api)"};
+  const std::regex pm2_line{R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info \[pm2\] restarting api)"};
   const auto pm2 = read_lines(dir.path() / "pm2.log");
   BOOST_REQUIRE_EQUAL(pm2.size(), 2u);
   BOOST_TEST(std::regex_match(pm2[0], pm2_line), pm2[0]);
@@ -180,8 +175,7 @@ BOOST_AUTO_TEST_CASE(line_breaks_in_a_message_stay_on_one_line) {
 BOOST_AUTO_TEST_CASE(level_filter_drops_lower_severities_everywhere) {
   temp_dir dir;
   stderr_capture captured;
-  redundancy::init_logging(
-      log_settings{.dir = dir.path(), .level = severity::warning, .to_stderr = true});
+  redundancy::init_logging(log_settings{.dir = dir.path(), .level = severity::warning, .to_stderr = true});
   int built = 0;
   RLOG("pm2", info) << "quiet " << ++built;
   log_line("pm2", severity::debug, "debug line");
@@ -221,18 +215,13 @@ BOOST_AUTO_TEST_CASE(set_log_level_changes_the_filter_at_runtime) {
 BOOST_AUTO_TEST_CASE(rotation_keeps_max_files_each_within_max_bytes_plus_one_line) {
   temp_dir dir;
   constexpr std::uint64_t max_bytes = 1000;
-  redundancy::init_logging(log_settings{.dir = dir.path(),
-                                        .level = severity::info,
-                                        .max_file_bytes = max_bytes,
-                                        .max_files = 3,
-                                        .to_stderr = false});
+  redundancy::init_logging(log_settings{
+      .dir = dir.path(), .level = severity::info, .max_file_bytes = max_bytes, .max_files = 3, .to_stderr = false});
   std::size_t longest = 0;
   for (int i = 0; i < 300; ++i) {
-    const std::string message =
-        "line " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 40), 'x');
+    const std::string message = "line " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 40), 'x');
     log_line("netlify", severity::info, message);
-    longest =
-        std::max(longest, message.size() + 48);  // timestamp, severity and area around the message
+    longest = std::max(longest, message.size() + 48);  // timestamp, severity and area around the message
   }
 
   std::vector<fs::path> files;
@@ -262,11 +251,8 @@ BOOST_AUTO_TEST_CASE(rotation_keeps_max_files_each_within_max_bytes_plus_one_lin
 
 BOOST_AUTO_TEST_CASE(max_files_one_keeps_only_the_live_file) {
   temp_dir dir;
-  redundancy::init_logging(log_settings{.dir = dir.path(),
-                                        .level = severity::info,
-                                        .max_file_bytes = 200,
-                                        .max_files = 1,
-                                        .to_stderr = false});
+  redundancy::init_logging(log_settings{
+      .dir = dir.path(), .level = severity::info, .max_file_bytes = 200, .max_files = 1, .to_stderr = false});
   for (int i = 0; i < 20; ++i) log_line("pm2", severity::info, "line " + std::to_string(i));
   BOOST_TEST(!fs::exists(dir.path() / "pm2.log.1"));
   const auto lines = read_lines(dir.path() / "pm2.log");
@@ -280,18 +266,16 @@ BOOST_AUTO_TEST_CASE(stderr_lines_have_the_file_format) {
   redundancy::init_logging(log_settings{.dir = {}, .level = severity::info, .to_stderr = true});
   log_line("orchestrator", severity::warning, "entering emergency mode");
   const auto err = captured.finish();
-  BOOST_TEST(
-      std::regex_match(
-          err, std::regex{R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning \[orchestrator\] )"
-                          R"(entering emergency mode\n)"}),
-      err);
+  BOOST_TEST(std::regex_match(err, std::regex{R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning \[orchestrator\] )"
+                                              R"(entering emergency mode\n)"}),
+             err);
 }
 
 BOOST_AUTO_TEST_CASE(journal_mode_prefixes_priority_and_drops_timestamp) {
   temp_dir dir;
   stderr_capture captured;
-  redundancy::init_logging(log_settings{
-      .dir = dir.path(), .level = severity::trace, .to_stderr = true, .journal = true});
+  redundancy::init_logging(
+      log_settings{.dir = dir.path(), .level = severity::trace, .to_stderr = true, .journal = true});
   log_line("pm2", severity::trace, "t");
   log_line("pm2", severity::debug, "d");
   log_line("http", severity::info, "i");
@@ -312,8 +296,7 @@ BOOST_AUTO_TEST_CASE(reload_replaces_the_sinks) {
   temp_dir first;
   temp_dir second;
   stderr_capture captured;
-  redundancy::init_logging(
-      log_settings{.dir = first.path(), .level = severity::info, .to_stderr = true});
+  redundancy::init_logging(log_settings{.dir = first.path(), .level = severity::info, .to_stderr = true});
   log_line("pm2", severity::info, "before reload");
   redundancy::init_logging(files_only(second.path()));
   log_line("pm2", severity::info, "after reload");
@@ -373,8 +356,7 @@ BOOST_AUTO_TEST_CASE(folder_that_cannot_be_created_is_reported_once) {
   std::ofstream(dir.path() / "plain") << "not a folder\n";
   const fs::path logs = dir.path() / "plain" / "logs";
   stderr_capture captured;
-  BOOST_CHECK_NO_THROW(redundancy::init_logging(
-      log_settings{.dir = logs, .level = severity::info, .to_stderr = true}));
+  BOOST_CHECK_NO_THROW(redundancy::init_logging(log_settings{.dir = logs, .level = severity::info, .to_stderr = true}));
   for (int i = 0; i < 3; ++i) {
     BOOST_CHECK_NO_THROW(log_line("pm2", severity::info, "line " + std::to_string(i)));
     BOOST_CHECK_NO_THROW(log_line("http", severity::info, "request " + std::to_string(i)));
@@ -394,8 +376,7 @@ BOOST_AUTO_TEST_CASE(full_disk_is_reported_once_and_logging_goes_on) {
   fs::create_symlink("/dev/full", dir.path() / "pm2.log");
   stderr_capture captured;
   redundancy::init_logging(files_only(dir.path()));
-  for (int i = 0; i < 4; ++i)
-    BOOST_CHECK_NO_THROW(log_line("pm2", severity::warning, "full " + std::to_string(i)));
+  for (int i = 0; i < 4; ++i) BOOST_CHECK_NO_THROW(log_line("pm2", severity::warning, "full " + std::to_string(i)));
   log_line("github", severity::info, "other file fine");
   const auto err = captured.finish();
 
@@ -426,9 +407,7 @@ BOOST_AUTO_TEST_CASE(a_failed_log_is_retried_and_its_recovery_reported_once) {
   const auto err = captured.finish();
 
   BOOST_TEST(count(err, "cannot write") == 1u, err);
-  BOOST_TEST(count(err, "redundancy: log " + (logs / "orchestrator.log").string() +
-                            " is writable again\n") == 1u,
-             err);
+  BOOST_TEST(count(err, "redundancy: log " + (logs / "orchestrator.log").string() + " is writable again\n") == 1u, err);
   BOOST_TEST(count(err, "[orchestrator] too early") == 1u, err);
   BOOST_TEST(count(err, "[orchestrator] back") == 0u, err);
   const auto lines = read_lines(logs / "orchestrator.log");

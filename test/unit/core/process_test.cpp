@@ -226,13 +226,24 @@ BOOST_AUTO_TEST_CASE(environment_is_built_for_the_child_and_secrets_never_reach_
 }
 
 BOOST_AUTO_TEST_CASE(child_environment_is_an_allow_list_per_kind) {
-  const std::map<std::string, std::string> parent{
-      {"PATH", "/bin"},          {"HOME", "/home/u"},        {"USER", "u"},
-      {"LANG", "C.UTF-8"},       {"LC_ALL", "C"},            {"TZ", "UTC"},
-      {"TMPDIR", "/tmp"},        {"https_proxy", "http://p"}, {"GITHUB_TOKEN", "ghp_x"},
-      {"REDUNDANCY_TOKEN", "t"}, {"REDUNDANCY_URL", "http://x"}, {"AWS_SECRET_ACCESS_KEY", "k"},
-      {"NODE_OPTIONS", "--x"},   {"npm_config_offline", "true"}, {"PM2_HOME", "/p"},
-      {"NETLIFY_AUTH_TOKEN", "n"}, {"NETLIFY_SITE_ID", "s"}, {"SSH_AUTH_SOCK", "/s"}};
+  const std::map<std::string, std::string> parent{{"PATH", "/bin"},
+                                                  {"HOME", "/home/u"},
+                                                  {"USER", "u"},
+                                                  {"LANG", "C.UTF-8"},
+                                                  {"LC_ALL", "C"},
+                                                  {"TZ", "UTC"},
+                                                  {"TMPDIR", "/tmp"},
+                                                  {"https_proxy", "http://p"},
+                                                  {"GITHUB_TOKEN", "ghp_x"},
+                                                  {"REDUNDANCY_TOKEN", "t"},
+                                                  {"REDUNDANCY_URL", "http://x"},
+                                                  {"AWS_SECRET_ACCESS_KEY", "k"},
+                                                  {"NODE_OPTIONS", "--x"},
+                                                  {"npm_config_offline", "true"},
+                                                  {"PM2_HOME", "/p"},
+                                                  {"NETLIFY_AUTH_TOKEN", "n"},
+                                                  {"NETLIFY_SITE_ID", "s"},
+                                                  {"SSH_AUTH_SOCK", "/s"}};
   const auto names = [&](child_env kind) {
     process_spec spec;
     spec.inherit = kind;
@@ -243,14 +254,14 @@ BOOST_AUTO_TEST_CASE(child_environment_is_an_allow_list_per_kind) {
   using list = std::vector<std::string>;
   const list base{"HOME", "LANG", "LC_ALL", "PATH", "TMPDIR", "TZ", "USER", "https_proxy"};
   BOOST_TEST(names(child_env::base) == base, boost::test_tools::per_element());
-  BOOST_TEST(names(child_env::node) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ",
-                                             "USER", "https_proxy"}),
+  BOOST_TEST(names(child_env::node) ==
+                 (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ", "USER", "https_proxy"}),
              boost::test_tools::per_element());
-  BOOST_TEST(names(child_env::npm) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ",
-                                            "USER", "https_proxy", "npm_config_offline"}),
+  BOOST_TEST(names(child_env::npm) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "TMPDIR", "TZ", "USER",
+                                            "https_proxy", "npm_config_offline"}),
              boost::test_tools::per_element());
-  BOOST_TEST(names(child_env::pm2) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "PM2_HOME",
-                                            "TMPDIR", "TZ", "USER", "https_proxy"}),
+  BOOST_TEST(names(child_env::pm2) == (list{"HOME", "LANG", "LC_ALL", "NODE_OPTIONS", "PATH", "PM2_HOME", "TMPDIR",
+                                            "TZ", "USER", "https_proxy"}),
              boost::test_tools::per_element());
   BOOST_TEST(names(child_env::netlify_cli) ==
                  (list{"HOME", "LANG", "LC_ALL", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID", "NODE_OPTIONS", "PATH",
@@ -464,7 +475,7 @@ BOOST_AUTO_TEST_CASE(timeout_ends_the_whole_group) {
   BOOST_TEST(r.pid == leader);
   BOOST_TEST(r.term_signal == SIGTERM);
   BOOST_TEST(r.describe() == "killed by SIGTERM after timeout 700ms");
-  BOOST_TEST(members.size() == 3u);  // sh and both sleeps, all in the group
+  BOOST_TEST(members.size() == 3u);        // sh and both sleeps, all in the group
   BOOST_TEST(r.duration.count() < 10000);  // nowhere near the 100 s the sleeps wanted
   BOOST_TEST(eventually([&] { return pids_in_group(r.pid).empty(); }, 1s), "group still has processes");
   BOOST_TEST(live_pids(members).empty());
@@ -524,7 +535,8 @@ BOOST_AUTO_TEST_CASE(cancelling_the_awaiting_coroutine_ends_the_group) {
   const auto started = std::chrono::steady_clock::now();
   ioc.run();
   BOOST_TEST(future.get() == 1);  // the timer won
-  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   BOOST_TEST(elapsed.count() < 10000);
   BOOST_REQUIRE(members.size() == 3u);
   BOOST_TEST(eventually([&] { return live_pids(members).empty(); }, 1s), "members still alive");

@@ -19,8 +19,7 @@ using std::chrono::year;
 using namespace std::chrono_literals;
 
 namespace {
-redundancy::sys_time at(int y, unsigned mo, unsigned d, hours h, minutes mi, seconds s,
-                        milliseconds ms = 0ms) {
+redundancy::sys_time at(int y, unsigned mo, unsigned d, hours h, minutes mi, seconds s, milliseconds ms = 0ms) {
   return sys_days{year{y} / month{mo} / day{d}} + h + mi + s + ms;
 }
 }  // namespace
@@ -72,12 +71,11 @@ BOOST_AUTO_TEST_CASE(parses_offsets_fractions_and_variants) {
 
 BOOST_AUTO_TEST_CASE(rejects_what_is_not_rfc3339) {
   for (const char* text :
-       {"", "2024-05-01", "2024-05-01T12:34:56", "2024-05-01T12:34Z", "2024-5-01T12:34:56Z",
-        "2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
-        "2024-00-01T00:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T12:60:00Z",
-        "2024-05-01T12:00:61Z", "2024-05-01T12:00:00.Z", "2024-05-01T12:00:00+0200",
-        "2024-05-01T12:00:00+24:00", "2024-05-01T12:00:00Zjunk", "2024-05-01X12:00:00Z",
-        "2024-05-01T12:00:00 Z", "abcd-05-01T12:00:00Z", "1714566896",
+       {"", "2024-05-01", "2024-05-01T12:34:56", "2024-05-01T12:34Z", "2024-5-01T12:34:56Z", "2024-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-00-01T00:00:00Z", "2024-05-01T24:00:00Z",
+        "2024-05-01T12:60:00Z", "2024-05-01T12:00:61Z", "2024-05-01T12:00:00.Z", "2024-05-01T12:00:00+0200",
+        "2024-05-01T12:00:00+24:00", "2024-05-01T12:00:00Zjunk", "2024-05-01X12:00:00Z", "2024-05-01T12:00:00 Z",
+        "abcd-05-01T12:00:00Z", "1714566896",
         // Outside what a nanosecond system_clock holds: refused, not wrapped around.
         "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"}) {
     BOOST_TEST(!from_rfc3339(text).has_value(), text);

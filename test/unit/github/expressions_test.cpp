@@ -72,8 +72,7 @@ BOOST_AUTO_TEST_CASE(status_functions) {
 
 BOOST_AUTO_TEST_CASE(operators_and_comparisons) {
   const auto c = sample();
-  BOOST_TEST(
-      *evaluate_condition("env.NAME == 'WORLD'", c));  // comparisons ignore case, as on GitHub
+  BOOST_TEST(*evaluate_condition("env.NAME == 'WORLD'", c));  // comparisons ignore case, as on GitHub
   BOOST_TEST(!*evaluate_condition("env.NAME != 'world'", c));
   BOOST_TEST(*evaluate_condition("github.event_name == 'push' || inputs.mode == 'full'", c));
   BOOST_TEST(!*evaluate_condition("env.EMPTY && true", c));

@@ -19,8 +19,7 @@ namespace {
 
 const redundancy::sys_time now = *from_rfc3339("2026-03-10T12:00:00Z");
 
-workflow_run run(std::uint64_t id, const char* conclusion, redundancy::sys_time created,
-                 const char* event = "push") {
+workflow_run run(std::uint64_t id, const char* conclusion, redundancy::sys_time created, const char* event = "push") {
   return {.id = id,
           .event = event,
           .status = "completed",
@@ -31,8 +30,7 @@ workflow_run run(std::uint64_t id, const char* conclusion, redundancy::sys_time 
 }
 
 workflow plain() {
-  return parse_workflow("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
-                        "w.yml");
+  return parse_workflow("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "w.yml");
 }
 
 workflow hourly() {
@@ -93,9 +91,8 @@ BOOST_AUTO_TEST_CASE(missed_schedule_ticks_count_as_failures) {
   BOOST_TEST((a.state == status::unhealthy));
   BOOST_REQUIRE(!a.missed.empty());
   BOOST_TEST(to_rfc3339(a.missed.front()) == "2026-03-10T07:00:00.000Z");
-  BOOST_TEST(
-      a.failure_key ==
-      "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count()));
+  BOOST_TEST(a.failure_key ==
+             "tick:" + std::to_string(duration_cast<seconds>(a.missed.back().time_since_epoch()).count()));
   BOOST_TEST(a.reason.find("4 missed schedule ticks") != std::string::npos, a.reason);
 }
 
@@ -147,11 +144,10 @@ BOOST_AUTO_TEST_CASE(parse_runs_reads_github_and_names_bad_paths) {
   BOOST_TEST((*runs)[0].id == 2u);  // newest first
   BOOST_TEST((*runs)[0].conclusion.empty());
   BOOST_TEST((*runs)[1].started_at == "2026-03-10T06:00:05Z");
-  auto bad = parse_runs(boost::json::parse(
-      R"({"workflow_runs": [{"id": 1, "status": "completed", "created_at": "yesterday"}]})"));
+  auto bad = parse_runs(
+      boost::json::parse(R"({"workflow_runs": [{"id": 1, "status": "completed", "created_at": "yesterday"}]})"));
   BOOST_REQUIRE(!bad.has_value());
-  BOOST_TEST(bad.error() ==
-             "workflow_runs[0].created_at: expected an RFC 3339 time, got 'yesterday'");
+  BOOST_TEST(bad.error() == "workflow_runs[0].created_at: expected an RFC 3339 time, got 'yesterday'");
   BOOST_TEST(parse_runs(boost::json::parse(R"({"workflow_runs": [{"id": "x"}]})")).error() ==
              "workflow_runs[0].id: expected a number");
   BOOST_TEST(parse_runs(boost::json::parse("[]")).error() == "expected an object");
@@ -173,8 +169,8 @@ BOOST_AUTO_TEST_CASE(only_the_deploy_branchs_own_events_count) {
     BOOST_TEST(!counts_for_deploy_branch(on(event, "main"), "main"), event);
 
   workflow_observation o;
-  o.runs = {on("pull_request", "feature"), on("pull_request", "feature"),
-            on("pull_request", "feature"), on("push", "feature")};
+  o.runs = {on("pull_request", "feature"), on("pull_request", "feature"), on("pull_request", "feature"),
+            on("push", "feature")};
   auto s = settings();
   s.deploy_branch = "main";
   const auto a = assess(plain(), o, s);

@@ -16,8 +16,7 @@ using namespace redundancy::github;
 
 namespace {
 
-const std::filesystem::path fixtures =
-    std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/workflows";
+const std::filesystem::path fixtures = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/workflows";
 
 workflow load(const char* name) { return load_workflow(fixtures / name); }
 
@@ -57,8 +56,7 @@ BOOST_AUTO_TEST_CASE(valid_workflow_parses_into_structs) {
 }
 
 BOOST_AUTO_TEST_CASE(on_written_as_yaml_1_1_true_is_accepted) {
-  const auto w = parse_workflow(
-      "true: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "t.yml");
+  const auto w = parse_workflow("true: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n", "t.yml");
   BOOST_TEST(w.valid(), all(w));
   BOOST_TEST(w.has_event("push"));
 }
@@ -84,10 +82,8 @@ BOOST_AUTO_TEST_CASE(empty_jobs) {
 BOOST_AUTO_TEST_CASE(steps_need_exactly_one_of_run_and_uses) {
   const auto w = load("invalid-step.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
-  BOOST_TEST(has(w, "invalid-step.yml:8: jobs.sync.steps[2]: a step needs 'run' or 'uses'"),
-             all(w));
-  BOOST_TEST(has(w, "invalid-step.yml:9: jobs.sync.steps[3]: a step has both 'run' and 'uses'"),
-             all(w));
+  BOOST_TEST(has(w, "invalid-step.yml:8: jobs.sync.steps[2]: a step needs 'run' or 'uses'"), all(w));
+  BOOST_TEST(has(w, "invalid-step.yml:9: jobs.sync.steps[3]: a step has both 'run' and 'uses'"), all(w));
 }
 
 BOOST_AUTO_TEST_CASE(jobs_need_runs_on_and_steps) {
@@ -100,16 +96,13 @@ BOOST_AUTO_TEST_CASE(jobs_need_runs_on_and_steps) {
 
 BOOST_AUTO_TEST_CASE(needs_must_name_jobs) {
   const auto w = load("invalid-needs.yml");
-  BOOST_TEST(has(w, "invalid-needs.yml:3: jobs.a.needs: 'ghost' is not a job of this workflow"),
-             all(w));
+  BOOST_TEST(has(w, "invalid-needs.yml:3: jobs.a.needs: 'ghost' is not a job of this workflow"), all(w));
 }
 
 BOOST_AUTO_TEST_CASE(needs_must_not_cycle) {
   const auto w = load("invalid-cycle.yml");
   BOOST_TEST(w.problems.size() == 1u, all(w));
-  BOOST_TEST(
-      has(w, "invalid-cycle.yml:8: jobs.b.needs: the jobs' needs form a cycle: a -> c -> b -> a"),
-      all(w));
+  BOOST_TEST(has(w, "invalid-cycle.yml:8: jobs.b.needs: the jobs' needs form a cycle: a -> c -> b -> a"), all(w));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_id_given_twice_is_a_problem_and_the_needs_order_stays_whole) {
@@ -127,12 +120,8 @@ BOOST_AUTO_TEST_CASE(a_job_id_given_twice_is_a_problem_and_the_needs_order_stays
 BOOST_AUTO_TEST_CASE(timeout_minutes_must_be_numbers) {
   const auto w = load("invalid-timeout.yml");
   BOOST_TEST(w.problems.size() == 2u, all(w));
-  BOOST_TEST(
-      has(w,
-          "invalid-timeout.yml:5: jobs.a.timeout-minutes: must be a number of minutes, got 'soon'"),
-      all(w));
-  BOOST_TEST(has(w, "invalid-timeout.yml:8: jobs.a.steps[0].timeout-minutes: must be a number"),
-             all(w));
+  BOOST_TEST(has(w, "invalid-timeout.yml:5: jobs.a.timeout-minutes: must be a number of minutes, got 'soon'"), all(w));
+  BOOST_TEST(has(w, "invalid-timeout.yml:8: jobs.a.steps[0].timeout-minutes: must be a number"), all(w));
 }
 
 BOOST_AUTO_TEST_CASE(cron_needs_five_valid_fields) {
@@ -142,8 +131,7 @@ BOOST_AUTO_TEST_CASE(cron_needs_five_valid_fields) {
                  "invalid-cron.yml:3: on.schedule[0].cron: '0 24 * * *': field 2 (hour): 24 is out "
                  "of range 0-23"),
              all(w));
-  BOOST_TEST(has(w, "invalid-cron.yml:4: on.schedule[1].cron: '*/5 * * *': expected 5 fields"),
-             all(w));
+  BOOST_TEST(has(w, "invalid-cron.yml:4: on.schedule[1].cron: '*/5 * * *': expected 5 fields"), all(w));
   BOOST_TEST(w.schedules == std::vector<std::string>{"0 6 * * MON-FRI"});
 }
 
@@ -168,12 +156,11 @@ BOOST_AUTO_TEST_CASE(a_symlink_out_of_the_folder_is_refused_with_the_reason) {
   std::filesystem::create_symlink(root / "evil.yml", dir / "evil.yml");
   std::filesystem::create_symlink(dir / "a.yml", dir / "same.yml");  // inside: watched
   const auto listing = list_workflows(dir, {});
-  BOOST_TEST(listing.files ==
-             (std::vector<std::filesystem::path>{dir / "a.yml", dir / "same.yml"}));
+  BOOST_TEST(listing.files == (std::vector<std::filesystem::path>{dir / "a.yml", dir / "same.yml"}));
   BOOST_REQUIRE(listing.refused.size() == 1u);
   BOOST_TEST(listing.refused[0].file == dir / "evil.yml");
-  BOOST_TEST(listing.refused[0].reason == "a symlink to " + (root / "evil.yml").string() +
-                                              ", outside " + dir.string() + ": not watched");
+  BOOST_TEST(listing.refused[0].reason ==
+             "a symlink to " + (root / "evil.yml").string() + ", outside " + dir.string() + ": not watched");
   const auto listed = list_workflows(dir, {"evil.yml", (root / "evil.yml").string()});
   BOOST_TEST(listed.files.empty());
   BOOST_TEST(listed.refused.size() == 2u);
@@ -183,12 +170,10 @@ BOOST_AUTO_TEST_CASE(a_symlink_out_of_the_folder_is_refused_with_the_reason) {
 
 BOOST_AUTO_TEST_CASE(only_the_deploy_branchs_own_events_are_run_locally) {
   auto events = [](const char* on) {
-    return parse_workflow(
-        std::string("on: ") + on + "\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
-        "w.yml");
+    return parse_workflow(std::string("on: ") + on + "\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
+                          "w.yml");
   };
-  for (const char* on :
-       {"push", "schedule", "workflow_dispatch", "repository_dispatch", "[pull_request, push]"})
+  for (const char* on : {"push", "schedule", "workflow_dispatch", "repository_dispatch", "[pull_request, push]"})
     BOOST_TEST(events(on).runs_on_deploy_branch_events(), on);
   for (const char* on : {"pull_request", "pull_request_target", "[issue_comment, release]"}) {
     BOOST_TEST(!events(on).runs_on_deploy_branch_events(), on);

@@ -1,8 +1,8 @@
 // Tests of the Prometheus metrics: names, values, series removal, histogram shape, the text format
 // as a strict parser sees it, and `promtool check metrics` on the output.
 #define BOOST_TEST_MODULE metrics
-#include "redundancy/core/small_file.hpp"
 #include "redundancy/metrics/metrics.hpp"
+#include "redundancy/core/small_file.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -42,8 +42,8 @@ namespace {
 
 using redundancy::health;
 using redundancy::metrics;
-using redundancy::status;
 using redundancy::read_small_file;
+using redundancy::status;
 using redundancy::target_health;
 namespace fs = std::filesystem;
 
@@ -106,8 +106,7 @@ class exposition {
  private:
   void start_family(const std::string& name) {
     if (name == current_) return;
-    BOOST_TEST_REQUIRE(!finished_.contains(name),
-                       "family " << name << " appears twice or interleaved");
+    BOOST_TEST_REQUIRE(!finished_.contains(name), "family " << name << " appears twice or interleaved");
     if (!current_.empty()) finished_.insert(current_);
     current_ = name;
   }
@@ -135,8 +134,7 @@ class exposition {
     const auto& type = families_[current_].type;
     bool belongs = s.name == current_;
     if (type == "histogram")
-      belongs = s.name == current_ + "_bucket" || s.name == current_ + "_sum" ||
-                s.name == current_ + "_count";
+      belongs = s.name == current_ + "_bucket" || s.name == current_ + "_sum" || s.name == current_ + "_count";
     BOOST_TEST_REQUIRE(belongs, "sample " << s.name << " inside family " << current_);
     std::string key = s.name;
     for (const auto& [k, v] : s.labels) key += "\x1f" + k + "=" + v;
@@ -154,8 +152,7 @@ class exposition {
       while (i < line.size() && line[i] != '}') {
         std::string key;
         while (i < line.size() && line[i] != '=') key += line[i++];
-        BOOST_TEST_REQUIRE((i + 1 < line.size() && line[i + 1] == '"'),
-                           "malformed labels: " << line);
+        BOOST_TEST_REQUIRE((i + 1 < line.size() && line[i + 1] == '"'), "malformed labels: " << line);
         i += 2;
         std::string value;
         while (i < line.size() && line[i] != '"') {
@@ -172,8 +169,7 @@ class exposition {
         BOOST_TEST_REQUIRE(i < line.size(), "unterminated label value: " << line);
         ++i;
         if (i < line.size() && line[i] == ',') ++i;
-        BOOST_TEST_REQUIRE(s.labels.emplace(key, value).second,
-                           "label " << key << " twice: " << line);
+        BOOST_TEST_REQUIRE(s.labels.emplace(key, value).second, "label " << key << " twice: " << line);
       }
       BOOST_TEST_REQUIRE(i < line.size(), "unterminated labels: " << line);
       ++i;
@@ -202,8 +198,7 @@ class exposition {
 };
 
 target_health target(std::string name, status state, boost::json::object detail = {}) {
-  return target_health{
-      .name = std::move(name), .state = state, .reason = {}, .detail = std::move(detail)};
+  return target_health{.name = std::move(name), .state = state, .reason = {}, .detail = std::move(detail)};
 }
 
 health make_health(status state, std::vector<target_health> targets) {
@@ -216,25 +211,19 @@ void fill(metrics& m) {
   m.observe_lateness("pm2", std::chrono::milliseconds{3});
   m.observe_check("github", "timeout", std::chrono::seconds{30});
   m.observe_check("netlify", "failed", std::chrono::milliseconds{900});
-  m.update_subsystem("pm2", make_health(status::degraded, {target("api", status::healthy,
-                                                                  {{"status", "online"},
-                                                                   {"restarts", 3},
-                                                                   {"memory_bytes", 104857600},
-                                                                   {"cpu_percent", 12.5}}),
-                                                           target("worker", status::unhealthy,
-                                                                  {{"status", "errored"},
-                                                                   {"restarts", 15},
-                                                                   {"memory_bytes", 0},
-                                                                   {"cpu_percent", 0}})}));
   m.update_subsystem(
-      "github",
-      make_health(status::unhealthy,
-                  {target("ci.yml", status::unhealthy, {{"consecutive_failures", 4}}),
-                   target("deploy.yml", status::healthy, {{"consecutive_failures", 0}})}));
+      "pm2",
+      make_health(status::degraded,
+                  {target("api", status::healthy,
+                          {{"status", "online"}, {"restarts", 3}, {"memory_bytes", 104857600}, {"cpu_percent", 12.5}}),
+                   target("worker", status::unhealthy,
+                          {{"status", "errored"}, {"restarts", 15}, {"memory_bytes", 0}, {"cpu_percent", 0}})}));
   m.update_subsystem(
-      "netlify",
-      make_health(status::healthy, {target("hello", status::healthy),
-                                    target("manifest", status::healthy, {{"kind", "manifest"}})}));
+      "github", make_health(status::unhealthy, {target("ci.yml", status::unhealthy, {{"consecutive_failures", 4}}),
+                                                target("deploy.yml", status::healthy, {{"consecutive_failures", 0}})}));
+  m.update_subsystem("netlify",
+                     make_health(status::healthy, {target("hello", status::healthy),
+                                                   target("manifest", status::healthy, {{"kind", "manifest"}})}));
   m.count_recovery("pm2", "restart", "succeeded");
   m.set_emergency(true, 2);
 }
@@ -247,8 +236,7 @@ struct child_result {
 
 // Runs program with the text on its stdin (from a file, so no pipe can fill up) and collects its
 // output.
-child_result run_with_stdin(const std::string& program, std::vector<std::string> args,
-                            const std::string& input) {
+child_result run_with_stdin(const std::string& program, std::vector<std::string> args, const std::string& input) {
   const fs::path dir = fs::temp_directory_path() / ("metrics_test." + std::to_string(::getpid()));
   fs::create_directories(dir);
   const auto in_path = dir / "in", out_path = dir / "out", err_path = dir / "err";
@@ -257,10 +245,8 @@ child_result run_with_stdin(const std::string& program, std::vector<std::string>
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> argv{const_cast<char*>(program.c_str())};
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -309,8 +295,7 @@ BOOST_AUTO_TEST_CASE(every_design_metric_is_present_after_updates) {
   for (const auto& [name, f] : e.families()) {
     BOOST_TEST(!f.help.empty(), name << " has HELP");
     BOOST_TEST(!f.type.empty(), name << " has TYPE");
-    BOOST_TEST((f.type != "counter" || name.ends_with("_total")),
-               name << " is a counter ending in _total");
+    BOOST_TEST((f.type != "counter" || name.ends_with("_total")), name << " is a counter ending in _total");
   }
   BOOST_TEST(e.at("redundancy_checks_total").type == "counter");
   BOOST_TEST(e.at("redundancy_check_duration_seconds").type == "histogram");
@@ -330,37 +315,26 @@ BOOST_AUTO_TEST_CASE(values_match_the_updates) {
   BOOST_TEST(e.value("redundancy_pm2_app_online", {{"app", "api"}}) == 1.0);
   BOOST_TEST(e.value("redundancy_pm2_app_online", {{"app", "worker"}}) == 0.0);
   BOOST_TEST(e.value("redundancy_pm2_app_restarts", {{"app", "worker"}}) == 15.0);
-  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "api"}}) ==
-             1.0);
-  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "worker"}}) ==
-             0.0);
-  BOOST_TEST(e.value("redundancy_subsystem_healthy", {{"subsystem", "pm2"}}) ==
-             1.0);  // degraded counts
+  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "api"}}) == 1.0);
+  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "worker"}}) == 0.0);
+  BOOST_TEST(e.value("redundancy_subsystem_healthy", {{"subsystem", "pm2"}}) == 1.0);  // degraded counts
   BOOST_TEST(e.value("redundancy_subsystem_healthy", {{"subsystem", "github"}}) == 0.0);
-  BOOST_TEST(e.value("redundancy_subsystem_status",
-                     {{"subsystem", "pm2"}, {"status", "degraded"}}) == 1.0);
-  BOOST_TEST(
-      e.value("redundancy_subsystem_status", {{"subsystem", "pm2"}, {"status", "healthy"}}) == 0.0);
+  BOOST_TEST(e.value("redundancy_subsystem_status", {{"subsystem", "pm2"}, {"status", "degraded"}}) == 1.0);
+  BOOST_TEST(e.value("redundancy_subsystem_status", {{"subsystem", "pm2"}, {"status", "healthy"}}) == 0.0);
   BOOST_TEST(e.series_count("redundancy_subsystem_status") == 18u);  // 3 subsystems x 6 statuses
-  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures", {{"workflow", "ci.yml"}}) ==
-             4.0);
-  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures",
-                     {{"workflow", "deploy.yml"}}) == 0.0);
+  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures", {{"workflow", "ci.yml"}}) == 4.0);
+  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures", {{"workflow", "deploy.yml"}}) == 0.0);
   BOOST_TEST(e.value("redundancy_netlify_function_healthy", {{"function", "hello"}}) == 1.0);
   // A target of another kind is a target, not a function.
   BOOST_TEST(!e.value("redundancy_netlify_function_healthy", {{"function", "manifest"}}));
-  BOOST_TEST(e.value("redundancy_target_healthy",
-                     {{"subsystem", "netlify"}, {"target", "manifest"}}) == 1.0);
-  BOOST_TEST(e.value("redundancy_checks_total", {{"subsystem", "github"}, {"result", "timeout"}}) ==
-             1.0);
+  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "netlify"}, {"target", "manifest"}}) == 1.0);
+  BOOST_TEST(e.value("redundancy_checks_total", {{"subsystem", "github"}, {"result", "timeout"}}) == 1.0);
   // The other results of a checked subsystem exist at 0, so the first failure is a visible
   // increase.
-  BOOST_TEST(e.value("redundancy_checks_total", {{"subsystem", "github"}, {"result", "ok"}}) ==
-             0.0);
+  BOOST_TEST(e.value("redundancy_checks_total", {{"subsystem", "github"}, {"result", "ok"}}) == 0.0);
   BOOST_TEST(e.series_count("redundancy_checks_total") == 12u);
   BOOST_TEST(e.value("redundancy_recovery_actions_total",
-                     {{"subsystem", "pm2"}, {"action", "restart"}, {"result", "succeeded"}}) ==
-             1.0);
+                     {{"subsystem", "pm2"}, {"action", "restart"}, {"result", "succeeded"}}) == 1.0);
   BOOST_TEST(e.value("redundancy_emergency_active", {}) == 1.0);
   BOOST_TEST(e.value("redundancy_emergency_attempts", {}) == 2.0);
 
@@ -370,25 +344,22 @@ BOOST_AUTO_TEST_CASE(values_match_the_updates) {
   const exposition after{m.serialize()};
   BOOST_TEST(after.value("redundancy_emergency_active", {}) == 0.0);
   BOOST_TEST(after.value("redundancy_emergency_attempts", {}) == 0.0);
-  BOOST_TEST(after.value("redundancy_checks_total",
-                         {{"subsystem", "github"}, {"result", "timeout"}}) == 2.0);
+  BOOST_TEST(after.value("redundancy_checks_total", {{"subsystem", "github"}, {"result", "timeout"}}) == 2.0);
   BOOST_TEST(after.value("redundancy_recovery_actions_total",
-                         {{"subsystem", "pm2"}, {"action", "restart"}, {"result", "succeeded"}}) ==
-             2.0);
+                         {{"subsystem", "pm2"}, {"action", "restart"}, {"result", "succeeded"}}) == 2.0);
 }
 
 BOOST_AUTO_TEST_CASE(series_of_a_removed_target_disappear) {
   metrics m;
   fill(m);
   // "worker" is gone from PM2, "ci.yml" from GitHub, "hello" from Netlify.
-  m.update_subsystem("pm2", make_health(status::healthy, {target("api", status::healthy,
-                                                                 {{"status", "online"},
-                                                                  {"restarts", 3},
-                                                                  {"memory_bytes", 2048},
-                                                                  {"cpu_percent", 1}})}));
-  m.update_subsystem("github",
-                     make_health(status::healthy, {target("deploy.yml", status::healthy,
-                                                          {{"consecutive_failures", 0}})}));
+  m.update_subsystem(
+      "pm2",
+      make_health(status::healthy,
+                  {target("api", status::healthy,
+                          {{"status", "online"}, {"restarts", 3}, {"memory_bytes", 2048}, {"cpu_percent", 1}})}));
+  m.update_subsystem(
+      "github", make_health(status::healthy, {target("deploy.yml", status::healthy, {{"consecutive_failures", 0}})}));
   m.update_subsystem("netlify", make_health(status::disabled, {}));
   const exposition e{m.serialize()};
   for (const char* name : {"redundancy_pm2_app_online", "redundancy_pm2_app_restarts",
@@ -398,18 +369,14 @@ BOOST_AUTO_TEST_CASE(series_of_a_removed_target_disappear) {
   }
   BOOST_TEST(e.value("redundancy_pm2_app_memory_bytes", {{"app", "api"}}) == 2048.0);
   BOOST_TEST(!e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "worker"}}));
-  BOOST_TEST(
-      !e.value("redundancy_target_healthy", {{"subsystem", "github"}, {"target", "ci.yml"}}));
+  BOOST_TEST(!e.value("redundancy_target_healthy", {{"subsystem", "github"}, {"target", "ci.yml"}}));
   BOOST_TEST(!e.value("redundancy_github_workflow_consecutive_failures", {{"workflow", "ci.yml"}}));
-  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures",
-                     {{"workflow", "deploy.yml"}}) == 0.0);
+  BOOST_TEST(e.value("redundancy_github_workflow_consecutive_failures", {{"workflow", "deploy.yml"}}) == 0.0);
   BOOST_TEST(!e.value("redundancy_netlify_function_healthy", {{"function", "hello"}}));
-  BOOST_TEST(
-      !e.value("redundancy_target_healthy", {{"subsystem", "netlify"}, {"target", "manifest"}}));
+  BOOST_TEST(!e.value("redundancy_target_healthy", {{"subsystem", "netlify"}, {"target", "manifest"}}));
   // A disabled subsystem is not healthy; its status says why.
   BOOST_TEST(e.value("redundancy_subsystem_healthy", {{"subsystem", "netlify"}}) == 0.0);
-  BOOST_TEST(e.value("redundancy_subsystem_status",
-                     {{"subsystem", "netlify"}, {"status", "disabled"}}) == 1.0);
+  BOOST_TEST(e.value("redundancy_subsystem_status", {{"subsystem", "netlify"}, {"status", "disabled"}}) == 1.0);
   BOOST_TEST(e.series_count("redundancy_target_healthy") == 2u);
 }
 
@@ -417,19 +384,17 @@ BOOST_AUTO_TEST_CASE(absent_detail_keys_leave_their_series_out) {
   metrics m;
   fill(m);
   // PM2 could not read the app's memory this time, and "status" is a number, not a string.
-  m.update_subsystem("pm2",
-                     make_health(status::healthy,
-                                 {target("api", status::healthy, {{"status", 1}, {"restarts", 3}}),
-                                  target("pm2-daemon", status::healthy,
-                                         {{"kind", "daemon"}, {"memory_bytes", 1}})}));
+  m.update_subsystem(
+      "pm2",
+      make_health(status::healthy, {target("api", status::healthy, {{"status", 1}, {"restarts", 3}}),
+                                    target("pm2-daemon", status::healthy, {{"kind", "daemon"}, {"memory_bytes", 1}})}));
   const exposition e{m.serialize()};
   BOOST_TEST(e.value("redundancy_pm2_app_restarts", {{"app", "api"}}) == 3.0);
   BOOST_TEST(!e.value("redundancy_pm2_app_memory_bytes", {{"app", "api"}}));
   BOOST_TEST(!e.value("redundancy_pm2_app_cpu_percent", {{"app", "api"}}));
   BOOST_TEST(!e.value("redundancy_pm2_app_online", {{"app", "api"}}));
   BOOST_TEST(!e.value("redundancy_pm2_app_memory_bytes", {{"app", "pm2-daemon"}}));
-  BOOST_TEST(e.value("redundancy_target_healthy",
-                     {{"subsystem", "pm2"}, {"target", "pm2-daemon"}}) == 1.0);
+  BOOST_TEST(e.value("redundancy_target_healthy", {{"subsystem", "pm2"}, {"target", "pm2-daemon"}}) == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_end_in_inf_equal_to_count) {
@@ -473,19 +438,16 @@ BOOST_AUTO_TEST_CASE(label_values_are_escaped_and_kept_valid_utf8) {
   metrics m;
   const std::string odd = "we\"ird\\app\nname";
   const std::string bad_utf8 = std::string{"caf\xc3\xa9-"} + "\xff\xc3";
-  m.update_subsystem(
-      "pm2", make_health(status::healthy, {target(odd, status::healthy, {{"restarts", 1}}),
-                                           target(bad_utf8, status::healthy, {{"restarts", 2}})}));
+  m.update_subsystem("pm2", make_health(status::healthy, {target(odd, status::healthy, {{"restarts", 1}}),
+                                                          target(bad_utf8, status::healthy, {{"restarts", 2}})}));
   const exposition e{m.serialize()};
   BOOST_TEST(e.value("redundancy_pm2_app_restarts", {{"app", odd}}) == 1.0);
-  BOOST_TEST(e.value("redundancy_pm2_app_restarts",
-                     {{"app", "caf\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd"}}) == 2.0);
+  BOOST_TEST(e.value("redundancy_pm2_app_restarts", {{"app", "caf\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd"}}) == 2.0);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_check_result_is_a_bug) {
   metrics m;
-  BOOST_CHECK_THROW(m.observe_check("pm2", "weird", std::chrono::seconds{1}),
-                    std::invalid_argument);
+  BOOST_CHECK_THROW(m.observe_check("pm2", "weird", std::chrono::seconds{1}), std::invalid_argument);
   const exposition e{m.serialize()};
   BOOST_TEST(!e.has("redundancy_checks_total"));
 }
@@ -518,8 +480,7 @@ BOOST_AUTO_TEST_CASE(process_stats_describe_this_process) {
 
   // Started within the last day and not in the future (one clock tick of rounding allowed).
   BOOST_TEST_REQUIRE(stats.start_time_seconds.has_value());
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   BOOST_TEST(*stats.start_time_seconds <= now + 1.0);
   BOOST_TEST(*stats.start_time_seconds > now - 86400.0);
 }
@@ -527,25 +488,21 @@ BOOST_AUTO_TEST_CASE(process_stats_describe_this_process) {
 BOOST_AUTO_TEST_CASE(promtool_finds_nothing_to_complain_about) {
   const std::string promtool = "/usr/bin/promtool";
   if (!fs::exists(promtool)) {
-    BOOST_TEST_MESSAGE("SKIPPED: promtool check metrics: "
-                       << promtool << " is missing (Debian package `prometheus`)");
+    BOOST_TEST_MESSAGE("SKIPPED: promtool check metrics: " << promtool << " is missing (Debian package `prometheus`)");
     return;
   }
   metrics m;
   fill(m);
-  m.update_subsystem(
-      "pm2", make_health(status::healthy, {target("we\"ird\\app\nname", status::healthy,
-                                                  {{"status", "online"}, {"restarts", 1}})}));
+  m.update_subsystem("pm2", make_health(status::healthy, {target("we\"ird\\app\nname", status::healthy,
+                                                                 {{"status", "online"}, {"restarts", 1}})}));
   const auto text = m.serialize();
   const auto result = run_with_stdin(promtool, {"check", "metrics"}, text);
-  BOOST_TEST(result.exit_code == 0, "promtool exit code; stderr: " << result.err << "\ninput:\n"
-                                                                   << text);
+  BOOST_TEST(result.exit_code == 0, "promtool exit code; stderr: " << result.err << "\ninput:\n" << text);
   BOOST_TEST(result.err.empty(), "promtool stderr: " << result.err);
 
   // The check itself can fail: a counter without _total is reported.
-  const auto bad = run_with_stdin(
-      promtool, {"check", "metrics"},
-      "# HELP x_count_things Things.\n# TYPE x_count_things counter\nx_count_things 1\n");
+  const auto bad = run_with_stdin(promtool, {"check", "metrics"},
+                                  "# HELP x_count_things Things.\n# TYPE x_count_things counter\nx_count_things 1\n");
   BOOST_TEST(bad.exit_code != 0);
   BOOST_TEST(!bad.err.empty());
 }

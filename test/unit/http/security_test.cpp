@@ -17,9 +17,9 @@ BOOST_AUTO_TEST_CASE(loopback_hosts_are_allowed) {
 
 BOOST_AUTO_TEST_CASE(foreign_and_malformed_hosts_are_refused) {
   const host_policy policy{.listen = "127.0.0.1:8686"};
-  for (const auto* host : {"", "evil.example", "evil.example:8686", "localhost.evil.example", "127.0.0.1.evil.example",
-                           "10.0.0.1", "::1", "[::1", "localhost:", "localhost:abc", "localhost:8686:1", "a@localhost",
-                           "0.0.0.0:8686"})
+  for (const auto* host :
+       {"", "evil.example", "evil.example:8686", "localhost.evil.example", "127.0.0.1.evil.example", "10.0.0.1", "::1",
+        "[::1", "localhost:", "localhost:abc", "localhost:8686:1", "a@localhost", "0.0.0.0:8686"})
     BOOST_TEST(!host_allowed(host, policy), host);
 }
 
@@ -61,9 +61,10 @@ BOOST_AUTO_TEST_CASE(bearer) {
 
 BOOST_AUTO_TEST_CASE(post_origin_checked_before_token) {
   const host_policy policy{.listen = "127.0.0.1:8686"};
-  request req{.method = "POST",
-              .path = "/api/check",
-              .headers = {{"host", "127.0.0.1:8686"}, {"origin", "https://evil.example"}, {"authorization", "Bearer t"}}};
+  request req{
+      .method = "POST",
+      .path = "/api/check",
+      .headers = {{"host", "127.0.0.1:8686"}, {"origin", "https://evil.example"}, {"authorization", "Bearer t"}}};
   const auto refused = check_request(req, true, policy, "t");
   BOOST_REQUIRE(refused);
   BOOST_TEST(refused->status == 403u);

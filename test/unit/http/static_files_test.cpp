@@ -61,12 +61,16 @@ std::string header(const response& res, std::string_view name) {
 
 BOOST_AUTO_TEST_CASE(content_types) {
   web_tree t;
-  const std::pair<const char*, const char*> expected[] = {
-      {"/index.html", "text/html; charset=utf-8"}, {"/app.js", "text/javascript; charset=utf-8"},
-      {"/mod.mjs", "text/javascript; charset=utf-8"}, {"/style.css", "text/css; charset=utf-8"},
-      {"/logo.svg", "image/svg+xml"}, {"/logo.png", "image/png"}, {"/data.json", "application/json"},
-      {"/favicon.ico", "image/x-icon"}, {"/notes.txt", "text/plain; charset=utf-8"},
-      {"/blob.bin", "application/octet-stream"}};
+  const std::pair<const char*, const char*> expected[] = {{"/index.html", "text/html; charset=utf-8"},
+                                                          {"/app.js", "text/javascript; charset=utf-8"},
+                                                          {"/mod.mjs", "text/javascript; charset=utf-8"},
+                                                          {"/style.css", "text/css; charset=utf-8"},
+                                                          {"/logo.svg", "image/svg+xml"},
+                                                          {"/logo.png", "image/png"},
+                                                          {"/data.json", "application/json"},
+                                                          {"/favicon.ico", "image/x-icon"},
+                                                          {"/notes.txt", "text/plain; charset=utf-8"},
+                                                          {"/blob.bin", "application/octet-stream"}};
   for (const auto& [path, type] : expected) {
     const auto res = t.get(path);
     BOOST_TEST(res.status == 200u, path);
@@ -105,17 +109,17 @@ BOOST_AUTO_TEST_CASE(every_way_out_is_refused) {
   web_tree t;
   // Paths as the server hands them over: percent-decoded exactly once.
   const char* attempts[] = {
-      "/../secret.txt",          // plain
-      "/docs/../../secret.txt",  // plain, deeper
-      "/..",                     // the parent itself
-      "/%2e%2e/secret.txt",      // what a double-encoded %252e%252e becomes after the one decode
-      "/%2e%2e/../secret.txt",   //
-      "/..\\secret.txt",         // backslash
-      "/\\..\\secret.txt",       //
-      "//etc/passwd",            // absolute
-      "/etc/passwd",             //
-      "/link-out.txt",           // symlink to a file outside
-      "/dir-out/secret.txt",     // symlink to a folder outside
+      "/../secret.txt",            // plain
+      "/docs/../../secret.txt",    // plain, deeper
+      "/..",                       // the parent itself
+      "/%2e%2e/secret.txt",        // what a double-encoded %252e%252e becomes after the one decode
+      "/%2e%2e/../secret.txt",     //
+      "/..\\secret.txt",           // backslash
+      "/\\..\\secret.txt",         //
+      "//etc/passwd",              // absolute
+      "/etc/passwd",               //
+      "/link-out.txt",             // symlink to a file outside
+      "/dir-out/secret.txt",       // symlink to a folder outside
       "/../web-other/secret.txt",  // a sibling whose name starts like the root's
   };
   for (const std::string path : attempts) {

@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(environment_wins) {
   BOOST_REQUIRE(token.has_value());
   BOOST_TEST(token->token == "from-env");
   BOOST_TEST(token->source == "environment");
-  BOOST_TEST(!fs::exists(file));  // nothing created when the environment gives it
+  BOOST_TEST(!fs::exists(file));        // nothing created when the environment gives it
   ::setenv("REDUNDANCY_TOKEN", "", 1);  // empty means unset
   BOOST_TEST(load_token(file)->created);
 }

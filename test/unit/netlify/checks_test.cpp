@@ -85,8 +85,9 @@ BOOST_AUTO_TEST_CASE(syntax_ok_error_and_unchecked) {
     const auto ok = syntax(only(p), std::vector<std::string>{"sh", "-c", "test -f \"$0\" && test -f marker"}, p.root());
     BOOST_TEST(ok.failed());  // no marker file yet
     p.write("marker", "");
-    BOOST_TEST(to_string(syntax(only(p), std::vector<std::string>{"sh", "-c", "test -f \"$0\" && test -f marker"},
-                                p.root()).state) == "ok");
+    BOOST_TEST(
+        to_string(syntax(only(p), std::vector<std::string>{"sh", "-c", "test -f \"$0\" && test -f marker"}, p.root())
+                      .state) == "ok");
   }
 }
 
@@ -140,7 +141,8 @@ BOOST_AUTO_TEST_CASE(invoke_v1_cjs_and_esm) {
   BOOST_TEST(r.ok, r.error);
   BOOST_TEST((r.status == 200));
   temp_project q;
-  q.function("esm.mjs", "export const handler = async (event) => ({ statusCode: event.httpMethod === 'GET' ? 204 : 500 });");
+  q.function("esm.mjs",
+             "export const handler = async (event) => ({ statusCode: event.httpMethod === 'GET' ? 204 : 500 });");
   r = invoke(q, only(q));
   BOOST_TEST(r.ok, r.error);
   BOOST_TEST((r.status == 204));
@@ -148,9 +150,10 @@ BOOST_AUTO_TEST_CASE(invoke_v1_cjs_and_esm) {
 
 BOOST_AUTO_TEST_CASE(invoke_v2_gets_a_request) {
   temp_project p;
-  p.function("modern/index.mjs",
-             "export default async (req, context) => new Response(req.method + ' ' + new URL(req.url).pathname,"
-             " { status: req.method === 'GET' && new URL(req.url).pathname === '/.netlify/functions/modern' ? 202 : 500 });");
+  p.function(
+      "modern/index.mjs",
+      "export default async (req, context) => new Response(req.method + ' ' + new URL(req.url).pathname,"
+      " { status: req.method === 'GET' && new URL(req.url).pathname === '/.netlify/functions/modern' ? 202 : 500 });");
   const auto f = only(p);
   BOOST_TEST(to_string(f.format) == "v2");
   const auto r = invoke(p, f);
@@ -192,7 +195,8 @@ BOOST_AUTO_TEST_CASE(invoke_never_settling_function_times_out) {
 
 BOOST_AUTO_TEST_CASE(invoke_module_that_fails_to_load) {
   temp_project p;
-  p.function("needs.js", "const x = require('not-installed-anywhere'); exports.handler = async () => ({statusCode: 200});");
+  p.function("needs.js",
+             "const x = require('not-installed-anywhere'); exports.handler = async () => ({statusCode: 200});");
   const auto r = invoke(p, only(p));
   BOOST_TEST(!r.ok);
   BOOST_TEST(r.error.find("not-installed-anywhere") != std::string::npos, r.error);
@@ -217,7 +221,10 @@ BOOST_AUTO_TEST_CASE(deploy_gate_rules) {
 BOOST_AUTO_TEST_CASE(deploy_record_round_trips) {
   temp_project p;
   const deploy_record r{.at = redundancy::sys_time{std::chrono::milliseconds{1700000000123}},
-                        .ok = false, .method = "command", .summary = "netlify deploy: exit 1", .output_tail = "x\ny"};
+                        .ok = false,
+                        .method = "command",
+                        .summary = "netlify deploy: exit 1",
+                        .output_tail = "x\ny"};
   BOOST_TEST(!save_deploy_record(p.root() / "d.json", r).has_value());
   const auto back = load_deploy_record(p.root() / "d.json");
   BOOST_REQUIRE(back.has_value());
@@ -230,8 +237,8 @@ BOOST_AUTO_TEST_CASE(deploy_record_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(probe_targets) {
-  const std::map<std::string, std::string> paths{{"a", "/api/a"}, {"b", "POST /hooks/b"}, {"c", "https://x.test/c"},
-                                                 {"d", "HEAD http://y.test/d"}};
+  const std::map<std::string, std::string> paths{
+      {"a", "/api/a"}, {"b", "POST /hooks/b"}, {"c", "https://x.test/c"}, {"d", "HEAD http://y.test/d"}};
   auto t = probe_for("hello", "https://site.test/", paths);
   BOOST_TEST(t.method == "GET");
   BOOST_TEST(t.url == "https://site.test/.netlify/functions/hello");
@@ -262,8 +269,8 @@ class counted_node {
   counted_node(const temp_project& p, fs::path log) : log_{std::move(log)}, old_{std::getenv("PATH")} {
     const auto bin = p.root() / "counting-bin";
     fs::create_directories(bin);
-    p.write("counting-bin/node", "#!/bin/sh\necho run >> '" + log_.string() + "'\nexec " +
-                                     "env PATH='" + old_ + "' node \"$@\"\n");
+    p.write("counting-bin/node",
+            "#!/bin/sh\necho run >> '" + log_.string() + "'\nexec " + "env PATH='" + old_ + "' node \"$@\"\n");
     fs::permissions(bin / "node", fs::perms::owner_all);
     ::setenv("PATH", (bin.string() + ":" + old_).c_str(), 1);
   }

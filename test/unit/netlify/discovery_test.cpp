@@ -41,8 +41,8 @@ BOOST_AUTO_TEST_CASE(every_extension_is_a_function) {
   BOOST_TEST((m.at("fzip").format == function_format::unknown));
   BOOST_TEST((m.at("fmts").format == function_format::v1));
   // Sorted by name.
-  BOOST_TEST(std::is_sorted(found->begin(), found->end(),
-                            [](const auto& a, const auto& b) { return a.name < b.name; }));
+  BOOST_TEST(
+      std::is_sorted(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.name < b.name; }));
 }
 
 BOOST_AUTO_TEST_CASE(folder_entry_order_named_file_before_index_per_extension) {

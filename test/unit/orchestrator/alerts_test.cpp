@@ -21,8 +21,14 @@ struct fixture {
   event make(std::string kind, std::string subsystem, std::string target, std::string status = {},
              std::chrono::milliseconds later = 1s) {
     now += later;
-    event e{.id = next_id++, .ts = now, .subsystem = std::move(subsystem), .target = std::move(target),
-            .kind = std::move(kind), .severity = "error", .message = "something", .data = {}};
+    event e{.id = next_id++,
+            .ts = now,
+            .subsystem = std::move(subsystem),
+            .target = std::move(target),
+            .kind = std::move(kind),
+            .severity = "error",
+            .message = "something",
+            .data = {}};
     if (!status.empty()) e.data["status"] = status;
     return e;
   }
@@ -90,7 +96,8 @@ BOOST_FIXTURE_TEST_CASE(given_up_is_told_once_per_condition, fixture) {
   // Recovered, then given up again: a new condition, news again.
   restarted.on_event(make("status_changed", "pm2", "api", "healthy"));
   restarted.on_event(make("status_changed", "pm2", "api", "unhealthy"));
-  BOOST_TEST((kinds(restarted.on_event(make("target_given_up", "pm2", "api"))) == std::vector<std::string>{"given_up"}));
+  BOOST_TEST(
+      (kinds(restarted.on_event(make("target_given_up", "pm2", "api"))) == std::vector<std::string>{"given_up"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(emergency_entered_each_attempt_given_up_once_left_once, fixture) {
@@ -144,8 +151,14 @@ BOOST_FIXTURE_TEST_CASE(reminders_every_repeat_every_while_unhealthy_only, fixtu
 }
 
 BOOST_AUTO_TEST_CASE(notifications_round_trip_as_outbox_payloads) {
-  notification n{.kind = "down", .ts = sys_time{} + 1000h, .subsystem = "pm2", .target = "api", .severity = "error",
-                 .message = "pm2/api is unhealthy", .event_id = 42, .except_hook = "x"};
+  notification n{.kind = "down",
+                 .ts = sys_time{} + 1000h,
+                 .subsystem = "pm2",
+                 .target = "api",
+                 .severity = "error",
+                 .message = "pm2/api is unhealthy",
+                 .event_id = 42,
+                 .except_hook = "x"};
   const auto back = notification_from_json(boost::json::serialize(to_json(n)));
   BOOST_REQUIRE(back.has_value());
   BOOST_TEST(back->kind == "down");

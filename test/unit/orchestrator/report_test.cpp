@@ -34,8 +34,14 @@ event status_event(std::string subsystem, std::string target, sys_time ts, std::
 }
 
 event daemon_started(sys_time ts) {
-  return event{.id = ++next_id, .ts = ts, .subsystem = "orchestrator", .target = "", .kind = "daemon_started",
-               .severity = "info", .message = {}, .data = {}};
+  return event{.id = ++next_id,
+               .ts = ts,
+               .subsystem = "orchestrator",
+               .target = "",
+               .kind = "daemon_started",
+               .severity = "info",
+               .message = {},
+               .data = {}};
 }
 
 double ratio(const availability_map& m, const std::string& key) {

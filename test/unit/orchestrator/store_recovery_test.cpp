@@ -41,8 +41,14 @@ std::vector<fs::path> aside_files(const fs::path& dir) {
 }
 
 event sample(std::string kind) {
-  return event{.id = 0, .ts = {}, .subsystem = "pm2", .target = "", .kind = std::move(kind), .severity = "info",
-               .message = "m", .data = {}};
+  return event{.id = 0,
+               .ts = {},
+               .subsystem = "pm2",
+               .target = "",
+               .kind = std::move(kind),
+               .severity = "info",
+               .message = "m",
+               .data = {}};
 }
 
 }  // namespace

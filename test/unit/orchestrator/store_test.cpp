@@ -44,22 +44,17 @@ store open_store(const fs::path& file) {
 
 // A plain SQLite connection to look under the store and to hold locks.
 struct raw_db {
-  explicit raw_db(const fs::path& file) {
-    BOOST_REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  }
+  explicit raw_db(const fs::path& file) { BOOST_REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK); }
   ~raw_db() { sqlite3_close(db); }
   std::string scalar(const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
     std::string out;
-    if (sqlite3_step(st) == SQLITE_ROW)
-      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return out;
   }
-  int exec(const std::string& sql) {
-    return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  }
+  int exec(const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }
   sqlite3* db{nullptr};
 };
 
@@ -137,8 +132,7 @@ BOOST_AUTO_TEST_CASE(event_round_trip_and_json_shape) {
   BOOST_TEST(got[0].data == e.data);
 
   const auto json = to_json(got[0]);
-  const std::set<std::string> expected{"id",   "ts",       "subsystem", "target",
-                                       "kind", "severity", "message",   "data"};
+  const std::set<std::string> expected{"id", "ts", "subsystem", "target", "kind", "severity", "message", "data"};
   BOOST_TEST((keys(json) == expected));
   BOOST_TEST(json.at("ts").as_string() == "2024-05-01T12:00:00.123Z");
   BOOST_TEST(json.at("id").as_int64() == *id);
@@ -148,8 +142,7 @@ BOOST_AUTO_TEST_CASE(event_round_trip_and_json_shape) {
 BOOST_AUTO_TEST_CASE(event_without_time_gets_now) {
   temp_dir dir;
   auto s = open_store(dir.db());
-  const auto before =
-      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto before = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   BOOST_TEST_REQUIRE(s.add_event(make_event("pm2", sys_time{})).has_value());
   const auto after = std::chrono::system_clock::now();
   const auto got = s.events({});
@@ -186,8 +179,8 @@ BOOST_AUTO_TEST_CASE(events_newest_first_with_filters) {
 }
 
 BOOST_AUTO_TEST_CASE(action_state_names) {
-  for (auto st : {action_state::queued, action_state::running, action_state::succeeded,
-                  action_state::failed, action_state::interrupted}) {
+  for (auto st : {action_state::queued, action_state::running, action_state::succeeded, action_state::failed,
+                  action_state::interrupted}) {
     BOOST_TEST((action_state_from_string(to_string(st)) == st));
   }
   BOOST_TEST(to_string(action_state::interrupted) == "interrupted");
@@ -211,8 +204,8 @@ BOOST_AUTO_TEST_CASE(action_lifecycle) {
   BOOST_TEST(json.at("state").as_string() == "queued");
   BOOST_TEST(json.at("started_at").is_null());
   BOOST_TEST(json.at("finished_at").is_null());
-  for (const char* key : {"id", "kind", "subsystem", "target", "requested_by", "state",
-                          "started_at", "finished_at", "output_tail", "steps"})
+  for (const char* key : {"id", "kind", "subsystem", "target", "requested_by", "state", "started_at", "finished_at",
+                          "output_tail", "steps"})
     BOOST_TEST(json.contains(key), key);
 
   a.state = action_state::running;
@@ -311,8 +304,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_action_leaves_an_interrupted_action_and_the_cou
     auto a = make_action("pm2", action_state::running);
     a.id = *id;
     a.started_at = t0;
-    if (!opened->update_action(a) || !opened->set_counter("pm2/api/restart_attempts", "3"))
-      std::_Exit(12);
+    if (!opened->update_action(a) || !opened->set_counter("pm2/api/restart_attempts", "3")) std::_Exit(12);
     ::raise(SIGKILL);
     std::_Exit(13);
   }
@@ -383,8 +375,7 @@ BOOST_AUTO_TEST_CASE(counters_are_durable) {
   }
   auto s = open_store(dir.db());
   BOOST_TEST((s.get_counter("emergency_attempts") == std::optional<std::string>{"2"}));
-  BOOST_TEST((s.get_counter("netlify/last_deploy") ==
-              std::optional<std::string>{"2024-05-01T12:00:00.000Z"}));
+  BOOST_TEST((s.get_counter("netlify/last_deploy") == std::optional<std::string>{"2024-05-01T12:00:00.000Z"}));
   BOOST_TEST(!s.get_counter("gone").has_value());
 }
 
@@ -545,8 +536,14 @@ BOOST_AUTO_TEST_CASE(status_history_starts_with_each_keys_state_before_the_windo
   temp_dir dir;
   auto s = open_store(dir.db());
   auto status_event = [](std::string target, sys_time ts, std::string state) {
-    return event{.id = 0, .ts = ts, .subsystem = "pm2", .target = std::move(target), .kind = "status_changed",
-                 .severity = "info", .message = state, .data = {{"status", state}}};
+    return event{.id = 0,
+                 .ts = ts,
+                 .subsystem = "pm2",
+                 .target = std::move(target),
+                 .kind = "status_changed",
+                 .severity = "info",
+                 .message = state,
+                 .data = {{"status", state}}};
   };
   s.add_event(status_event("api", t0 - 10h, "unhealthy"));
   s.add_event(status_event("api", t0 - 9h, "healthy"));  // the state api starts the window in

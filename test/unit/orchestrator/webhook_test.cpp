@@ -15,13 +15,24 @@ namespace {
 const sys_time t0 = sys_time{} + 1000h;
 
 notification make(std::string kind, std::string message = "pm2/api is unhealthy") {
-  return {.kind = std::move(kind), .ts = t0, .subsystem = "pm2", .target = "api", .severity = "error",
-          .message = std::move(message), .event_id = 7, .except_hook = {}};
+  return {.kind = std::move(kind),
+          .ts = t0,
+          .subsystem = "pm2",
+          .target = "api",
+          .severity = "error",
+          .message = std::move(message),
+          .event_id = 7,
+          .except_hook = {}};
 }
 
 outbox_item item(std::int64_t id, sys_time created, std::int64_t attempts = 0, sys_time next = {}) {
-  return {.id = id, .target = "hook", .payload = "{}", .created_at = created,
-          .next_attempt_at = attempts ? next : created, .attempts = attempts, .last_error = {}};
+  return {.id = id,
+          .target = "hook",
+          .payload = "{}",
+          .created_at = created,
+          .next_attempt_at = attempts ? next : created,
+          .attempts = attempts,
+          .last_error = {}};
 }
 
 const delivery_policy policy{.retry_delay = 10s, .give_up_after = 24h, .group_window = 30s};
@@ -62,8 +73,8 @@ BOOST_AUTO_TEST_CASE(json_format_lists_every_notification_and_never_the_secrets)
   webhook_config hook{.url = "https://example.com/hook/URLSECRET?token=QUERYSECRET"};
   hook.headers = {{"Authorization", "Bearer HEADERSECRET"}};
   hook.secret = "HMACSECRET";
-  const auto m = render_message(hook, {make("down"), make("emergency_entered", "2 subsystems unhealthy")}, "box1",
-                                t0, "3,4");
+  const auto m =
+      render_message(hook, {make("down"), make("emergency_entered", "2 subsystems unhealthy")}, "box1", t0, "3,4");
   const auto v = boost::json::parse(m.body);
   BOOST_TEST(v.at("source").as_string() == "redundancy");
   BOOST_TEST(v.at("host").as_string() == "box1");
@@ -84,7 +95,8 @@ BOOST_AUTO_TEST_CASE(slack_format_is_one_text_field) {
   const auto one = boost::json::parse(render_message(hook, {make("down")}, "box1", t0, "").body).as_object();
   BOOST_TEST(one.size() == 1u);
   BOOST_TEST(std::string(one.at("text").as_string()) == "redundancy on box1: [down] pm2/api: pm2/api is unhealthy");
-  const auto two = boost::json::parse(render_message(hook, {make("down"), make("recovered", "ok")}, "box1", t0, "").body);
+  const auto two =
+      boost::json::parse(render_message(hook, {make("down"), make("recovered", "ok")}, "box1", t0, "").body);
   BOOST_TEST(std::string(two.at("text").as_string()).find("\n• [recovered] pm2/api: ok") != std::string::npos);
   BOOST_TEST(render_message(hook, {make("down")}, "b", t0, "").headers.size() == 1u);  // no secret, no delivery id
 }

@@ -9,7 +9,8 @@ using namespace redundancy::pm2;
 BOOST_AUTO_TEST_CASE(parses_the_reader_output) {
   auto apps = parse_ecosystem_apps(
       "\n[{\"name\":\"api\",\"script\":\"server.js\",\"cwd\":null,\"args\":[\"--port\",\"8080\"],"
-      "\"exec_mode\":\"cluster\",\"instances\":\"2\",\"max_memory_restart\":\"300M\",\"env_keys\":[\"PORT\",\"TOKEN\"]},"
+      "\"exec_mode\":\"cluster\",\"instances\":\"2\",\"max_memory_restart\":\"300M\",\"env_keys\":[\"PORT\",\"TOKEN\"]}"
+      ","
       "{\"name\":\"worker\",\"script\":\"w.js\",\"args\":[],\"env_keys\":[]}]");
   BOOST_REQUIRE(apps.has_value());
   BOOST_REQUIRE_EQUAL(apps->size(), 2u);

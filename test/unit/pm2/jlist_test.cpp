@@ -120,9 +120,9 @@ BOOST_AUTO_TEST_CASE(tolerates_missing_fields) {
 }
 
 BOOST_AUTO_TEST_CASE(nulls_count_as_missing_and_js_numbers_are_accepted) {
-  auto apps = parse_ok(
-      R"([{"name":"a","pid":12.0,"pm2_env":{"created_at":null,"pm_uptime":1.7e12,"status":"waiting restart",)"
-      R"("max_memory_restart":null},"monit":{"memory":1048576,"cpu":150.5}}])");
+  auto apps =
+      parse_ok(R"([{"name":"a","pid":12.0,"pm2_env":{"created_at":null,"pm_uptime":1.7e12,"status":"waiting restart",)"
+               R"("max_memory_restart":null},"monit":{"memory":1048576,"cpu":150.5}}])");
   BOOST_TEST(apps[0].pid == 12);
   BOOST_TEST(apps[0].pm_uptime_ms.value_or(0) == 1700000000000);
   BOOST_TEST(apps[0].status == app_status::waiting_restart);

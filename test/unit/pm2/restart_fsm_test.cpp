@@ -20,8 +20,14 @@ const observation stopped{.listed = true, .status = app_status::stopped};
 const observation absent{};
 
 restart_settings settings() {
-  return {.max_attempts = 5, .base_delay = 5s, .max_delay = 5min, .attempt_window = 1h, .stopped_grace = 30s,
-          .streak_needed = 3, .cpu_restart = false, .jitter_fraction = 0.1};
+  return {.max_attempts = 5,
+          .base_delay = 5s,
+          .max_delay = 5min,
+          .attempt_window = 1h,
+          .stopped_grace = 30s,
+          .streak_needed = 3,
+          .cpu_restart = false,
+          .jitter_fraction = 0.1};
 }
 
 struct fixture {
@@ -55,8 +61,14 @@ BOOST_FIXTURE_TEST_CASE(delays_double_up_to_five_minutes, fixture) {
   fsm.observe(errored, now);
   BOOST_REQUIRE(fsm.next_action(now).kind == action_kind::restart);
   std::vector<std::chrono::milliseconds> delays;
-  restart_fsm long_fsm{{.max_attempts = 20, .base_delay = 5s, .max_delay = 5min, .attempt_window = 1h,
-                        .stopped_grace = 30s, .streak_needed = 3, .cpu_restart = false, .jitter_fraction = 0.1},
+  restart_fsm long_fsm{{.max_attempts = 20,
+                        .base_delay = 5s,
+                        .max_delay = 5min,
+                        .attempt_window = 1h,
+                        .stopped_grace = 30s,
+                        .streak_needed = 3,
+                        .cpu_restart = false,
+                        .jitter_fraction = 0.1},
                        [] { return 0.0; }};
   auto t = now;
   long_fsm.observe(errored, t);

@@ -28,9 +28,7 @@ std::string unique(std::string_view prefix) {
   return std::string(prefix) + std::to_string(::getpid()) + "-" + std::to_string(random());
 }
 
-std::string socket_path() {
-  return (std::filesystem::temp_directory_path() / unique("redundancy-notify-")).string();
-}
+std::string socket_path() { return (std::filesystem::temp_directory_path() / unique("redundancy-notify-")).string(); }
 
 std::size_t count(const std::vector<notify_message>& messages, std::string_view line) {
   std::size_t n = 0;
@@ -159,8 +157,7 @@ BOOST_AUTO_TEST_CASE(the_status_line_sums_up_the_health_body) {
     "history": {"ok": false}
   })")
                              .as_object();
-  BOOST_TEST(status_line(emergency) ==
-             "emergency (recovering, attempt 2 of 3) (history unavailable): pm2 unhealthy");
+  BOOST_TEST(status_line(emergency) == "emergency (recovering, attempt 2 of 3) (history unavailable): pm2 unhealthy");
 
   BOOST_TEST(status_line({}) == "unknown");
 }
@@ -169,8 +166,7 @@ BOOST_AUTO_TEST_CASE(without_notify_socket_nothing_is_sent_and_no_timer_runs) {
   notify_socket listener(socket_path());
   asio::io_context io;
   // Every other variable is there: only NOTIFY_SOCKET is missing.
-  notifier n(io.get_executor(),
-             {{"WATCHDOG_USEC", "2000"}, {"WATCHDOG_PID", std::to_string(::getpid())}}, ::getpid());
+  notifier n(io.get_executor(), {{"WATCHDOG_USEC", "2000"}, {"WATCHDOG_PID", std::to_string(::getpid())}}, ::getpid());
   BOOST_TEST(!n.enabled());
   BOOST_TEST(!n.watchdog_period().has_value());
   n.ready("up");
@@ -186,8 +182,7 @@ BOOST_AUTO_TEST_CASE(without_notify_socket_nothing_is_sent_and_no_timer_runs) {
 
 BOOST_AUTO_TEST_CASE(an_unusable_notify_socket_disables_the_notifier) {
   asio::io_context io;
-  notifier n(io.get_executor(), {{"NOTIFY_SOCKET", "relative/notify"}, {"WATCHDOG_USEC", "2000"}},
-             ::getpid());
+  notifier n(io.get_executor(), {{"NOTIFY_SOCKET", "relative/notify"}, {"WATCHDOG_USEC", "2000"}}, ::getpid());
   BOOST_TEST(!n.enabled());
   n.ready();
   BOOST_TEST(io.run_for(100ms) == 0u);
@@ -221,11 +216,10 @@ BOOST_AUTO_TEST_CASE(messages_reach_a_path_socket_from_this_process) {
 BOOST_AUTO_TEST_CASE(keep_alives_go_to_an_abstract_socket_from_the_loop_until_stopping) {
   notify_socket listener(unique("@redundancy-notify-test-"));
   asio::io_context io;
-  notifier n(io.get_executor(),
-             {{"NOTIFY_SOCKET", listener.name()},
-              {"WATCHDOG_USEC", "100000"},
-              {"WATCHDOG_PID", std::to_string(::getpid())}},
-             ::getpid());
+  notifier n(
+      io.get_executor(),
+      {{"NOTIFY_SOCKET", listener.name()}, {"WATCHDOG_USEC", "100000"}, {"WATCHDOG_PID", std::to_string(::getpid())}},
+      ::getpid());
   BOOST_TEST_REQUIRE(n.enabled());
   BOOST_TEST_REQUIRE(n.watchdog_period().has_value());
   BOOST_TEST(n.watchdog_period()->count() == 50000);
