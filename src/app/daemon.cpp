@@ -1,6 +1,8 @@
 // The daemon's life: start-up, the signal loop (TERM/INT stop, HUP reloads) and an orderly shutdown.
 #include "redundancy/app/daemon.hpp"
 
+#include "daemon_parts.hpp"
+#include "listeners.hpp"
 #include "redundancy/app/subsystems.hpp"
 #include "redundancy/core/asio.hpp"
 #include "redundancy/core/atomic_file.hpp"
@@ -20,7 +22,6 @@
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/store.hpp"
 #include "redundancy/systemd/notify.hpp"
-#include "redundancy/systemd/status_line.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -45,114 +46,6 @@ using namespace std::chrono_literals;
 constexpr auto drain_limit = 1000ms;
 constexpr auto child_grace = 600ms;
 
-log_settings log_settings_for(const config& c) {
-  return {
-      .dir = c.log_dir,
-      .level = severity_from_string(c.log.level).value_or(severity::info),
-      .max_file_bytes = c.log.max_file_bytes,
-      .max_files = c.log.max_files,
-      .to_stderr = true,
-      .journal = std::getenv("JOURNAL_STREAM") != nullptr,
-  };
-}
-
-// The dashboard: the config's http.web_root; else share/redundancy/web beside the running binary
-// (<prefix>/bin/redundancy -> <prefix>/share/redundancy/web, so any install prefix works); else, only for
-// the binary of a build tree (its folder holds CMakeCache.txt), the source tree's web/; else none.
-std::optional<std::filesystem::path> web_root_for(const config& c) {
-  if (c.http.web_root) return *c.http.web_root;
-  std::error_code ec;
-  const auto binary_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  if (!ec) {
-    const auto installed = binary_dir.parent_path() / "share" / "redundancy" / "web";
-    if (std::filesystem::exists(installed / "index.html", ec)) return installed;
-    if (std::filesystem::exists(binary_dir / "CMakeCache.txt", ec)) return REDUNDANCY_SOURCE_WEB_ROOT;
-  }
-  RLOG("http", warning) << "no dashboard: no share/redundancy/web beside " << binary_dir.string()
-                        << " and http.web_root is not set";
-  return std::nullopt;
-}
-
-std::string token_for(const config& c) {
-  auto token = http::load_token(c.http.token_file.value_or(c.state_dir / "token"));
-  if (!token) {
-    RLOG("http", error) << "no API token, every POST will be refused: " << token.error();
-    return {};
-  }
-  RLOG("http", info) << "API token from " << token->source << (token->created ? " (created)" : "");
-  return token->token;
-}
-
-http::server_settings server_settings_for(const config& c, std::string token) {
-  http::server_settings s;
-  s.listen = c.http.listen;
-  s.token = std::move(token);
-  s.allowed_hosts = c.http.allowed_hosts;
-  s.web_root = web_root_for(c);
-  s.public_routes = c.http.public_routes;
-  return s;
-}
-
-// What no action output, event or log line may show: the API token, every secret of the config and
-// the tokens the daemon reads from its environment.
-std::vector<std::string> secrets_of(const config& c, const std::string& token) {
-  std::vector<std::string> secrets{token};
-  for (const auto& hook : c.notify.webhooks) {
-    secrets.push_back(hook.url);
-    for (const auto& [name, value] : hook.headers) secrets.push_back(value);
-    if (hook.secret) secrets.push_back(*hook.secret);
-  }
-  if (c.netlify.build_hook_url) secrets.push_back(*c.netlify.build_hook_url);
-  for (const auto& name : {c.github.token_env, std::string("REDUNDANCY_TOKEN"), std::string("NETLIFY_AUTH_TOKEN")})
-    if (const char* value = std::getenv(name.c_str())) secrets.emplace_back(value);
-  return secrets;
-}
-
-// Keys a running daemon cannot take: state_dir holds the history it has open, the token, the child
-// ledger and http.addr; project_dir is what every relative path (state_dir's among them) and every
-// tool's working folder derive from.
-bool needs_restart(std::string_view key) { return key == "project_dir" || key == "state_dir"; }
-
-// Whether the reload changed what subsystem `name` is built from: its section, or the log_dir the
-// GitHub local runs write to.
-bool changes_subsystem(const std::vector<std::string>& changed, const std::string& name) {
-  for (const auto& key : changed)
-    if (key.starts_with(name + ".") || (name == "github" && key == "log_dir")) return true;
-  return false;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-boost::json::array json_strings(const std::vector<std::string>& items) {
-  boost::json::array out;
-  for (const auto& item : items) out.emplace_back(item);
-  return out;
-}
-
-// The history lives in state_dir; when that file cannot be opened (corrupt, unreadable) the daemon
-// still watches and serves, keeping this life's history in memory and saying so.
-store open_history(const config& c, std::optional<std::string>& problem) {
-  const auto file = c.state_dir / "redundancy.db";
-  // A corrupt file is moved aside and replaced (loudly: an event and health's history.notice); only a
-  // file that cannot be opened at all leaves the daemon on an in-memory store.
-  auto opened = store::open_replacing_corrupt(file);
-  if (opened) {
-    const auto interrupted = opened->mark_unfinished_interrupted();
-    if (interrupted)
-      RLOG("orchestrator", warning) << interrupted << " unfinished actions of the previous run marked interrupted";
-    return std::move(*opened);
-  }
-  problem = opened.error();
-  RLOG("orchestrator", error) << "history unavailable, keeping it in memory only: " << opened.error();
-  auto memory = store::open(":memory:");
-  if (!memory) throw std::runtime_error("cannot open an in-memory SQLite store: " + memory.error());
-  return std::move(*memory);
-}
-
 class daemon {
  public:
   daemon(config c, daemon_options options)
@@ -166,9 +59,8 @@ class daemon {
         notifier_(io_.get_executor(), config_.notify, history_),
         server_(io_.get_executor(), server_settings_for(config_, token_), routes_) {
     mask_secrets(config_);
-    // The orchestrator tells, the notifier delivers: the policy layer stays free of HTTP.
-    policy_.on_event = [this](const event& e) { notifier_.on_event(e); };
-    policy_.notify_status = [this] { return notifier_.status_json(); };
+    // The orchestrator tells, its listeners (webhooks, systemd) hear: the policy layer stays free of HTTP.
+    policy_.set_sink(listeners_);
     notifier_.record = [this](std::string subsystem, std::string target, std::string kind, std::string severity,
                               std::string message, boost::json::object data) {
       policy_.record_event(std::move(subsystem), std::move(target), std::move(kind), std::move(severity),
@@ -181,8 +73,6 @@ class daemon {
                              .numbers = metrics_,
                              .started_at = std::chrono::system_clock::now()});
     if (history_problem_) policy_.set_history_problem(*history_problem_);
-    if (systemd_.enabled())
-      policy_.on_evaluated = [this] { systemd_.status(systemd::status_line(policy_.health_json())); };
   }
 
   int run() {
@@ -415,6 +305,7 @@ class daemon {
   http::router routes_;
   http::server server_;
   systemd::notifier systemd_{io_.get_executor(), current_environment(), ::getpid()};
+  listeners listeners_{notifier_, systemd_};
   // Caught from construction on: a SIGHUP sent the moment READY=1 arrives must reload, not kill us.
   asio::signal_set signals_{io_, SIGTERM, SIGINT, SIGHUP};
 };

@@ -9,9 +9,12 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace redundancy {
 
@@ -63,7 +66,8 @@ health could_not_tell(const health& previous, std::string summary) {
 
 }  // namespace
 
-scheduler::scheduler(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+scheduler::scheduler(asio::any_io_executor executor)
+    : executor_(executor), check_finished_(executor, asio::steady_timer::time_point::max()) {}
 
 scheduler::~scheduler() { stop(); }
 
@@ -89,6 +93,7 @@ bool scheduler::remove(std::string_view name) {
   // The loop keeps its `loop` alive until it ends; the state goes now (the loop no longer touches it).
   loops_.erase(it);
   states_.erase(states_.find(name));
+  check_finished_.cancel();
   return true;
 }
 
@@ -130,6 +135,8 @@ void scheduler::spawn(const std::string& name) {
 }
 
 void scheduler::stop() {
+  stopped_ = true;
+  check_finished_.cancel();
   for (auto& [name, l] : loops_) {
     if (l->stopped) continue;
     l->stopped = true;
@@ -150,6 +157,23 @@ bool scheduler::check_now(std::string_view name) {
   // While a check runs the request waits for it to finish, then runs once more.
   if (!states_.find(name)->second.running) l.wake.cancel();
   return true;
+}
+
+awaitable<void> scheduler::fresh_checks(std::string name) {
+  std::vector<std::pair<std::string, std::uint64_t>> counted;  // checks finished or begun before now
+  for (const auto& [each, s] : states_)
+    if (name.empty() || each == name) counted.emplace_back(each, s.checks + (s.running ? 1 : 0));
+  check_now(name);
+  const auto fresh = [this](const std::pair<std::string, std::uint64_t>& before) {
+    const auto* s = state(before.first);
+    return s == nullptr || s->checks > before.second;
+  };
+  while (!stopped_ && !std::all_of(counted.begin(), counted.end(), fresh)) {
+    co_await check_finished_.async_wait(asio::as_tuple(asio::use_awaitable));
+    // Every wake-up says operation_aborted: only our own cancellation state tells a cancel from news.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      throw boost::system::system_error(asio::error::operation_aborted);
+  }
 }
 
 const subsystem_state* scheduler::state(std::string_view name) const {
@@ -244,6 +268,7 @@ awaitable<void> scheduler::run_one_check(subsystem_state& s, const loop& l) {
                       << format_duration(s.schedule.interval) << ")";
   }
   if (observer_) observer_(s);
+  check_finished_.cancel();
 }
 
 }  // namespace redundancy

@@ -57,22 +57,14 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
 
 // Waits until the subsystem has finished a check that started after this call.
 awaitable<action_result> wait_for_check(scheduler& checks, std::string name) {
-  std::vector<std::pair<std::string, std::uint64_t>> before;
+  std::vector<std::string> checked;
   for (const auto& [each, s] : checks.states())
-    if (name.empty() || each == name) before.emplace_back(each, s.checks + (s.running ? 1 : 0));
-  checks.check_now(name);
-  asio::steady_timer tick(co_await asio::this_coro::executor);
-  for (;;) {
-    bool done = true;
-    for (const auto& [each, count] : before)
-      if (const auto* s = checks.state(each); s && s->checks <= count) done = false;
-    if (done) break;
-    tick.expires_after(std::chrono::milliseconds(50));
-    co_await tick.async_wait(asio::use_awaitable);
-  }
+    if (name.empty() || each == name) checked.push_back(each);
+  co_await checks.fresh_checks(name);
   action_result result{.ok = true, .summary = {}, .steps = {}, .output_tail = {}};
-  for (const auto& [each, count] : before) {
+  for (const auto& each : checked) {
     const auto* s = checks.state(each);
+    if (s == nullptr) continue;  // removed by a reload while we waited
     result.steps.push_back({.name = "check " + each,
                             .ok = s->last_outcome == check_outcome::ok,
                             .detail = std::string(to_string(s->last.state)) + ": " + s->last.summary});

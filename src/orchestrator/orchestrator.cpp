@@ -169,7 +169,7 @@ void orchestrator::on_checked(const subsystem_state& s) {
   // runs instead of a per-subsystem one.
   evaluate_emergency();
   maybe_recover(s, std::move(judged));
-  if (on_evaluated) on_evaluated();
+  sink_->evaluated(*this);
 }
 
 void orchestrator::record_transitions(const subsystem_state& s, const health& h) {

@@ -133,30 +133,13 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
          // only once what it restarted has had time to come up.
          asio::steady_timer settle(co_await asio::this_coro::executor, policy_.settle_time());
          co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
-         co_await recheck_all();
+         co_await scheduler_.fresh_checks("");
          all.summary = order.empty() ? "nothing to recover"
                        : all.ok      ? "every subsystem's emergency step succeeded"
                                      : "some emergency steps failed";
          co_return all;
        }});
   return {id, false};
-}
-
-awaitable<void> orchestrator::recheck_all() {
-  std::map<std::string, std::uint64_t, std::less<>> before;
-  // A check already running started before the recovery ended: wait for the one after it.
-  for (const auto& [name, s] : scheduler_.states()) before[name] = s.checks + (s.running ? 1 : 0);
-  scheduler_.check_now("");
-  auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer tick(executor);
-  for (;;) {
-    bool done = true;
-    for (const auto& [name, count] : before)
-      if (const auto* s = scheduler_.state(name); s && s->checks <= count) done = false;
-    if (done) co_return;
-    tick.expires_after(std::chrono::milliseconds(20));
-    co_await tick.async_wait(asio::use_awaitable);
-  }
 }
 
 }  // namespace redundancy

@@ -132,7 +132,7 @@ void orchestrator::note_event(std::string subsystem, std::string target, std::st
     if (auto id = store_.add_event(e)) {
       e.id = *id;
       note_history_state();
-      if (on_event) on_event(e);
+      sink_->recorded(e);
       return;
     }
   }
@@ -140,7 +140,7 @@ void orchestrator::note_event(std::string subsystem, std::string target, std::st
   unsaved_.push_back(e);
   if (unsaved_.size() > unsaved_limit) unsaved_.pop_front();
   note_history_state();
-  if (on_event) on_event(e);
+  sink_->recorded(e);
 }
 
 }  // namespace redundancy

@@ -84,8 +84,16 @@ boost::json::object orchestrator::health_json() const {
                                 {"attempts", policy_.emergency().attempts},
                                 {"max_attempts", max_attempts()},
                                 {"given_up", given_up},
-                                {"running_action", nullptr}};
+                                {"running_action", nullptr},
+                                {"next_attempt_at", nullptr}};
   if (auto running = actions_.active("orchestrator", "emergency")) emergency["running_action"] = *running;
+  // The spacing after an attempt, in wall-clock time: "why has nothing happened yet?" answered.
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (const auto& next = policy_.emergency().next_attempt_at;
+      next && *next > steady_now && policy_.emergency().phase == emergency_phase::recovering)
+    emergency["next_attempt_at"] =
+        to_rfc3339(std::chrono::system_clock::now() +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(*next - steady_now));
   if (given_up)
     emergency["message"] =
         "gave up after " + std::to_string(policy_.emergency().attempts) +
@@ -102,7 +110,7 @@ boost::json::object orchestrator::status_json() const {
   auto o = health_json();
   auto& subsystems = o["subsystems"].as_object();
   for (const auto& [name, s] : scheduler_.states()) subsystems[name] = subsystem_json(s, true);
-  if (notify_status) o["notify"] = notify_status();
+  for (auto& [key, value] : sink_->status()) o[key] = std::move(value);
   return o;
 }
 

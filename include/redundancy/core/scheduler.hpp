@@ -71,6 +71,10 @@ class scheduler {
   // into a single follow-up check, however many arrive; never two checks of one subsystem at once.
   // Returns false when no such subsystem is registered. An empty name means every subsystem.
   bool check_now(std::string_view name);
+  // Asks for a check of `name` (empty: every subsystem) and returns once each of them has finished a
+  // check that started after this call: the one way to wait for fresh results. A check running now
+  // began too early to count; a subsystem removed meanwhile, or stop(), ends its part of the wait.
+  awaitable<void> fresh_checks(std::string name);
 
   const subsystem_state* state(std::string_view name) const;
   // True while any check runs.
@@ -89,7 +93,10 @@ class scheduler {
   std::map<std::string, subsystem_state, std::less<>> states_;
   std::map<std::string, std::shared_ptr<loop>, std::less<>> loops_;
   observer observer_;
+  // Never expires: cancelled after every finished check (and by stop), waking fresh_checks waiters.
+  asio::steady_timer check_finished_;
   bool started_{false};
+  bool stopped_{false};
 };
 
 }  // namespace redundancy

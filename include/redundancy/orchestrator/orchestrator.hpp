@@ -6,6 +6,7 @@
 #include "redundancy/core/scheduler.hpp"
 #include "redundancy/core/secret_mask.hpp"
 #include "redundancy/orchestrator/emergency_fsm.hpp"
+#include "redundancy/orchestrator/event_sink.hpp"
 #include "redundancy/orchestrator/recovery_policy.hpp"
 #include "redundancy/orchestrator/store.hpp"
 
@@ -45,14 +46,9 @@ class orchestrator {
   void start();
   void apply(const config& settings);  // after a reload
 
-  // Called after every check result has been taken in (overall status, events, recovery decided):
-  // the daemon tells systemd the new status line from here.
-  std::function<void()> on_evaluated;
-  // Called with every event once it is recorded (the notifier listens here, so this class needs no
-  // HTTP). Set before start().
-  std::function<void(const event&)> on_event{};
-  // The notifier's state for /api/status ("notify": webhooks with their pending counts and last errors).
-  std::function<boost::json::object()> notify_status{};
+  // Everyone outside this layer who hears of events and evaluations (nobody until set). Set before
+  // start(); the sink must outlive the orchestrator's use of it.
+  void set_sink(event_sink& listeners) { sink_ = &listeners; }
   // Records an event from outside the policy (a reload, a webhook given up, children a previous run
   // left running) like the policy's own.
   void record_event(std::string subsystem, std::string target, std::string kind, std::string severity,
@@ -116,7 +112,6 @@ class orchestrator {
   awaitable<action_result> recover_and_tell_policy(std::shared_ptr<subsystem> target, health last, std::string name);
   void evaluate_emergency();
   awaitable<void> run_timers();
-  awaitable<void> recheck_all();
   // The check's health as people see it: pauses applied, and a subsystem that has failed fewer checks
   // than it needs before a recovery shown degraded, with the count in its summary.
   health effective_health(const subsystem_state& s) const;
@@ -141,6 +136,8 @@ class orchestrator {
   action_runner& actions_;
   store& store_;
   metrics& metrics_;
+  no_listeners nobody_{};
+  event_sink* sink_{&nobody_};
   std::map<std::string, pause_entry> pauses_;
   std::map<std::string, std::pair<status, sys_time>> since_;  // "pm2" and "pm2/api" -> status, since
   recovery_policy policy_;                                    // every automatic repair decision

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redundancy/core/scheduler.hpp"
+#include "redundancy/core/time.hpp"
 #include "redundancy/metrics/metrics.hpp"
 #include "redundancy/orchestrator/actions.hpp"
 #include "redundancy/orchestrator/orchestrator.hpp"
@@ -417,6 +418,32 @@ BOOST_AUTO_TEST_CASE(emergency_attempts_are_spaced_by_a_doubling_backoff_after_e
   // ... and the next starts an interval after it ended, then twice that.
   BOOST_TEST((started[1].ts - finished[0] >= 150ms), (started[1].ts - finished[0]).count() << " ns");
   BOOST_TEST((started[2].ts - finished[1] >= 300ms), (started[2].ts - finished[1]).count() << " ns");
+}
+
+BOOST_AUTO_TEST_CASE(health_says_when_the_next_emergency_attempt_is_due) {
+  temp_dir dir;
+  rig r(dir.path, [](config& c) {
+    c.orchestrator.interval = 2s;  // the spacing after the first attempt: long enough to be seen on any machine
+    c.orchestrator.attempt_reset = 1h;
+  });
+  r.pm2->state = status::unhealthy;
+  r.github->state = status::unhealthy;
+  r.start();
+  BOOST_TEST(r.policy->health_json().at("emergency").at("next_attempt_at").is_null());
+  const auto first_ended = [&] {
+    for (const auto& e : r.events_of_kind("action_finished"))
+      if (e.message.starts_with("emergency")) return true;
+    return false;
+  };
+  BOOST_REQUIRE(r.run_until(first_ended));
+  const auto emergency = r.policy->health_json().at("emergency");
+  BOOST_TEST(emergency.at("phase").as_string() == "recovering");
+  BOOST_REQUIRE_MESSAGE(emergency.at("next_attempt_at").is_string(), emergency);
+  const auto due = from_rfc3339(emergency.at("next_attempt_at").as_string());
+  BOOST_REQUIRE(due.has_value());
+  const auto now = std::chrono::system_clock::now();
+  BOOST_TEST((*due > now));  // an interval after the attempt ended, which was just now
+  BOOST_TEST((*due <= now + 2s));
 }
 
 BOOST_AUTO_TEST_CASE(a_person_asking_restarts_a_given_up_emergency) {

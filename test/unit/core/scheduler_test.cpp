@@ -234,3 +234,57 @@ BOOST_AUTO_TEST_CASE(remove_during_a_check_cancels_it_and_a_new_one_of_the_name_
   BOOST_TEST(observed == 1);
   run_for(io, s, 10ms);
 }
+
+BOOST_AUTO_TEST_CASE(fresh_checks_waits_for_a_check_begun_after_the_call_not_the_one_running) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  auto slow = std::make_shared<probe_subsystem>("slow", 100ms);
+  auto quick = std::make_shared<probe_subsystem>("quick", 1ms);
+  s.add(slow, {.interval = 10s, .timeout = 5s});
+  s.add(quick, {.interval = 10s, .timeout = 5s});
+  s.start();
+  io.run_for(20ms);  // both first checks began; slow's still runs
+  BOOST_REQUIRE(slow->calls == 1);
+  bool waited = false;
+  int slow_calls_seen = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await s.fresh_checks("");
+        waited = true;
+        slow_calls_seen = slow->calls;
+      },
+      asio::detached);
+  io.run_for(150ms);  // slow's first check ended: too early to count
+  BOOST_TEST(slow->calls == 2);
+  BOOST_TEST(!waited);
+  run_for(io, s, 200ms);
+  BOOST_TEST(waited);
+  BOOST_TEST(slow_calls_seen == 2);
+  BOOST_TEST(quick->calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_checks_ends_when_the_subsystem_is_removed_or_the_scheduler_stops) {
+  asio::io_context io;
+  scheduler s(io.get_executor());
+  s.add(std::make_shared<probe_subsystem>("hung", 10s), {.interval = 10s, .timeout = 20s});
+  s.add(std::make_shared<probe_subsystem>("other", 10s), {.interval = 10s, .timeout = 20s});
+  s.start();
+  io.run_for(10ms);
+  int ended = 0;
+  for (const char* name : {"hung", "other"})
+    asio::co_spawn(
+        io,
+        [&, name]() -> awaitable<void> {
+          co_await s.fresh_checks(name);
+          ++ended;
+        },
+        asio::detached);
+  io.run_for(20ms);
+  BOOST_TEST(ended == 0);
+  BOOST_TEST(s.remove("hung"));
+  io.run_for(20ms);
+  BOOST_TEST(ended == 1);
+  run_for(io, s, 20ms);
+  BOOST_TEST(ended == 2);
+}
