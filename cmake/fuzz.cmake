@@ -17,8 +17,9 @@ file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.cpp)
 set(fuzz_lib_sources "")
 foreach(source ${all_sources})
   file(STRINGS ${source} coroutine_lines REGEX "co_await|co_return|co_yield")
-  # The CLI is no fuzz target's input, and some of its files run coroutines through io_context::run.
-  if(NOT coroutine_lines AND NOT source MATCHES "/src/(main\\.cpp|cli/)")
+  # The CLI and the program's assembly (app/) are no fuzz target's input; some of their files run
+  # coroutines through io_context::run or need definitions only the normal build sets.
+  if(NOT coroutine_lines AND NOT source MATCHES "/src/(main\\.cpp|cli/|app/)")
     list(APPEND fuzz_lib_sources ${source})
   endif()
 endforeach()
