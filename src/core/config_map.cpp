@@ -57,7 +57,7 @@ void map_pm2(section& s, pm2_config& c) {
   map_key(s, "restart_delay", c.restart_delay, duration(delay_max, true));
   map_key<double>(s, "memory_threshold_pct", c.memory_threshold_pct, read_percent);
   map_key<double>(s, "cpu_threshold_pct", c.cpu_threshold_pct, read_percent);
-  map_key(s, "cpu_action", c.cpu_action, one_of({"warn", "restart"}));
+  map_key(s, "cpu_action", c.cpu_action, one_of_list(pm2_cpu_action_names()));
   map_key(s, "daemon_memory_max", c.daemon_memory_max, whole<std::uint64_t>(16 * mib, tib));
   map_key(s, "daemon_restart_command", c.daemon_restart_command, nullable<std::vector<std::string>>(read_command));
   map_key(s, "log_max_bytes", c.log_max_bytes, whole<std::uint64_t>(64 * kib, tib));
@@ -199,3 +199,29 @@ void map_config(const json::object& root, const override_origins& origins, confi
 }
 
 }  // namespace redundancy::config_detail
+
+namespace redundancy {
+
+std::string_view to_string(pm2_cpu_action a) {
+  switch (a) {
+    case pm2_cpu_action::warn:
+      return "warn";
+    case pm2_cpu_action::restart:
+      return "restart";
+  }
+  return "warn";
+}
+
+std::optional<pm2_cpu_action> parse_pm2_cpu_action(std::string_view text) {
+  for (auto a : {pm2_cpu_action::warn, pm2_cpu_action::restart})
+    if (text == to_string(a)) return a;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& pm2_cpu_action_names() {
+  static const std::vector<std::string> names{std::string(to_string(pm2_cpu_action::warn)),
+                                              std::string(to_string(pm2_cpu_action::restart))};
+  return names;
+}
+
+}  // namespace redundancy

@@ -40,9 +40,12 @@ void recovery_policy::count_check(std::string_view subsystem, status judged) {
     ++memory.failures;
     return;
   }
-  // Well again (or paused): the same problem later is a new one, worth a try.
+  // Well again (or paused): the same problem later is a new one, worth a try, and at once: the spacing
+  // is for a problem the last recovery did not fix, and this check says it did (a PM2 daemon killed
+  // right after a repair that worked is such a new problem).
   memory.failures = 0;
   memory.nothing_to_do_for.clear();
+  memory.last_recovery_at.reset();
 }
 
 repair_decision recovery_policy::on_check(const subsystem_observation& seen, time_point now) {

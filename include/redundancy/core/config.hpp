@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redundancy {
@@ -33,6 +34,13 @@ struct http_config {
   std::vector<std::string> public_routes{"/api/health", "/metrics"};
 };
 
+// pm2.cpu_action: what an app over pm2.cpu_threshold_pct for a streak of checks gets, a warning or a restart.
+enum class pm2_cpu_action { warn, restart };
+std::string_view to_string(pm2_cpu_action a);
+std::optional<pm2_cpu_action> parse_pm2_cpu_action(std::string_view text);
+// The names parse_pm2_cpu_action accepts, in the order the config's error lists them.
+const std::vector<std::string>& pm2_cpu_action_names();
+
 struct pm2_config {
   bool enabled{true};
   std::vector<std::string> command{"pm2"};  // a path or an argv
@@ -43,7 +51,7 @@ struct pm2_config {
   milliseconds restart_delay{5s};
   double memory_threshold_pct{80};
   double cpu_threshold_pct{90};
-  std::string cpu_action{"warn"};  // warn or restart
+  std::string cpu_action{"warn"};  // a name of pm2_cpu_action: warn or restart
   std::uint64_t daemon_memory_max{512ull * 1024 * 1024};
   std::optional<std::vector<std::string>> daemon_restart_command{};
   std::uint64_t log_max_bytes{50ull * 1024 * 1024};

@@ -30,9 +30,17 @@ std::string_view to_string(pm2_state s);
 enum class list_source { none, rpc, jlist };
 std::string_view to_string(list_source s);
 
+// pm2.transport: "auto" (rpc.sock when it answers, else `pm2 jlist`), "socket" (rpc.sock only) or
+// "cli" (`pm2 jlist` only, and no pub.sock events).
+enum class transport_mode { automatic, socket, cli };
+std::string_view to_string(transport_mode t);
+std::optional<transport_mode> parse_transport_mode(std::string_view text);
+
 class pm2_subsystem final : public subsystem {
  public:
   // Uses config.pm2, and config.project_dir / config.state_dir for relative paths and generated files.
+  // Throws std::invalid_argument for a pm2.transport or pm2.cpu_action that names no choice (the config
+  // reader refuses those; only a config built in code can have one).
   explicit pm2_subsystem(const config& cfg);
   ~pm2_subsystem() override;
 
@@ -89,7 +97,25 @@ class pm2_subsystem final : public subsystem {
     int pid{0};
   };
 
+  // What a check found wrong, worst first, and whether an expected app is unhealthy or degraded.
+  struct findings {
+    std::vector<std::string> problems{};
+    std::vector<std::string> warnings{};
+    bool any_unhealthy{false};
+    bool any_degraded{false};
+  };
+
   struct debouncer;
+  // The check's parts, in order: the expected set (ecosystem files refreshed), PM2's list along the
+  // transport ladder (sets state_, source_, list_), each app judged, the dump and the daemon's memory.
+  awaitable<void> gather_expected(health& h, findings& found);
+  awaitable<daemon_probe> read_list(findings& found);
+  void judge_apps(health& h, findings& found, fsm_clock::time_point now);
+  void warn_about_dangers(const daemon_probe& probe, findings& found);
+  // Whether this check measures the logs (clearing what the last measure found), and the measure of one
+  // expected app's logs.
+  bool logs_due(fsm_clock::time_point now);
+  void measure_logs_of(const std::string& name, const std::vector<const app_entry*>& instances);
   awaitable<daemon_probe> probe_daemon();
   awaitable<boost::system::result<std::vector<app_entry>, rpc_error>> read_over_rpc();
   void on_bus(const bus_notice& notice);
@@ -117,6 +143,8 @@ class pm2_subsystem final : public subsystem {
   awaitable<void> save_started_apps(action_result& result);
 
   pm2_config pm2_;
+  transport_mode transport_;
+  pm2_cpu_action cpu_action_;
   std::filesystem::path project_dir_;
   std::filesystem::path state_dir_;
   std::filesystem::path pm2_home_;

@@ -78,6 +78,13 @@ BOOST_FIXTURE_TEST_CASE(a_second_recovery_waits_half_an_interval, fixture) {
   BOOST_TEST(check(status::unhealthy, "fn failing", 2s).recover);  // 3 s later: half of 5 s passed
 }
 
+BOOST_FIXTURE_TEST_CASE(a_problem_after_a_check_that_found_the_recovery_worked_is_not_spaced, fixture) {
+  BOOST_TEST(check(status::unhealthy).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  BOOST_TEST(phase_is(check(status::degraded, "fn slow", 1s), repair_phase::ok));  // the re-check: it worked
+  BOOST_TEST(check(status::unhealthy, "daemon gone", 1s).recover);                 // 2 s after the recovery
+}
+
 BOOST_FIXTURE_TEST_CASE(a_recovery_with_no_step_is_not_repeated_for_the_same_problem, fixture) {
   BOOST_TEST(check(status::unhealthy).recover);
   policy.recovery_finished("netlify", false, std::nullopt);

@@ -1,0 +1,83 @@
+// The actions a person asks for: the emergency restart (`pm2 kill`, then everything started again) and
+// the restart of one app.
+#include "redundancy/pm2/pm2_subsystem.hpp"
+
+#include "pm2_subsystem_internal.hpp"
+
+#include <algorithm>
+
+namespace redundancy::pm2 {
+
+awaitable<action_result> pm2_subsystem::emergency() {
+  action_result result;
+  files_ = co_await ecosystems_.refresh(ecosystem_paths());
+  auto probe = co_await probe_daemon();
+  if (probe.running) {
+    std::vector<std::string> args{"kill"};
+    co_await run_step(result, "pm2 kill", std::move(args), true);
+    // pm2 kill returns before the daemon is gone; give it a moment so the next start gets a fresh one.
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i < 50 && detail::pid_alive(probe.pid); ++i) {
+      asio::steady_timer t(ex, std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }
+  for (const auto& f : files_)
+    if (f.error.empty() && f.mtime) co_await start_from_file(result, f.path, std::nullopt);
+  // Apps outside the ecosystem files come back from the dump (resurrect skips names already running).
+  if (dump_has_apps()) {
+    std::vector<std::string> args{"resurrect"};
+    co_await run_step(result, "pm2 resurrect", std::move(args), true);
+  }
+  auto h = co_await check();
+  result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; }) &&
+              h.state != status::unhealthy && !result.steps.empty();
+  result.summary = "emergency restart: " + h.summary;
+  co_return result;
+}
+
+boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual(std::string_view verb,
+                                                                                 const boost::json::object& args) {
+  if (verb != "restart") return subsystem::manual(verb, args);
+  const auto it = args.find("app");
+  if (it == args.end() || it->value().is_null()) return manual_work([this]() { return emergency(); });
+  if (!it->value().is_string() || it->value().as_string().empty())
+    return std::string("app: expected the name of a PM2 app");
+  std::string app(it->value().as_string());
+  return manual_work([this, app]() { return restart_app(app); });
+}
+
+awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
+  action_result result;
+  if (state_ == pm2_state::unchecked) co_await check();
+  bool listed = std::any_of(list_.begin(), list_.end(), [&](const auto& e) { return e.name == name; });
+  auto file = file_of(name);
+  if (!listed && !expected_.count(name)) {
+    result.summary = "unknown app " + name + ": neither expected nor known to PM2";
+    co_return result;
+  }
+  if (auto it = expected_.find(name); it != expected_.end()) it->second.fsm.manual_restart();
+  co_await settle_daemon();
+  auto probe = co_await probe_daemon();
+  if (!probe.running) {
+    result.summary = "PM2 daemon is not running: use the emergency restart";
+    co_return result;
+  }
+  if (listed) {
+    std::vector<std::string> args{"restart", name};
+    bool ok = co_await run_step(result, "pm2 restart " + name, std::move(args), true);
+    if (!ok && file) co_await start_from_file(result, *file, name);
+  } else if (file) {
+    co_await start_from_file(result, *file, name);
+  } else {
+    result.steps.push_back({.name = "start " + name,
+                            .ok = false,
+                            .detail = name + " is not known to PM2 and no ecosystem file defines it"});
+  }
+  co_await check();
+  result.ok = !result.steps.empty() && result.steps.back().ok;
+  result.summary = (result.ok ? "restarted " : "could not restart ") + name;
+  co_return result;
+}
+
+}  // namespace redundancy::pm2
