@@ -3,6 +3,7 @@
 
 #include "redundancy/core/process.hpp"
 #include "redundancy/core/small_file.hpp"
+#include "redundancy/netlify/embedded_js.hpp"  // generated from batch_check.cjs
 
 #include <boost/json/parse.hpp>
 
@@ -112,34 +113,6 @@ awaitable<check_result> check_syntax(const function_entry& function,
 }
 
 namespace {
-
-// Compiles each file named on the command line without running it and prints "ok FILE" for those that
-// compile. Anything else (a syntax error, an unreadable file or package.json, a node without
-// vm.SourceTextModule) prints nothing for that file: check_syntax decides it.
-constexpr std::string_view batch_check_js = R"js(
-const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm'), { wrap } = require('node:module');
-const types = new Map();
-function packageType(dir) {
-  if (types.has(dir)) return types.get(dir);
-  let type;
-  const file = path.join(dir, 'package.json');
-  if (fs.existsSync(file)) type = JSON.parse(fs.readFileSync(file, 'utf8')).type === 'module' ? 'module' : 'commonjs';
-  else type = path.dirname(dir) === dir ? 'commonjs' : packageType(path.dirname(dir));
-  types.set(dir, type);
-  return type;
-}
-let out = '';
-for (const file of process.argv.slice(1)) {
-  try {
-    const source = fs.readFileSync(file, 'utf8');
-    const esm = file.endsWith('.mjs') || (!file.endsWith('.cjs') && packageType(path.dirname(file)) === 'module');
-    if (esm) new vm.SourceTextModule(source, { identifier: file });
-    else new vm.Script(wrap(source), { filename: file });
-    out += 'ok ' + file + '\n';
-  } catch {}
-}
-process.stdout.write(out);
-)js";
 
 constexpr std::size_t batch_size = 200;
 

@@ -2,6 +2,7 @@
 #include "redundancy/pm2/ecosystem.hpp"
 
 #include "redundancy/core/process.hpp"
+#include "redundancy/pm2/embedded_js.hpp"  // generated from ecosystem_reader.cjs and ecosystem_writer.cjs
 #include "redundancy/pm2/json_mapper.hpp"
 
 #include <boost/json/parse.hpp>
@@ -11,65 +12,6 @@
 
 namespace redundancy::pm2 {
 namespace {
-
-// Loads the module the way PM2 does (require) and prints the part of each app we need: env keys only.
-constexpr std::string_view reader_js = R"js(
-const path = require('path');
-const file = path.resolve(process.argv[1]);
-let m;
-try { m = require(file); } catch (e) {
-  process.stderr.write(String((e && e.message) || e).split('\n')[0].slice(0, 300));
-  process.exit(2);
-}
-if (m && m.__esModule && m.default) m = m.default;
-let apps = Array.isArray(m) ? m : (m && m.apps);
-if (apps && !Array.isArray(apps)) apps = [apps];
-if (!Array.isArray(apps)) { process.stderr.write('exports no "apps" array'); process.exit(3); }
-const str = v => (v === undefined || v === null) ? null : String(v);
-const out = apps.map(a => {
-  if (!a || typeof a !== 'object') return null;
-  const script = str(a.script);
-  const name = str(a.name) || (script ? path.basename(script, path.extname(script)) : null);
-  return { name, script, cwd: str(a.cwd),
-           args: Array.isArray(a.args) ? a.args.map(String) : (a.args == null ? [] : String(a.args).split(' ').filter(Boolean)),
-           exec_mode: str(a.exec_mode), instances: str(a.instances), max_memory_restart: str(a.max_memory_restart),
-           env_keys: Object.keys((a.env && typeof a.env === 'object') ? a.env : {}) };
-});
-process.stdout.write('\n' + JSON.stringify(out));
-)js";
-
-// Writes every app with an absolute cwd (against the file's folder) and, when it names a file that
-// exists, an absolute script; keeps every other setting. Mode 0600: the env values are secrets.
-constexpr std::string_view writer_js = R"js(
-const fs = require('fs'), path = require('path');
-const file = path.resolve(process.argv[1]), out = path.resolve(process.argv[2]);
-let m;
-try { m = require(file); } catch (e) {
-  process.stderr.write(String((e && e.message) || e).split('\n')[0].slice(0, 300));
-  process.exit(2);
-}
-if (m && m.__esModule && m.default) m = m.default;
-let apps = Array.isArray(m) ? m : (m && m.apps);
-if (apps && !Array.isArray(apps)) apps = [apps];
-if (!Array.isArray(apps)) { process.stderr.write('exports no "apps" array'); process.exit(3); }
-const dir = path.dirname(file);
-const res = apps.filter(a => a && typeof a === 'object').map(a => {
-  const c = Object.assign({}, a);
-  c.cwd = path.resolve(dir, typeof a.cwd === 'string' ? a.cwd : '.');
-  if (typeof a.script === 'string') {
-    const s = path.resolve(c.cwd, a.script);
-    if (fs.existsSync(s)) c.script = s;
-    if (!c.name) c.name = path.basename(a.script, path.extname(a.script));
-  }
-  return c;
-});
-fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
-const tmp = out + '.tmp';
-fs.writeFileSync(tmp, JSON.stringify({ apps: res }, null, 2), { mode: 0o600 });
-fs.chmodSync(tmp, 0o600);
-fs.renameSync(tmp, out);
-process.stdout.write(out);
-)js";
 
 std::string last_line(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
@@ -140,7 +82,7 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
     co_return result;
   }
   process_spec spec;
-  spec.argv = {"node", "-e", std::string(reader_js), file.string()};
+  spec.argv = {"node", "-e", std::string(ecosystem_reader_js), file.string()};
   spec.cwd = file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout;
@@ -162,7 +104,7 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
 awaitable<std::string> write_json_ecosystem(std::filesystem::path file, std::filesystem::path out,
                                             std::chrono::milliseconds timeout) {
   process_spec spec;
-  spec.argv = {"node", "-e", std::string(writer_js), file.string(), out.string()};
+  spec.argv = {"node", "-e", std::string(ecosystem_writer_js), file.string(), out.string()};
   spec.cwd = file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout;

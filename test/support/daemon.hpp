@@ -1,7 +1,9 @@
 // Runs the real `redundancy` binary from a test: a temporary project and state folder, a config file,
 // the process started in its own group, its address read from http.addr, and everything ended after.
 #pragma once
+#include "support/files.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
 #include "test_paths.hpp"
 
 #include <fcntl.h>
@@ -21,38 +23,6 @@
 #include <vector>
 
 namespace redundancy::test {
-
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void write_text(const std::filesystem::path& p, std::string_view text) {
-  std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-// A fresh folder under /tmp, removed with everything in it at the end of the test.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "redundancy-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct run_result {
   int exit_code{-1};

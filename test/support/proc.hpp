@@ -65,6 +65,10 @@ inline bool is_zombie(int pid) {
   return info && info->state == 'Z';
 }
 
+// Running: a zombie has ended (PM2's daemon and a daemon's children re-parent to whoever reaps orphans,
+// which may be slow to; CI once saw such a zombie counted alive).
+inline bool alive(int pid) { return pid > 0 && pid_exists(pid) && !is_zombie(pid); }
+
 // Every process (zombies included) whose process group is `pgid`.
 inline std::vector<int> pids_in_group(int pgid) {
   std::vector<int> pids;

@@ -9,6 +9,7 @@
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
+#include "support/pm2_sandbox.hpp"
 #include "support/proc.hpp"
 #include "test_paths.hpp"
 
@@ -34,52 +35,15 @@ std::ostream& operator<<(std::ostream& os, pm2_state s) { return os << to_string
 
 namespace {
 
-const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
-const fs::path apps_dir = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2/apps";
+using test::alive;
+using test::have_pm2;
+using test::pid_in;
+using test::pm2_bin;
 
-bool have_pm2() {
-  if (fs::exists(pm2_bin)) return true;
-  BOOST_TEST_MESSAGE("SKIPPED: no pm2 at " << pm2_bin << " (run tools/bootstrap)");
-  return false;
-}
+// A project with ok.js; every app pid seen over rpc.sock is killed at the end.
+struct sandbox : test::pm2_sandbox {
+  sandbox() : test::pm2_sandbox({"ok.js"}) {}
 
-int pid_in(const fs::path& file) {
-  std::ifstream in(file);
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
-bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
-
-// A project folder and a private PM2_HOME under /tmp (short: sun_path); whatever PM2 daemon runs at the
-// end is killed, and every app pid seen is killed too.
-struct sandbox {
-  fs::path home, dir;
-  std::vector<int> app_pids;
-  sandbox() {
-    char h[] = "/tmp/rp2k-XXXXXX";
-    char d[] = "/tmp/rp2l-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(h) && ::mkdtemp(d));
-    home = h;
-    dir = d;
-    fs::copy_file(apps_dir / "ok.js", dir / "ok.js");
-  }
-  ~sandbox() {
-    int daemon = pid_in(home / "pm2.pid");
-    if (alive(daemon)) pm2("kill");
-    if (alive(daemon)) ::kill(daemon, SIGKILL);
-    for (int p : app_pids)
-      if (alive(p)) ::kill(p, SIGKILL);
-    std::error_code ec;
-    fs::remove_all(home, ec);
-    fs::remove_all(dir, ec);
-  }
-  int pm2(const std::string& args) const {
-    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true timeout 120 '" +
-                      pm2_bin + "' " + args + " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
-  }
   // The apps over rpc.sock, which never spawns a daemon (any `pm2` command would, and hide the recovery).
   std::vector<pm2::app_entry> apps() {
     asio::io_context io;

@@ -6,10 +6,9 @@
 
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "support/daemon.hpp"
-#include "support/proc.hpp"
+#include "support/pm2_sandbox.hpp"
+#include "support/run.hpp"
 #include "test_paths.hpp"
-
-#include <boost/asio/use_future.hpp>
 
 #include <unistd.h>
 #include <csignal>
@@ -27,68 +26,17 @@ std::ostream& operator<<(std::ostream& os, status s) { return os << to_string(s)
 
 namespace {
 
-const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
-const fs::path apps_dir = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2/apps";
+using test::have_pm2;
+using test::run;
 
-bool have_pm2() {
-  if (fs::exists(pm2_bin)) return true;
-  BOOST_TEST_MESSAGE("SKIPPED: no pm2 at " << pm2_bin << " (run tools/bootstrap)");
-  return false;
-}
+// A project with ok.js, checked every second, expecting one app.
+struct sandbox : test::pm2_sandbox {
+  sandbox() : test::pm2_sandbox({"ok.js"}) {}
 
-int pid_in(const fs::path& file) {
-  std::ifstream in(file);
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
-bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
-
-template <typename T>
-T run(awaitable<T> task) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  io.run();
-  return future.get();
-}
-
-// A project folder and a private PM2_HOME under /tmp (short: sun_path); the daemon is killed at the end.
-struct sandbox {
-  fs::path home, dir;
-  sandbox() {
-    char h[] = "/tmp/rp2u-XXXXXX";
-    char d[] = "/tmp/rp2v-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(h) && ::mkdtemp(d));
-    home = h;
-    dir = d;
-    fs::copy_file(apps_dir / "ok.js", dir / "ok.js");
-  }
-  ~sandbox() {
-    int daemon = pid_in(home / "pm2.pid");
-    if (alive(daemon)) pm2("kill");
-    if (alive(daemon)) ::kill(daemon, SIGKILL);
-    std::error_code ec;
-    fs::remove_all(home, ec);
-    fs::remove_all(dir, ec);
-  }
-  int pm2(const std::string& args) const {
-    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true timeout 120 '" +
-                      pm2_bin + "' " + args + " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
-  }
+  // `extra_pm2_keys`: more members of "pm2", each after a comma.
   config read_config(const std::string& extra_pm2_keys, const env_lookup& env = {}) const {
-    auto parsed = parse_config(R"({
-      "project_dir": ")" + dir.string() +
-                                   R"(", "state_dir": "state",
-      "pm2": {"command": ")" + pm2_bin +
-                                   R"(", "home": ")" + home.string() + R"(", "interval": "1s",
-              "timeout": "30s", "processes": ["alpha"])" +
-                                   extra_pm2_keys + R"(}
-    })",
-                               (dir / "redundancy.json").string(), env);
-    BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error()));
-    return *parsed;
+    return test::pm2_sandbox::read_config(
+        R"("interval": "1s", "timeout": "30s", "processes": ["alpha"])" + extra_pm2_keys, env);
   }
 };
 

@@ -7,12 +7,14 @@
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
+#include "support/health.hpp"
+#include "support/pm2_sandbox.hpp"
 #include "support/proc.hpp"
+#include "support/run.hpp"
 #include "test_paths.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
@@ -20,7 +22,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 using namespace redundancy;
@@ -38,23 +39,12 @@ std::ostream& operator<<(std::ostream& os, list_source s) { return os << to_stri
 
 namespace {
 
-const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
-const fs::path apps_dir = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2/apps";
-
-bool have_pm2() {
-  if (fs::exists(pm2_bin)) return true;
-  BOOST_TEST_MESSAGE("SKIPPED: no pm2 at " << pm2_bin << " (run tools/bootstrap)");
-  return false;
-}
-
-int pid_in(const fs::path& file) {
-  std::ifstream in(file);
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
-bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
+using test::alive;
+using test::find_target;
+using test::have_pm2;
+using test::pid_in;
+using test::pm2_bin;
+using test::run_on;
 
 // Runs io until done() or limit; the io_context keeps the watcher's work, so it never runs out.
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -66,80 +56,21 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chr
   return done();
 }
 
-template <typename T>
-T run_on(asio::io_context& io, awaitable<T> task) {
-  auto f = asio::co_spawn(io, std::move(task), asio::use_future);
-  while (f.wait_for(0s) != std::future_status::ready) {
-    io.restart();
-    io.run_for(10ms);
-  }
-  return f.get();
-}
+// A steady app and one that counts its crashes; every app pid jlist reports is killed at the end.
+struct sandbox : test::pm2_sandbox {
+  sandbox() : test::pm2_sandbox({"ok.js", "crash_count.js"}) {}
 
-// A project folder and a private PM2_HOME under /tmp (short: sun_path), the daemon killed at the end,
-// and every app pid it ever reported killed too (a SIGKILLed daemon leaves its apps behind).
-struct sandbox {
-  fs::path home, dir;
-  std::vector<int> app_pids;
-  sandbox() {
-    char h[] = "/tmp/rp2e-XXXXXX";
-    char d[] = "/tmp/rp2f-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(h) && ::mkdtemp(d));
-    home = h;
-    dir = d;
-    for (auto app : {"ok.js", "crash_count.js"}) fs::copy_file(apps_dir / app, dir / app);
-  }
-  ~sandbox() {
-    int daemon = pid_in(home / "pm2.pid");
-    if (alive(daemon)) pm2("kill");
-    if (alive(daemon)) ::kill(daemon, SIGKILL);
-    for (int p : app_pids)
-      if (alive(p)) ::kill(p, SIGKILL);
-    std::error_code ec;
-    fs::remove_all(home, ec);
-    fs::remove_all(dir, ec);
-  }
-  std::string pm2_out(const std::string& args) const {
-    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true timeout 120 '" +
-                      pm2_bin + "' " + args + " 2>/dev/null";
-    std::string out;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-      char buf[4096];
-      while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-      ::pclose(p);
-    }
-    return out;
-  }
-  int pm2(const std::string& args) const {
-    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true timeout 120 '" +
-                      pm2_bin + "' " + args + " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
-  }
   std::vector<pm2::app_entry> jlist() {
     auto parsed = pm2::parse_jlist(pm2_out("jlist"));
     BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error()));
     for (const auto& a : *parsed) app_pids.push_back(a.pid);
     return *parsed;
   }
+  // Two expected apps and no ecosystem files, over `transport`; the check interval stays the default.
   config make_config(std::string transport) const {
-    config c;
-    c.project_dir = dir;
-    c.state_dir = dir / "state";
-    c.pm2.command = {pm2_bin};
-    c.pm2.home = home;
-    c.pm2.timeout = 30s;
-    c.pm2.ecosystem_files.clear();
-    c.pm2.processes = {"alpha", "beta"};
-    c.pm2.transport = std::move(transport);
-    return c;
+    return test::pm2_sandbox::make_config({.processes = {"alpha", "beta"}, .transport = std::move(transport)});
   }
 };
-
-const target_health* target(const health& h, std::string_view name) {
-  for (const auto& t : h.targets)
-    if (t.name == name) return &t;
-  return nullptr;
-}
 
 }  // namespace
 
@@ -197,8 +128,8 @@ BOOST_AUTO_TEST_CASE(the_check_says_which_path_it_read_and_never_spawns_a_daemon
     BOOST_TEST(s.state() == pm2::pm2_state::ok);
     BOOST_TEST(s.source() == source, transport);
     BOOST_TEST(h.state == status::healthy);
-    BOOST_TEST_REQUIRE(target(h, "alpha"));
-    BOOST_TEST(target(h, "alpha")->detail.at("source").as_string() == pm2::to_string(source));
+    BOOST_TEST_REQUIRE(find_target(h, "alpha"));
+    BOOST_TEST(find_target(h, "alpha")->detail.at("source").as_string() == pm2::to_string(source));
     BOOST_TEST(h.summary.find(source == pm2::list_source::rpc ? "rpc.sock" : "pm2 jlist") != std::string::npos);
   }
 }

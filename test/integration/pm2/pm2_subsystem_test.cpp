@@ -5,18 +5,16 @@
 
 #include "redundancy/core/process.hpp"
 #include "redundancy/pm2/pm2_subsystem.hpp"
-#include "support/proc.hpp"
+#include "support/files.hpp"
+#include "support/health.hpp"
+#include "support/pm2_sandbox.hpp"
+#include "support/run.hpp"
 #include "test_paths.hpp"
-
-#include <boost/asio/use_future.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
-#include <csignal>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <thread>
 
 using namespace redundancy;
@@ -32,59 +30,14 @@ std::ostream& operator<<(std::ostream& os, pm2_state s) { return os << to_string
 
 namespace {
 
-const std::string pm2_bin = REDUNDANCY_BUILD_DIR "/npm/node_modules/.bin/pm2";
-const fs::path fixtures = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2";
+using test::alive;
+using test::describe;
+using test::find_target;
+using test::have_pm2;
+using test::pid_in;
+using test::run;
 
-bool have_pm2() {
-  if (fs::exists(pm2_bin)) return true;
-  BOOST_TEST_MESSAGE("SKIPPED: no pm2 at " << pm2_bin << " (run tools/bootstrap: npm ci into build/npm)");
-  return false;
-}
-
-template <typename T>
-T run(awaitable<T> task) {
-  asio::io_context ioc;
-  auto future = asio::co_spawn(ioc, std::move(task), asio::use_future);
-  ioc.run();
-  return future.get();
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int pid_in(const fs::path& file) {
-  try {
-    auto text = slurp(file);
-    return text.empty() ? 0 : std::stoi(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-// A zombie is dead: the daemon's pm2 children re-parent to whoever reaps orphans, which may be slow to.
-bool alive(int pid) { return pid > 0 && redundancy::test::pid_exists(pid) && !redundancy::test::is_zombie(pid); }
-
-const target_health* target(const health& h, std::string_view name) {
-  for (const auto& t : h.targets)
-    if (t.name == name) return &t;
-  return nullptr;
-}
-
-std::string describe(const health& h) {
-  std::string s = std::string(to_string(h.state)) + ": " + h.summary;
-  for (const auto& t : h.targets) s += "\n  " + t.name + " " + std::string(to_string(t.state)) + " " + t.reason;
-  return s;
-}
-
-std::string describe(const action_result& r) {
-  std::string s = (r.ok ? "ok: " : "failed: ") + r.summary;
-  for (const auto& st : r.steps) s += "\n  " + st.name + (st.ok ? " ok " : " FAILED ") + st.detail;
-  return s;
-}
+const fs::path& fixtures = test::pm2_fixtures;
 
 unsigned count_steps(const action_result& r, std::string_view prefix) {
   unsigned n = 0;
@@ -92,53 +45,14 @@ unsigned count_steps(const action_result& r, std::string_view prefix) {
   return n;
 }
 
-// A project folder and a private PM2_HOME under /tmp (short: the socket path must fit sun_path).
-struct pm2_sandbox {
-  fs::path home;
-  fs::path dir;
+// The project every test here starts from: a steady app, a crash-looping one and a memory hog.
+struct sandbox : test::pm2_sandbox {
+  sandbox() : test::pm2_sandbox({"ok.js", "crash.js", "hog.js"}) {}
 
-  pm2_sandbox() {
-    char h[] = "/tmp/rp2h-XXXXXX";
-    char d[] = "/tmp/rp2d-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(h) && ::mkdtemp(d));
-    home = h;
-    dir = d;
-    BOOST_REQUIRE(home.string().size() + 9 <= 107);
-    for (auto app : {"ok.js", "crash.js", "hog.js"}) fs::copy_file(fixtures / "apps" / app, dir / app);
-  }
-
-  ~pm2_sandbox() {
-    // pm2 kill (only when a daemon runs: any pm2 command would spawn one), then the daemon's pid for sure.
-    int daemon = pid_in(home / "pm2.pid");
-    if (daemon == ::getpid()) daemon = 0;  // a fake "daemon" (this test process) stands in for a real one
-    if (alive(daemon)) pm2("kill");
-    if (alive(daemon)) ::kill(daemon, SIGKILL);
-    std::error_code ec;
-    fs::remove_all(home, ec);
-    fs::remove_all(dir, ec);
-  }
-
-  // Runs the real pm2 with this PM2_HOME, for setting the scene; returns the exit status.
-  int pm2(const std::string& args) const {
-    std::string cmd = "cd '" + dir.string() + "' && PM2_HOME='" + home.string() + "' PM2_SILENT=true '" + pm2_bin +
-                      "' " + args + " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
-  }
-
-  void write(const std::string& name, const std::string& text) const { std::ofstream(dir / name) << text; }
-
+  // Checks every second and restarts after 100 ms, so that a crash loop plays out in seconds.
   config make_config(std::vector<std::string> ecosystem_files) const {
-    config c;
-    c.project_dir = dir;
-    c.state_dir = dir / "state";
-    c.pm2.command = {pm2_bin};
-    c.pm2.home = home;
-    c.pm2.interval = 1s;
-    c.pm2.timeout = 30s;
-    c.pm2.restart_delay = 100ms;
-    c.pm2.ecosystem_files.clear();
-    for (auto& f : ecosystem_files) c.pm2.ecosystem_files.push_back(dir / f);
-    return c;
+    return test::pm2_sandbox::make_config(
+        {.ecosystem_files = std::move(ecosystem_files), .interval = 1s, .restart_delay = 100ms});
   }
 };
 
@@ -169,7 +83,7 @@ health check_until(pm2::pm2_subsystem& s, const std::function<bool(const health&
 }
 
 bool app_is(const health& h, std::string_view name, std::string_view pm2_status) {
-  auto t = target(h, name);
+  auto t = find_target(h, name);
   return t && t->detail.contains("status") && t->detail.at("status").as_string() == pm2_status;
 }
 
@@ -183,7 +97,7 @@ bool all_online(const health& h, std::initializer_list<std::string_view> names) 
 
 BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_gone) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   box.write("marker", "");
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.pm2.cjs"}));
@@ -203,9 +117,9 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
                   [](const health& x) { return app_is(x, "crashy", "errored") && app_is(x, "steady", "online"); });
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_REQUIRE(app_is(h, "crashy", "errored"));
-  BOOST_TEST(target(h, "crashy")->state == status::unhealthy);
-  BOOST_TEST(target(h, "crashy")->reason.find("errored") != std::string::npos);
-  BOOST_TEST(target(h, "steady")->state == status::healthy);
+  BOOST_TEST(find_target(h, "crashy")->state == status::unhealthy);
+  BOOST_TEST(find_target(h, "crashy")->reason.find("errored") != std::string::npos);
+  BOOST_TEST(find_target(h, "steady")->state == status::healthy);
   BOOST_TEST(h.state == status::unhealthy);
 
   fs::remove(box.dir / "marker");
@@ -216,14 +130,14 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
   h = check_until(pm2s, [](const health& x) { return app_is(x, "crashy", "online"); });
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_REQUIRE(app_is(h, "crashy", "online"));
-  BOOST_TEST(target(h, "crashy")->state == status::healthy);
+  BOOST_TEST(find_target(h, "crashy")->state == status::healthy);
   // One restart was counted; on a loaded machine a slow start can make a check see the app down once
   // more and count a second.
-  const auto attempts_left = target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>();
+  const auto attempts_left = find_target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>();
   BOOST_TEST(attempts_left <= 4);
   BOOST_TEST(attempts_left >= 3);
-  BOOST_TEST(target(h, "crashy")->detail.at("expected").as_bool());
-  BOOST_TEST(target(h, "crashy")->detail.at("pid").to_number<std::int64_t>() > 0);
+  BOOST_TEST(find_target(h, "crashy")->detail.at("expected").as_bool());
+  BOOST_TEST(find_target(h, "crashy")->detail.at("pid").to_number<std::int64_t>() > 0);
 
   // The generated ecosystem holds the env values: private to us.
   bool found = false;
@@ -232,7 +146,7 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
     struct stat st {};
     BOOST_REQUIRE(::stat(e.path().c_str(), &st) == 0);
     BOOST_TEST((st.st_mode & 0777) == 0600u);
-    BOOST_TEST(slurp(e.path()).find((box.dir / "ok.js").string()) != std::string::npos);  // absolute script
+    BOOST_TEST(test::read_text(e.path()).find((box.dir / "ok.js").string()) != std::string::npos);  // absolute script
   }
   BOOST_TEST(found);
   // Nothing of the environment reaches the snapshot.
@@ -243,7 +157,7 @@ BOOST_AUTO_TEST_CASE(crash_loop_into_errored_is_brought_back_once_the_cause_is_g
 BOOST_AUTO_TEST_CASE(apps_of_ecosystem_files_beyond_the_cap_are_counted_and_not_watched) {
   if (!have_pm2()) return;
   // An ecosystem file is not bounded by the config's check: 10,005 apps would be 10,005 targets.
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.config.js",
             "module.exports = {apps: Array.from({length: 10005}, (_, i) => ({name: 'app' + i, script: 'ok.js'}))};\n");
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.config.js"}));
@@ -258,7 +172,7 @@ BOOST_AUTO_TEST_CASE(apps_of_ecosystem_files_beyond_the_cap_are_counted_and_not_
 
 BOOST_AUTO_TEST_CASE(absent_expected_app_is_started_from_its_ecosystem_file) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   BOOST_REQUIRE(box.pm2("start ok.js --name stranger") == 0);  // a daemon with an app nobody expects
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.pm2.cjs"}));
@@ -266,11 +180,11 @@ BOOST_AUTO_TEST_CASE(absent_expected_app_is_started_from_its_ecosystem_file) {
   auto h = run(pm2s.check());
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_TEST(pm2s.state() == pm2::pm2_state::ok);
-  BOOST_TEST(target(h, "steady")->state == status::unhealthy);
-  BOOST_TEST(target(h, "steady")->detail.at("status").as_string() == "absent");
-  BOOST_REQUIRE(target(h, "stranger"));
-  BOOST_TEST(!target(h, "stranger")->detail.at("expected").as_bool());
-  int stranger_pid = static_cast<int>(target(h, "stranger")->detail.at("pid").to_number<std::int64_t>());
+  BOOST_TEST(find_target(h, "steady")->state == status::unhealthy);
+  BOOST_TEST(find_target(h, "steady")->detail.at("status").as_string() == "absent");
+  BOOST_REQUIRE(find_target(h, "stranger"));
+  BOOST_TEST(!find_target(h, "stranger")->detail.at("expected").as_bool());
+  int stranger_pid = static_cast<int>(find_target(h, "stranger")->detail.at("pid").to_number<std::int64_t>());
 
   auto r = run(pm2s.recover(h));
   BOOST_TEST_MESSAGE(describe(r));
@@ -280,12 +194,12 @@ BOOST_AUTO_TEST_CASE(absent_expected_app_is_started_from_its_ecosystem_file) {
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_TEST(all_online(h, {"steady", "crashy"}));
   // The stranger was never touched.
-  BOOST_TEST(target(h, "stranger")->detail.at("pid").to_number<std::int64_t>() == stranger_pid);
+  BOOST_TEST(find_target(h, "stranger")->detail.at("pid").to_number<std::int64_t>() == stranger_pid);
 }
 
 BOOST_AUTO_TEST_CASE(pm2_stop_is_undone_after_one_interval) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.pm2.cjs"}));
   run(pm2s.recover(run(pm2s.check())));
@@ -296,12 +210,12 @@ BOOST_AUTO_TEST_CASE(pm2_stop_is_undone_after_one_interval) {
   h = run(pm2s.check());
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_TEST(app_is(h, "steady", "stopped"));
-  BOOST_TEST(target(h, "steady")->state == status::degraded);  // within one interval: a deploy may be at work
+  BOOST_TEST(find_target(h, "steady")->state == status::degraded);  // within one interval: a deploy may be at work
   BOOST_TEST(count_steps(run(pm2s.recover(h)), "pm2 restart") == 0u);
 
   std::this_thread::sleep_for(1100ms);
   h = run(pm2s.check());
-  BOOST_TEST(target(h, "steady")->state == status::unhealthy);
+  BOOST_TEST(find_target(h, "steady")->state == status::unhealthy);
   auto r = run(pm2s.recover(h));
   BOOST_TEST_MESSAGE(describe(r));
   BOOST_TEST(count_steps(r, "pm2 restart steady") == 1u);
@@ -311,7 +225,7 @@ BOOST_AUTO_TEST_CASE(pm2_stop_is_undone_after_one_interval) {
 
 BOOST_AUTO_TEST_CASE(an_oversized_log_is_a_warning_and_the_recovery_rotates_it) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   const auto log = box.dir / "steady-out.log";
   box.write("ecosystem.pm2.cjs", "module.exports = { apps: [ { name: 'steady', script: './ok.js', out_file: '" +
                                      log.string() + "' } ] };\n");
@@ -345,7 +259,7 @@ BOOST_AUTO_TEST_CASE(an_oversized_log_is_a_warning_and_the_recovery_rotates_it) 
 
 BOOST_AUTO_TEST_CASE(after_max_attempts_the_app_is_given_up_and_left_alone) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   box.write("marker", "");
   auto cfg = box.make_config({"ecosystem.pm2.cjs"});
@@ -367,17 +281,18 @@ BOOST_AUTO_TEST_CASE(after_max_attempts_the_app_is_given_up_and_left_alone) {
   BOOST_TEST(give_ups == 1u);
 
   auto h = run(pm2s.check());
-  auto restart_count = target(h, "crashy")->detail.at("restarts").to_number<std::int64_t>();
+  auto restart_count = find_target(h, "crashy")->detail.at("restarts").to_number<std::int64_t>();
   for (int i = 0; i < 3; ++i) {
     h = run(pm2s.check());
-    BOOST_TEST(target(h, "crashy")->detail.at("given_up").as_bool());
-    BOOST_TEST(target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>() == 0);
-    BOOST_TEST(target(h, "crashy")->reason.find("given up") != std::string::npos);
+    BOOST_TEST(find_target(h, "crashy")->detail.at("given_up").as_bool());
+    BOOST_TEST(find_target(h, "crashy")->detail.at("attempts_left").to_number<std::int64_t>() == 0);
+    BOOST_TEST(find_target(h, "crashy")->reason.find("given up") != std::string::npos);
     auto r = run(pm2s.recover(h));
     BOOST_TEST(count_steps(r, "pm2 restart") == 0u);
     std::this_thread::sleep_for(300ms);
   }
-  BOOST_TEST(target(run(pm2s.check()), "crashy")->detail.at("restarts").to_number<std::int64_t>() == restart_count);
+  BOOST_TEST(find_target(run(pm2s.check()), "crashy")->detail.at("restarts").to_number<std::int64_t>() ==
+             restart_count);
 
   // A manual restart resets it.
   fs::remove(box.dir / "marker");
@@ -386,12 +301,12 @@ BOOST_AUTO_TEST_CASE(after_max_attempts_the_app_is_given_up_and_left_alone) {
   BOOST_TEST(r.ok);
   h = check_until(pm2s, [](const health& x) { return app_is(x, "crashy", "online"); });
   BOOST_TEST(app_is(h, "crashy", "online"));
-  BOOST_TEST(!target(h, "crashy")->detail.at("given_up").as_bool());
+  BOOST_TEST(!find_target(h, "crashy")->detail.at("given_up").as_bool());
 }
 
 BOOST_AUTO_TEST_CASE(daemon_killed_is_resurrected) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.pm2.cjs"}));
   run(pm2s.recover(run(pm2s.check())));
@@ -410,7 +325,7 @@ BOOST_AUTO_TEST_CASE(daemon_killed_is_resurrected) {
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_TEST(pm2s.state() == pm2::pm2_state::daemon_down);
   BOOST_TEST(h.summary.find("PM2 daemon is not running") != std::string::npos);
-  BOOST_TEST(target(h, "steady")->state == status::unhealthy);
+  BOOST_TEST(find_target(h, "steady")->state == status::unhealthy);
 
   auto r = run(pm2s.recover(h));
   BOOST_TEST_MESSAGE(describe(r));
@@ -423,13 +338,13 @@ BOOST_AUTO_TEST_CASE(daemon_killed_is_resurrected) {
 
 BOOST_AUTO_TEST_CASE(emergency_restart_kills_pm2_and_starts_everything) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", standard_ecosystem);
   pm2::pm2_subsystem pm2s(box.make_config({"ecosystem.pm2.cjs"}));
   run(pm2s.recover(run(pm2s.check())));
   auto h = check_until(pm2s, [](const health& x) { return all_online(x, {"steady", "crashy"}); });
   BOOST_REQUIRE(all_online(h, {"steady", "crashy"}));
-  auto old_pid = target(h, "steady")->detail.at("pid").to_number<std::int64_t>();
+  auto old_pid = find_target(h, "steady")->detail.at("pid").to_number<std::int64_t>();
   int old_daemon = pid_in(box.home / "pm2.pid");
 
   auto r = run(pm2s.emergency());
@@ -440,12 +355,12 @@ BOOST_AUTO_TEST_CASE(emergency_restart_kills_pm2_and_starts_everything) {
   BOOST_TEST(!alive(static_cast<int>(old_pid)));
   h = check_until(pm2s, [](const health& x) { return all_online(x, {"steady", "crashy"}); });
   BOOST_TEST(all_online(h, {"steady", "crashy"}));
-  BOOST_TEST(target(h, "steady")->detail.at("pid").to_number<std::int64_t>() != old_pid);
+  BOOST_TEST(find_target(h, "steady")->detail.at("pid").to_number<std::int64_t>() != old_pid);
 }
 
 BOOST_AUTO_TEST_CASE(memory_over_threshold_is_restarted_after_three_checks) {
   if (!have_pm2()) return;
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.hog.config.cjs", R"js(
 module.exports = { apps: [ { name: 'hog', script: 'hog.js', env: { HOG_MB: '64' }, max_memory_restart: '1G' } ] };
 )js");
@@ -457,34 +372,34 @@ module.exports = { apps: [ { name: 'hog', script: 'hog.js', env: { HOG_MB: '64' 
   BOOST_TEST_MESSAGE(describe(r));
   BOOST_TEST(count_steps(r, "pm2 start ecosystem.hog.config.cjs") == 1u);  // a config name: used as is
   auto h = check_until(starter, [](const health& x) {
-    auto t = target(x, "hog");
+    auto t = find_target(x, "hog");
     return t && t->detail.at("memory_percent").to_number<double>() >= 6.0;
   });
   pm2::pm2_subsystem pm2s(cfg);
   h = run(pm2s.check());
   BOOST_TEST_MESSAGE(describe(h));
-  auto first_pid = target(h, "hog")->detail.at("pid").to_number<std::int64_t>();
-  BOOST_TEST(target(h, "hog")->state == status::healthy);  // one check over is no failure
+  auto first_pid = find_target(h, "hog")->detail.at("pid").to_number<std::int64_t>();
+  BOOST_TEST(find_target(h, "hog")->state == status::healthy);  // one check over is no failure
   BOOST_TEST(count_steps(run(pm2s.recover(h)), "pm2 restart") == 0u);
   h = run(pm2s.check());
-  BOOST_TEST(target(h, "hog")->state == status::healthy);
+  BOOST_TEST(find_target(h, "hog")->state == status::healthy);
   BOOST_TEST(count_steps(run(pm2s.recover(h)), "pm2 restart") == 0u);
   h = run(pm2s.check());
   BOOST_TEST_MESSAGE(describe(h));
-  BOOST_TEST(target(h, "hog")->state == status::unhealthy);
-  BOOST_TEST(target(h, "hog")->reason.find("memory") != std::string::npos);
+  BOOST_TEST(find_target(h, "hog")->state == status::unhealthy);
+  BOOST_TEST(find_target(h, "hog")->reason.find("memory") != std::string::npos);
   r = run(pm2s.recover(h));
   BOOST_TEST_MESSAGE(describe(r));
   BOOST_TEST(count_steps(r, "pm2 restart hog") == 1u);
   h = check_until(pm2s, [&](const health& x) {
-    auto t = target(x, "hog");
+    auto t = find_target(x, "hog");
     return t && app_is(x, "hog", "online") && t->detail.at("pid").to_number<std::int64_t>() != first_pid;
   });
-  BOOST_TEST(target(h, "hog")->detail.at("pid").to_number<std::int64_t>() != first_pid);
+  BOOST_TEST(find_target(h, "hog")->detail.at("pid").to_number<std::int64_t>() != first_pid);
 }
 
 BOOST_AUTO_TEST_CASE(broken_ecosystem_file_is_a_clear_unhealthy_reason) {
-  pm2_sandbox box;
+  sandbox box;
   box.write("ecosystem.pm2.cjs", "module.exports = { apps: [ { name: 'x', script: 'ok.js' } ] ;;; syntax(");
   auto cfg = box.make_config({"ecosystem.pm2.cjs"});
   cfg.pm2.command = {"/nonexistent/pm2"};
@@ -492,7 +407,7 @@ BOOST_AUTO_TEST_CASE(broken_ecosystem_file_is_a_clear_unhealthy_reason) {
   auto h = run(pm2s.check());
   BOOST_TEST_MESSAGE(describe(h));
   BOOST_TEST(h.state == status::unhealthy);
-  auto t = target(h, "ecosystem.pm2.cjs");
+  auto t = find_target(h, "ecosystem.pm2.cjs");
   BOOST_REQUIRE(t);
   BOOST_TEST(t->state == status::unhealthy);
   BOOST_TEST(t->reason.find("cannot load ecosystem.pm2.cjs") == 0u);
@@ -517,7 +432,7 @@ BOOST_AUTO_TEST_CASE(misbehaving_pm2_gives_a_clear_state_and_no_crash) {
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.command.front()) {
-      pm2_sandbox box;
+      sandbox box;
       std::ofstream(box.home / "pm2.pid") << ::getpid();
       auto cfg = box.make_config({});
       cfg.pm2.processes = {"web"};
@@ -529,8 +444,8 @@ BOOST_AUTO_TEST_CASE(misbehaving_pm2_gives_a_clear_state_and_no_crash) {
       BOOST_TEST(pm2s.state() == c.expected);
       BOOST_TEST(h.state == c.expected_status);
       BOOST_TEST(h.summary.find(c.summary_part) != std::string::npos);
-      BOOST_REQUIRE(target(h, "web"));
-      BOOST_TEST(target(h, "web")->reason.find("PM2 is not usable") == 0u);
+      BOOST_REQUIRE(find_target(h, "web"));
+      BOOST_TEST(find_target(h, "web")->reason.find("PM2 is not usable") == 0u);
       auto r = run(pm2s.recover(h));
       BOOST_TEST_MESSAGE(describe(r));
       BOOST_TEST(!r.ok);

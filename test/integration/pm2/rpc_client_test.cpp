@@ -6,11 +6,11 @@
 #include "redundancy/pm2/bus_watcher.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "redundancy/pm2/rpc_protocol.hpp"
+#include "support/run.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -45,15 +45,7 @@ struct socket_dir {
   fs::path sock(const char* name) const { return dir / name; }
 };
 
-template <typename T>
-T run(asio::io_context& ioc, awaitable<T> task) {
-  auto future = asio::co_spawn(ioc, std::move(task), asio::use_future);
-  while (future.wait_for(0s) != std::future_status::ready) {
-    ioc.restart();
-    ioc.run_for(10ms);
-  }
-  return future.get();
-}
+using redundancy::test::run_on;
 
 awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -115,7 +107,7 @@ BOOST_AUTO_TEST_CASE(out_of_order_replies_reach_their_own_callers) {
       out.push_back(r->has_value() ? std::string((*r)->as_string()) : "error " + r->error().message);
     co_return out;
   };
-  auto answers = run(ioc, three());
+  auto answers = run_on(ioc, three());
   BOOST_TEST(answers == (std::vector<std::string>{"answer to a", "answer to b", "answer to c"}),
              boost::test_tools::per_element());
   BOOST_TEST(client.connections() == 1u);
@@ -138,13 +130,13 @@ BOOST_AUTO_TEST_CASE(a_silent_daemon_times_the_call_out_and_a_late_reply_is_igno
   asio::co_spawn(ioc, server(), asio::detached);
   rpc_client client(ioc.get_executor(), d.sock("rpc.sock"));
   const auto start = std::chrono::steady_clock::now();
-  auto first = run(ioc, client.call("slow", {}, 300ms));
+  auto first = run_on(ioc, client.call("slow", {}, 300ms));
   const auto took = std::chrono::steady_clock::now() - start;
   BOOST_TEST_REQUIRE(!first.has_value());
   BOOST_TEST(first.error().kind == rpc_failure::timed_out);
   BOOST_TEST(took >= 300ms);
   BOOST_TEST(took < 5s);
-  auto second = run(ioc, client.call("next", {}, 5s));
+  auto second = run_on(ioc, client.call("next", {}, 5s));
   BOOST_TEST_REQUIRE(second.has_value(), (second ? "" : second.error().message));
   BOOST_TEST(second->as_string() == "on time");
 }
@@ -174,11 +166,11 @@ BOOST_AUTO_TEST_CASE(garbage_drops_the_connection_and_the_next_call_reconnects) 
   };
   asio::co_spawn(ioc, server(), asio::detached);
   rpc_client client(ioc.get_executor(), d.sock("rpc.sock"));
-  auto bad = run(ioc, client.call("ping", {}, 5s));
+  auto bad = run_on(ioc, client.call("ping", {}, 5s));
   BOOST_TEST_REQUIRE(!bad.has_value());
   BOOST_TEST(bad.error().kind == rpc_failure::protocol);
   BOOST_TEST(!client.connected());
-  auto good = run(ioc, client.call("ping", {}, 5s));
+  auto good = run_on(ioc, client.call("ping", {}, 5s));
   BOOST_TEST_REQUIRE(good.has_value(), (good ? "" : good.error().message));
   BOOST_TEST(json::serialize(*good) == R"({"msg":"pong"})");
   BOOST_TEST(client.connections() == 2u);
@@ -188,7 +180,7 @@ BOOST_AUTO_TEST_CASE(an_absent_or_refusing_socket_is_unreachable_and_creates_not
   socket_dir d;
   asio::io_context ioc;
   rpc_client absent(ioc.get_executor(), d.sock("rpc.sock"));
-  auto r = run(ioc, absent.call("ping", {}, 2s));
+  auto r = run_on(ioc, absent.call("ping", {}, 2s));
   BOOST_TEST_REQUIRE(!r.has_value());
   BOOST_TEST(r.error().kind == rpc_failure::unreachable);
   BOOST_TEST(!fs::exists(d.sock("rpc.sock")));
@@ -198,7 +190,7 @@ BOOST_AUTO_TEST_CASE(an_absent_or_refusing_socket_is_unreachable_and_creates_not
   }
   BOOST_TEST(fs::exists(d.sock("stale.sock")));
   rpc_client stale(ioc.get_executor(), d.sock("stale.sock"));
-  r = run(ioc, stale.call("ping", {}, 2s));
+  r = run_on(ioc, stale.call("ping", {}, 2s));
   BOOST_TEST_REQUIRE(!r.has_value());
   BOOST_TEST(r.error().kind == rpc_failure::unreachable);
 }
@@ -222,10 +214,10 @@ BOOST_AUTO_TEST_CASE(a_daemon_that_closes_fails_the_call_and_an_error_reply_is_r
   };
   asio::co_spawn(ioc, server(), asio::detached);
   rpc_client client(ioc.get_executor(), d.sock("rpc.sock"));
-  auto closed = run(ioc, client.call("x", {}, 5s));
+  auto closed = run_on(ioc, client.call("x", {}, 5s));
   BOOST_TEST_REQUIRE(!closed.has_value());
   BOOST_TEST(closed.error().kind == rpc_failure::closed);
-  auto remote = run(ioc, client.call("x", {}, 5s));
+  auto remote = run_on(ioc, client.call("x", {}, 5s));
   BOOST_TEST_REQUIRE(!remote.has_value());
   BOOST_TEST(remote.error().kind == rpc_failure::remote);
   BOOST_TEST(remote.error().message == "method \"x\" does not exist");

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 
+#include "support/temp_dir.hpp"
 #include "test_paths.hpp"
 
 using namespace std::chrono_literals;
@@ -45,23 +46,18 @@ bool contains(const std::string& haystack, std::string_view needle) {
 #define CHECK_CONTAINS(haystack, needle) \
   BOOST_TEST(contains((haystack), (needle)), "\"" << (haystack) << "\" lacks \"" << (needle) << "\"")
 
-// A fresh folder under /tmp, removed with everything in it at the end of the test.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-config-XXXXXX").string();
-    BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = fs::canonical(pattern);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+// A fresh folder, by its canonical path (the reader resolves paths, and the temp folder may be a link).
+class temp_dir : public redundancy::test::temp_dir {
+ public:
+  const fs::path& path() const { return canonical_; }
   fs::path write(const std::string& name, std::string_view text) const {
-    fs::create_directories((path / name).parent_path());
-    std::ofstream(path / name) << text;
-    return path / name;
+    fs::create_directories((path() / name).parent_path());
+    std::ofstream(path() / name) << text;
+    return path() / name;
   }
+
+ private:
+  fs::path canonical_ = fs::canonical(redundancy::test::temp_dir::path());
 };
 
 // Runs inside dir, restoring the current directory afterwards.
@@ -102,14 +98,14 @@ BOOST_AUTO_TEST_CASE(empty_object_gives_the_documented_defaults) {
 
 BOOST_AUTO_TEST_CASE(built_in_defaults_resolve_against_the_current_directory) {
   temp_dir dir;
-  in_dir inside{dir.path};
+  in_dir inside{dir.path()};
   auto result = redundancy::parse_config("{}", "built-in defaults", no_env);
   BOOST_TEST_REQUIRE(result.has_value());
-  BOOST_TEST(result->project_dir == dir.path);
-  BOOST_TEST(result->state_dir == dir.path / "automation");
-  BOOST_TEST(result->log_dir == dir.path / "automation/logs");
-  BOOST_TEST(result->netlify.manifest == dir.path / "netlify/functions/functions-manifest.json");
-  BOOST_TEST(result->pm2.ecosystem_files.at(1) == dir.path / "ecosystem.redundancy.cjs");
+  BOOST_TEST(result->project_dir == dir.path());
+  BOOST_TEST(result->state_dir == dir.path() / "automation");
+  BOOST_TEST(result->log_dir == dir.path() / "automation/logs");
+  BOOST_TEST(result->netlify.manifest == dir.path() / "netlify/functions/functions-manifest.json");
+  BOOST_TEST(result->pm2.ecosystem_files.at(1) == dir.path() / "ecosystem.redundancy.cjs");
   BOOST_TEST(result->source == "built-in defaults");
 }
 
@@ -485,17 +481,17 @@ BOOST_AUTO_TEST_CASE(project_dir_resolves_against_the_file_and_the_rest_against_
   BOOST_TEST_REQUIRE(result.has_value(), (result ? std::string() : result.error()));
   const config& c = *result;
   BOOST_TEST(c.source == file.string());
-  BOOST_TEST(c.project_dir == dir.path / "site");
-  BOOST_TEST(c.state_dir == dir.path / "site/automation");
+  BOOST_TEST(c.project_dir == dir.path() / "site");
+  BOOST_TEST(c.state_dir == dir.path() / "site/automation");
   BOOST_TEST(c.log_dir == fs::path("/var/log/redundancy"));
-  BOOST_TEST(c.http.token_file.value() == dir.path / "site/secrets/token");
-  BOOST_TEST(c.http.web_root.value() == dir.path / "web");
-  BOOST_TEST(c.pm2.ecosystem_files.at(0) == dir.path / "site/ecosystem.pm2.cjs");
+  BOOST_TEST(c.http.token_file.value() == dir.path() / "site/secrets/token");
+  BOOST_TEST(c.http.web_root.value() == dir.path() / "web");
+  BOOST_TEST(c.pm2.ecosystem_files.at(0) == dir.path() / "site/ecosystem.pm2.cjs");
   BOOST_TEST(c.pm2.ecosystem_files.at(1) == fs::path("/opt/other.cjs"));
-  BOOST_TEST(c.github.ca_file.value() == dir.path / "site/certs/ca.pem");
-  BOOST_TEST(c.github.workflows_dir == dir.path / "site/.github/workflows");
-  BOOST_TEST(c.netlify.functions_dir == dir.path / "site/netlify/functions");
-  BOOST_TEST(c.netlify.manifest == dir.path / "site/netlify/functions/functions-manifest.json");
+  BOOST_TEST(c.github.ca_file.value() == dir.path() / "site/certs/ca.pem");
+  BOOST_TEST(c.github.workflows_dir == dir.path() / "site/.github/workflows");
+  BOOST_TEST(c.netlify.functions_dir == dir.path() / "site/netlify/functions");
+  BOOST_TEST(c.netlify.manifest == dir.path() / "site/netlify/functions/functions-manifest.json");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -504,13 +500,13 @@ BOOST_AUTO_TEST_SUITE(lookup)
 
 BOOST_AUTO_TEST_CASE(an_explicit_file_that_cannot_be_read_is_an_error_naming_it) {
   temp_dir dir;
-  const auto missing = dir.path / "missing.json";
+  const auto missing = dir.path() / "missing.json";
   auto result = redundancy::load_config(missing, no_env);
   BOOST_TEST_REQUIRE(!result.has_value());
   CHECK_CONTAINS(result.error(), missing.string() + ": cannot read the config file: No such file or directory");
-  auto folder = redundancy::load_config(dir.path, no_env);
+  auto folder = redundancy::load_config(dir.path(), no_env);
   BOOST_TEST_REQUIRE(!folder.has_value());
-  CHECK_CONTAINS(folder.error(), dir.path.string() + ": cannot read the config file");
+  CHECK_CONTAINS(folder.error(), dir.path().string() + ": cannot read the config file");
 }
 
 BOOST_AUTO_TEST_CASE(errors_in_a_file_are_prefixed_with_its_path) {
@@ -526,28 +522,29 @@ BOOST_AUTO_TEST_CASE(explicit_file_then_variable_then_current_directory_then_def
   const auto explicit_file = dir.write("explicit.json", R"({"pm2": {"interval": "1s"}})");
   const auto env_file = dir.write("env.json", R"({"pm2": {"interval": "2s"}})");
   dir.write("cwd/redundancy.json", R"({"pm2": {"interval": "3s"}})");
-  fs::create_directories(dir.path / "empty");
+  fs::create_directories(dir.path() / "empty");
   const env_lookup env{{"REDUNDANCY_CONFIG", env_file.string()}};
   {
-    in_dir inside{dir.path / "cwd"};
+    in_dir inside{dir.path() / "cwd"};
     BOOST_TEST(redundancy::load_config(explicit_file, env)->pm2.interval.count() == 1000);
     BOOST_TEST(redundancy::load_config(std::nullopt, env)->pm2.interval.count() == 2000);
     auto from_cwd = redundancy::load_config(std::nullopt, no_env);
     BOOST_TEST_REQUIRE(from_cwd.has_value());
     BOOST_TEST(from_cwd->pm2.interval.count() == 3000);
     BOOST_TEST(from_cwd->source == "redundancy.json");
-    BOOST_TEST(from_cwd->project_dir == dir.path / "cwd");
+    BOOST_TEST(from_cwd->project_dir == dir.path() / "cwd");
   }
-  auto missing_env = redundancy::load_config(std::nullopt, {{"REDUNDANCY_CONFIG", (dir.path / "nope.json").string()}});
+  auto missing_env =
+      redundancy::load_config(std::nullopt, {{"REDUNDANCY_CONFIG", (dir.path() / "nope.json").string()}});
   BOOST_TEST_REQUIRE(!missing_env.has_value());
   CHECK_CONTAINS(missing_env.error(), "nope.json: cannot read the config file");
   if (!fs::exists("/etc/redundancy/redundancy.json")) {
-    in_dir inside{dir.path / "empty"};
+    in_dir inside{dir.path() / "empty"};
     auto defaults = redundancy::load_config(std::nullopt, {{"REDUNDANCY_PM2__INTERVAL", "4s"}});
     BOOST_TEST_REQUIRE(defaults.has_value());
     BOOST_TEST(defaults->source == "built-in defaults");
     BOOST_TEST(defaults->pm2.interval.count() == 4000);
-    BOOST_TEST(defaults->project_dir == dir.path / "empty");
+    BOOST_TEST(defaults->project_dir == dir.path() / "empty");
   }
 }
 

@@ -1,6 +1,7 @@
 // The runner's temporary folders: named after their maker, and removed at start only when it is gone.
 #define BOOST_TEST_MODULE github_runner_temp
 #include "redundancy/github/runner_temp.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,18 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_parent {
-  fs::path path;
-  temp_parent() {
-    std::string name = (fs::temp_directory_path() / "runner-temp-test-XXXXXX").string();
-    BOOST_TEST_REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path = name;
-  }
-  ~temp_parent() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
+using temp_parent = redundancy::test::temp_dir;
 
 // The pid of a process that has ended and been reaped.
 pid_t ended_pid() {
@@ -49,7 +39,7 @@ fs::path folder_of(const fs::path& parent, pid_t pid, const char* suffix = "abc1
 
 BOOST_AUTO_TEST_CASE(a_new_folder_is_private_and_names_its_maker) {
   temp_parent parent;
-  const auto made = make_runner_temp(parent.path);
+  const auto made = make_runner_temp(parent.path());
   BOOST_TEST_REQUIRE(made.has_value());
   BOOST_TEST(made->filename().string().starts_with("redundancy-runner-" + std::to_string(::getpid()) + "-"));
   struct stat st {};
@@ -59,16 +49,16 @@ BOOST_AUTO_TEST_CASE(a_new_folder_is_private_and_names_its_maker) {
 
 BOOST_AUTO_TEST_CASE(only_the_folders_of_ended_makers_are_removed) {
   temp_parent parent;
-  const auto dead = folder_of(parent.path, ended_pid());
-  const auto ours = folder_of(parent.path, ::getpid());
-  const auto parents = folder_of(parent.path, ::getppid());  // a live process
-  const auto malformed = folder_of(parent.path, ended_pid(), "toolong1");
+  const auto dead = folder_of(parent.path(), ended_pid());
+  const auto ours = folder_of(parent.path(), ::getpid());
+  const auto parents = folder_of(parent.path(), ::getppid());  // a live process
+  const auto malformed = folder_of(parent.path(), ended_pid(), "toolong1");
   // A link named like an ended run's folder: neither it nor what it points at is touched.
-  const auto victim = folder_of(parent.path, ::getpid(), "victim");
-  const auto link = parent.path / ("redundancy-runner-" + std::to_string(ended_pid()) + "-link00");
+  const auto victim = folder_of(parent.path(), ::getpid(), "victim");
+  const auto link = parent.path() / ("redundancy-runner-" + std::to_string(ended_pid()) + "-link00");
   fs::create_directory_symlink(victim, link);
 
-  const auto removed = remove_runner_temps_of_ended_runs(parent.path);
+  const auto removed = remove_runner_temps_of_ended_runs(parent.path());
   BOOST_TEST(removed.size() == 1u);
   BOOST_TEST(!fs::exists(dead));
   BOOST_TEST(fs::exists(ours / "step-output.txt"));

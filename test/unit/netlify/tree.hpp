@@ -1,9 +1,11 @@
 // Test support for the netlify tests: a temporary project folder that writes function trees.
 #pragma once
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -12,20 +14,16 @@ namespace netlify_test {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp folder, removed with everything in it on destruction.
+// A fresh folder under the system temp folder (by its canonical path), removed with everything in it on
+// destruction, even after a test took the permissions from it.
 class temp_project {
  public:
-  temp_project() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-netlify-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = fs::canonical(pattern);
-  }
+  temp_project() = default;
   temp_project(const temp_project&) = delete;
   temp_project& operator=(const temp_project&) = delete;
   ~temp_project() {
     std::error_code ec;
     fs::permissions(root_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(root_, ec);
   }
 
   const fs::path& root() const { return root_; }
@@ -46,13 +44,11 @@ class temp_project {
     return write(fs::path{"netlify/functions"} / relative, text);
   }
 
-  std::string read(const fs::path& relative) const {
-    std::ifstream in{root_ / relative, std::ios::binary};
-    return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-  }
+  std::string read(const fs::path& relative) const { return redundancy::test::read_text(root_ / relative); }
 
  private:
-  fs::path root_;
+  redundancy::test::temp_dir dir_{"redundancy-netlify"};  // removes the folder after ~temp_project
+  fs::path root_ = fs::canonical(dir_.path());
 };
 
 inline constexpr std::string_view v1_ok =
@@ -75,19 +71,16 @@ auto must(R&& r) {
 }  // namespace netlify_test
 
 #include "redundancy/core/asio.hpp"
+#include "support/run.hpp"
 
 #include <functional>
-#include <future>
 
 namespace netlify_test {
 
-// Runs one coroutine to completion on a fresh io_context and returns its value.
+// Runs one coroutine, made by `make` (whose captures outlive it), to completion on a fresh io_context.
 template <typename T>
 T run(std::function<redundancy::awaitable<T>()> make) {
-  boost::asio::io_context ioc;
-  auto f = boost::asio::co_spawn(ioc, make(), boost::asio::use_future);
-  ioc.run();
-  return f.get();
+  return redundancy::test::run(make());
 }
 
 }  // namespace netlify_test

@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redundancy/orchestrator/report.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,18 +54,7 @@ double ratio(const availability_map& m, const std::string& key) {
   return *r;
 }
 
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-report-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using redundancy::test::temp_dir;
 
 }  // namespace
 
@@ -181,22 +172,20 @@ BOOST_AUTO_TEST_CASE(a_subsystem_with_many_targets_lists_a_bounded_number_the_br
 BOOST_AUTO_TEST_CASE(report_file_is_the_days_json_and_old_ones_go) {
   temp_dir dir;
   BOOST_TEST(report_file_name(t0) == "health-report-2024-05-10.json");
-  std::ofstream(dir.path / "health-report-2024-04-01.json") << "{}";  // older than the retention
-  std::ofstream(dir.path / "health-report-2024-05-09.json") << "{}";  // kept
-  std::ofstream(dir.path / "health-report-notes.txt") << "x";         // not a report: left alone
+  std::ofstream(dir.path() / "health-report-2024-04-01.json") << "{}";  // older than the retention
+  std::ofstream(dir.path() / "health-report-2024-05-09.json") << "{}";  // kept
+  std::ofstream(dir.path() / "health-report-notes.txt") << "x";         // not a report: left alone
   const boost::json::object body{{"status", "healthy"}};
-  const auto error = write_report_file(dir.path, body, t0, t0 - 30 * 24h);
+  const auto error = write_report_file(dir.path(), body, t0, t0 - 30 * 24h);
   BOOST_TEST(!error.has_value());
-  std::ifstream in(dir.path / "health-report-2024-05-10.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  BOOST_TEST(boost::json::parse(text.str()).at("status").as_string() == "healthy");
-  BOOST_TEST(!fs::exists(dir.path / "health-report-2024-04-01.json"));
-  BOOST_TEST(fs::exists(dir.path / "health-report-2024-05-09.json"));
-  BOOST_TEST(fs::exists(dir.path / "health-report-notes.txt"));
+  const auto text = redundancy::test::read_existing_text(dir.path() / "health-report-2024-05-10.json");
+  BOOST_TEST(boost::json::parse(text).at("status").as_string() == "healthy");
+  BOOST_TEST(!fs::exists(dir.path() / "health-report-2024-04-01.json"));
+  BOOST_TEST(fs::exists(dir.path() / "health-report-2024-05-09.json"));
+  BOOST_TEST(fs::exists(dir.path() / "health-report-notes.txt"));
   // Written again the same day: replaced, no temporary left behind.
-  BOOST_TEST(!write_report_file(dir.path, {{"status", "degraded"}}, t0 + 1h, t0 - 30 * 24h).has_value());
+  BOOST_TEST(!write_report_file(dir.path(), {{"status", "degraded"}}, t0 + 1h, t0 - 30 * 24h).has_value());
   std::size_t files = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path)) ++files;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++files;
   BOOST_TEST(files == 3u);
 }

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE store_recovery
 #include "redundancy/core/small_file.hpp"
 #include "redundancy/orchestrator/store.hpp"
+#include "support/temp_dir.hpp"
 
 #include <unistd.h>
 
@@ -18,19 +19,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-store-rec-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
+// A fresh folder with the database right in it.
+struct temp_dir : redundancy::test::temp_dir {
+  // A test takes every permission from the database; given back first, so that nothing stands in the way
+  // of the removal.
   ~temp_dir() {
     std::error_code ec;
-    fs::permissions(path / "redundancy.db", fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
+    fs::permissions(db(), fs::perms::owner_all, ec);
   }
-  fs::path db() const { return path / "redundancy.db"; }
-  fs::path path;
+  fs::path db() const { return path() / "redundancy.db"; }
 };
 
 std::vector<fs::path> aside_files(const fs::path& dir) {
@@ -60,14 +57,14 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_moved_aside_and_replaced) 
   BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error()));
   BOOST_TEST_REQUIRE(s->notice().has_value());
   BOOST_TEST(s->notice()->find("moved aside to " + t.db().string() + ".corrupt-") != std::string::npos, *s->notice());
-  const auto aside = aside_files(t.path);
+  const auto aside = aside_files(t.path());
   BOOST_TEST_REQUIRE(aside.size() == 1u);
   BOOST_TEST(read_small_file(aside[0]).value_or("") == std::string(4096, 'Z'));
   BOOST_TEST(s->add_event(sample("after")).has_value());
   BOOST_TEST(!s->problem().has_value());
   // A plain open of the same file still refuses a corrupt one rather than replacing it.
-  std::ofstream(t.path / "other.db", std::ios::binary) << std::string(4096, 'Z');
-  BOOST_TEST(!store::open(t.path / "other.db").has_value());
+  std::ofstream(t.path() / "other.db", std::ios::binary) << std::string(4096, 'Z');
+  BOOST_TEST(!store::open(t.path() / "other.db").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_healthy_file_is_kept_without_a_notice) {
@@ -80,7 +77,7 @@ BOOST_AUTO_TEST_CASE(a_healthy_file_is_kept_without_a_notice) {
   auto s = store::open_replacing_corrupt(t.db());
   BOOST_REQUIRE(s.has_value());
   BOOST_TEST(!s->notice().has_value());
-  BOOST_TEST(aside_files(t.path).empty());
+  BOOST_TEST(aside_files(t.path()).empty());
   BOOST_TEST(s->events({}).size() == 1u);
 }
 
@@ -90,7 +87,7 @@ BOOST_AUTO_TEST_CASE(a_folder_in_the_way_stays_an_error_and_is_not_moved) {
   auto s = store::open_replacing_corrupt(t.db());
   BOOST_TEST(!s.has_value());
   BOOST_TEST(fs::is_directory(t.db()));
-  BOOST_TEST(aside_files(t.path).empty());
+  BOOST_TEST(aside_files(t.path()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_read_only_file_is_a_problem_until_writable_then_reopened) {

@@ -2,6 +2,7 @@
 // SIGKILL, retention, counters, the outbox, and the failures (corrupt, too new, read-only, locked).
 #define BOOST_TEST_MODULE store
 #include "redundancy/orchestrator/store.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -21,19 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system temp folder, removed with everything in it at the end.
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-store-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path db() const { return path / "state" / "redundancy.db"; }
-  fs::path path;
+// A fresh folder with the database where the daemon keeps it, under state/.
+struct temp_dir : redundancy::test::temp_dir {
+  fs::path db() const { return path() / "state" / "redundancy.db"; }
 };
 
 store open_store(const fs::path& file) {
@@ -434,17 +425,17 @@ BOOST_AUTO_TEST_CASE(corrupt_file_is_a_clear_error_naming_the_file) {
 BOOST_AUTO_TEST_CASE(unusable_path_is_a_clear_error_naming_the_file) {
   temp_dir dir;
   {
-    std::ofstream file(dir.path / "plain-file");
+    std::ofstream file(dir.path() / "plain-file");
     file << "x";
   }
-  const auto inside_a_file = dir.path / "plain-file" / "redundancy.db";
+  const auto inside_a_file = dir.path() / "plain-file" / "redundancy.db";
   const auto s = store::open(inside_a_file);
   BOOST_TEST_REQUIRE(s.has_error());
   BOOST_TEST(s.error().find(inside_a_file.string()) != std::string::npos, s.error());
 
-  const auto a_folder = store::open(dir.path);
+  const auto a_folder = store::open(dir.path());
   BOOST_TEST_REQUIRE(a_folder.has_error());
-  BOOST_TEST(a_folder.error().find(dir.path.string()) != std::string::npos, a_folder.error());
+  BOOST_TEST(a_folder.error().find(dir.path().string()) != std::string::npos, a_folder.error());
 }
 
 BOOST_AUTO_TEST_CASE(newer_schema_is_refused) {

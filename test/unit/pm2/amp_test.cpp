@@ -7,13 +7,12 @@
 #include "redundancy/pm2/amp.hpp"
 #include "redundancy/pm2/jlist.hpp"
 #include "redundancy/pm2/rpc_protocol.hpp"
+#include "support/files.hpp"
 #include "test_paths.hpp"
 
 #include <boost/json/parse.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using namespace redundancy::pm2;
 namespace fs = std::filesystem;
@@ -25,18 +24,12 @@ std::ostream& operator<<(std::ostream& os, app_status s) { return os << to_strin
 
 namespace {
 
+using redundancy::test::read_existing_text;
+
 const fs::path fixtures = fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2/sockets";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "cannot read " << p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 const json::object& expected() {
-  static const json::value doc = json::parse(slurp(fixtures / "expected.json"));
+  static const json::value doc = json::parse(read_existing_text(fixtures / "expected.json"));
   return doc.get_object();
 }
 
@@ -78,7 +71,7 @@ std::vector<amp_frame> parse_every_way(const std::string& bytes) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(rpc_replies_of_a_real_daemon_parse_the_same_however_split) {
-  const auto frames = parse_every_way(slurp(fixtures / "rpc_replies.bin"));
+  const auto frames = parse_every_way(read_existing_text(fixtures / "rpc_replies.bin"));
   const auto& want = expected().at("rpc").as_array();
   BOOST_TEST_REQUIRE(frames.size() == want.size());
   for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -110,7 +103,7 @@ BOOST_AUTO_TEST_CASE(rpc_replies_of_a_real_daemon_parse_the_same_however_split) 
 }
 
 BOOST_AUTO_TEST_CASE(pub_events_of_a_real_daemon_parse_the_same_however_split) {
-  const auto frames = parse_every_way(slurp(fixtures / "pub_events.bin"));
+  const auto frames = parse_every_way(read_existing_text(fixtures / "pub_events.bin"));
   const auto& want = expected().at("pub").as_array();
   BOOST_TEST_REQUIRE(frames.size() == want.size());
   unsigned logs = 0, overlimits = 0, exits = 0;
@@ -148,7 +141,7 @@ BOOST_AUTO_TEST_CASE(log_frames_are_skipped_without_parsing_their_data) {
 
 BOOST_AUTO_TEST_CASE(our_requests_are_byte_for_byte_what_pm2s_client_sends) {
   // rpc_requests.bin holds what the capture script sent (axon-rpc's format); the daemon answered it.
-  const auto sent = slurp(fixtures / "rpc_requests.bin");
+  const auto sent = read_existing_text(fixtures / "rpc_requests.bin");
   std::string ours;
   const char* methods[] = {"ping", "getMonitorData", "getVersion", "noSuchMethod"};
   for (int k = 0; k < 4; ++k)

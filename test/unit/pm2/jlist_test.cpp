@@ -3,13 +3,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redundancy/pm2/jlist.hpp"
+#include "support/files.hpp"
 #include "test_paths.hpp"
 
 #include <boost/json/parse.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using namespace redundancy::pm2;
 
@@ -20,12 +19,8 @@ std::ostream& operator<<(std::ostream& os, app_status s) { return os << to_strin
 namespace {
 
 std::string fixture(const std::string& name) {
-  const std::filesystem::path path = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2" / name;
-  std::ifstream in(path, std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "missing fixture " << name);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return redundancy::test::read_existing_text(std::filesystem::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/pm2" /
+                                              name);
 }
 
 std::vector<app_entry> parse_ok(std::string_view text) {
