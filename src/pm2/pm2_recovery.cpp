@@ -114,7 +114,9 @@ awaitable<bool> pm2_subsystem::repair(action_result& result) {
       break;
     case pm2_state::daemon_down:
       co_await recover_daemon(result);
-      // Then the expected apps: whatever the daemon did not bring back is started below.
+      // Then the expected apps: whatever the daemon did not bring back is started below, once the daemon
+      // the steps spawned answers.
+      co_await settle_daemon();
       co_await check();
       break;
     case pm2_state::ok:

@@ -144,6 +144,7 @@ awaitable<pm2_subsystem::daemon_probe> pm2_subsystem::read_list(findings& found)
 
   if (state_ == pm2_state::daemon_down) daemon_was_gone_ = true;
   if (state_ == pm2_state::ok) daemon_was_gone_ = false;
+  if (probe.answering && probe.pid > 0) answered_pid_ = probe.pid;
   co_return probe;
 }
 
@@ -157,11 +158,18 @@ awaitable<bool> pm2_subsystem::settle_daemon() {
     waited = true;
   }
   going_down_pid_ = 0;
-  // Coming up: only after it was seen gone, so that a daemon that never answered is not waited for.
+  // Coming up: only after the one that answered was seen gone, or replaced by another pid (a `pm2` command a
+  // step ran while the old one went down spawns the next, unseen), so that a daemon that never answered is
+  // not waited for.
   for (bool told = false;; told = true) {
     auto probe = co_await probe_daemon();
-    if (probe.answering) daemon_was_gone_ = false;
-    const auto age = daemon_was_gone_ && probe.running && !probe.answering ? detail::age_of(probe.pid) : std::nullopt;
+    if (probe.answering) {
+      daemon_was_gone_ = false;
+      answered_pid_ = probe.pid;
+    }
+    const bool replaced = answered_pid_ > 0 && probe.pid > 0 && probe.pid != answered_pid_;
+    const bool new_daemon = (daemon_was_gone_ || replaced) && probe.running && !probe.answering;
+    const auto age = new_daemon ? detail::age_of(probe.pid) : std::nullopt;
     if (!age || *age > detail::daemon_startup || std::chrono::steady_clock::now() >= until) break;
     if (!told) RLOG("pm2", info) << "PM2 daemon (pid " << probe.pid << ") is starting: waiting for its rpc.sock";
     waited = true;

@@ -166,6 +166,7 @@ class pm2_subsystem final : public subsystem {
   std::uint64_t event_checks_{0};
   int going_down_pid_{0};          // the daemon that announced pm2:kill, until it is gone
   bool daemon_was_gone_{false};    // seen down or going since it last answered: a new one may be starting
+  int answered_pid_{0};            // the last daemon that answered: another pid is a new one, maybe starting
   bool daemon_died_{false};        // a step of this round was cancelled: its daemon died under it
   bool started_from_file_{false};  // this recovery started apps from an ecosystem file
 };

@@ -70,16 +70,12 @@ struct sandbox : test::pm2_sandbox {
 
 }  // namespace
 
-// Disabled: it still fails now and then (apps back after 37 s). The pinned pm2 announces pm2:kill only
-// as its daemon exits, so while `pm2 kill` deletes the apps the subsystem cannot tell it from
-// `pm2 delete web`: the repair of web works against the dying daemon, the re-check says so, and the
-// daemon's exit that follows is repaired at once (the recovery policy no longer spaces a problem a check
-// has seen fixed): back in 5-13 s in 4 runs of 5. In the fifth, a check caught the daemon that
-// `pm2 resurrect` spawned before its rpc.sock answered (not_answering), for which a repair without
-// pm2.daemon_restart_command has nothing to try, so the next try came an interval later. Run it with
-// --run_test=after_pm2_kill_the_apps_are_back_without_any_step_running_into_its_timeout.
-BOOST_AUTO_TEST_CASE(after_pm2_kill_the_apps_are_back_without_any_step_running_into_its_timeout,
-                     *boost::unit_test::disabled()) {
+// The pinned pm2 announces pm2:kill only as its daemon exits, so while `pm2 kill` deletes the apps the
+// subsystem cannot tell it from `pm2 delete web`: the repair of web may work against the dying daemon (or
+// spawn the next one through a `pm2` command), and the daemon's exit that follows is repaired at once.
+// A check that catches that next daemon before its rpc.sock answers must wait for it, not give up
+// (was: "nothing to try" without pm2.daemon_restart_command, and the apps back an interval later, 37 s).
+BOOST_AUTO_TEST_CASE(after_pm2_kill_the_apps_are_back_without_any_step_running_into_its_timeout) {
   if (!have_pm2()) return;
   sandbox box;
   // `pm2 kill` deletes the apps two at a time, waiting for each to exit: `web` is gone at once, `slow`
