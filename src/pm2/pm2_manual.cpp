@@ -10,6 +10,7 @@ namespace redundancy::pm2 {
 
 awaitable<action_result> pm2_subsystem::emergency() {
   action_result result;
+  started_from_file_ = false;
   files_ = co_await ecosystems_.refresh(ecosystem_paths());
   auto probe = co_await probe_daemon();
   if (probe.running) {
@@ -29,6 +30,8 @@ awaitable<action_result> pm2_subsystem::emergency() {
     std::vector<std::string> args{"resurrect"};
     co_await run_step(result, "pm2 resurrect", std::move(args), true);
   }
+  // Like a repair, it leaves no "dump.pm2 lacks ..." warning about its own work.
+  if (started_from_file_ && pm2_.save_after_recovery) co_await save_started_apps(result);
   auto h = co_await check();
   result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; }) &&
               h.state != status::unhealthy && !result.steps.empty();
@@ -49,6 +52,7 @@ boost::system::result<subsystem::manual_work, std::string> pm2_subsystem::manual
 
 awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
   action_result result;
+  started_from_file_ = false;
   if (state_ == pm2_state::unchecked) co_await check();
   bool listed = std::any_of(list_.begin(), list_.end(), [&](const auto& e) { return e.name == name; });
   auto file = file_of(name);
@@ -74,9 +78,15 @@ awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
                             .ok = false,
                             .detail = name + " is not known to PM2 and no ecosystem file defines it"});
   }
-  co_await check();
-  result.ok = !result.steps.empty() && result.steps.back().ok;
-  result.summary = (result.ok ? "restarted " : "could not restart ") + name;
+  const bool restarted = !result.steps.empty() && result.steps.back().ok;
+  const auto steps_before_save = result.steps.size();
+  if (restarted && started_from_file_ && pm2_.save_after_recovery)
+    co_await save_started_apps(result);
+  else
+    co_await check();
+  result.ok = restarted && std::all_of(result.steps.begin() + steps_before_save, result.steps.end(),
+                                       [](const auto& s) { return s.ok; });
+  result.summary = (restarted ? "restarted " : "could not restart ") + name;
   co_return result;
 }
 

@@ -115,6 +115,25 @@ BOOST_AUTO_TEST_CASE(an_app_started_from_its_ecosystem_file_is_saved_and_the_nex
   BOOST_TEST(h.summary.find("dump.pm2") == std::string::npos);
 }
 
+// A person's restart of one app, when it starts the app from its file, leaves no warning either.
+BOOST_AUTO_TEST_CASE(a_restart_a_person_asked_for_that_starts_from_the_file_saves_too) {
+  if (!have_pm2()) return;
+  sandbox box;
+  delete_steady_and_save(box);
+  pm2::pm2_subsystem pm2s(box.read_config(""));
+  run(pm2s.check());
+  auto work = pm2s.manual("restart", boost::json::object{{"app", "steady"}});
+  BOOST_TEST_REQUIRE(work.has_value());
+  auto r = run((*work)());
+  BOOST_TEST_MESSAGE(r.summary << ": " << step_names(r));
+  BOOST_TEST(r.ok);
+  BOOST_TEST(std::count_if(r.steps.begin(), r.steps.end(), [](const auto& s) { return s.name == "pm2 save"; }) == 1);
+  BOOST_TEST(box.dump_has("steady"));
+  BOOST_TEST(box.dump_has("other"));
+  auto h = check_until_steady_online(pm2s);
+  BOOST_TEST(h.state == status::healthy, h.summary);
+}
+
 BOOST_AUTO_TEST_CASE(with_save_after_recovery_false_the_dump_is_left_to_a_person) {
   if (!have_pm2()) return;
   sandbox box;
