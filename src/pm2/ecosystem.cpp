@@ -2,7 +2,7 @@
 #include "redundancy/pm2/ecosystem.hpp"
 
 #include "redundancy/core/process.hpp"
-#include "redundancy/pm2/embedded_js.hpp"  // generated from ecosystem_reader.cjs and ecosystem_writer.cjs
+#include "redundancy/pm2/embedded_js.hpp"  // generated from ecosystem_apps.cjs
 #include "redundancy/pm2/json_mapper.hpp"
 
 #include <boost/json/parse.hpp>
@@ -82,7 +82,7 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
     co_return result;
   }
   process_spec spec;
-  spec.argv = {"node", "-e", std::string(ecosystem_reader_js), file.string()};
+  spec.argv = {"node", "-e", std::string(ecosystem_apps_js), "read", file.string()};
   spec.cwd = file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout;
@@ -104,7 +104,7 @@ awaitable<ecosystem_file> read_ecosystem(std::filesystem::path file, std::chrono
 awaitable<std::string> write_json_ecosystem(std::filesystem::path file, std::filesystem::path out,
                                             std::chrono::milliseconds timeout) {
   process_spec spec;
-  spec.argv = {"node", "-e", std::string(ecosystem_writer_js), file.string(), out.string()};
+  spec.argv = {"node", "-e", std::string(ecosystem_apps_js), "write", file.string(), out.string()};
   spec.cwd = file.parent_path();
   spec.inherit = child_env::node;
   spec.timeout = timeout;

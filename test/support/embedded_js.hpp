@@ -14,7 +14,7 @@
 
 namespace redundancy::test {
 
-// `file` relative to the source tree, e.g. "src/pm2/ecosystem_reader.cjs".
+// `file` relative to the source tree, e.g. "src/pm2/ecosystem_apps.cjs".
 inline void check_embedded_script(std::string_view embedded, const std::string& file) {
   const auto path = std::filesystem::path(REDUNDANCY_SOURCE_DIR) / file;
   BOOST_TEST_REQUIRE(std::filesystem::exists(path), file);
