@@ -159,16 +159,21 @@ void orchestrator::on_checked(const subsystem_state& s) {
   metrics_.observe_check(s.target->name(), to_string(s.last_outcome), std::chrono::duration<double>(s.last_duration));
   if (s.last_lateness) metrics_.observe_lateness(s.target->name(), *s.last_lateness);
   expire_pauses();
-  // Once per check: with a thousand targets, each copy of the health is a thousand detail objects.
-  auto judged = paused_health(s);
-  policy_.count_check(s.target->name(), judged.state);
-  const auto h = effective_health(s);
+  // One copy per check: with a thousand targets, each copy of the health is a thousand detail objects.
+  // It is shown as effective_health() says, and handed to the repair as judged (pauses applied).
+  auto h = paused_health(s);
+  const status judged = h.state;
+  policy_.count_check(s.target->name(), judged);
+  h.state = effective_state(s);
+  h.summary = effective_summary(s);
   metrics_.update_subsystem(s.target->name(), h);
   record_transitions(s, h);
   // Emergency first: when this check tips the project over the threshold, the emergency recovery
   // runs instead of a per-subsystem one.
   evaluate_emergency();
-  maybe_recover(s, std::move(judged));
+  h.state = judged;
+  h.summary = s.last.summary;
+  maybe_recover(s, std::move(h));
   sink_->evaluated(*this);
 }
 
