@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,16 +86,6 @@ class webhook_receiver {
     for (auto& r : requests())
       if (r.answered >= 200 && r.answered < 300) out.push_back(std::move(r));
     return out;
-  }
-
-  // Polls `done` until it holds or `limit` passes.
-  static bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return true;
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "redundancy/core/small_file.hpp"
 #include "support/proc.hpp"
+#include "support/temp_dir.hpp"
 #include "test_paths.hpp"
 
 #include <boost/json.hpp>
@@ -30,21 +31,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-bench-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Runs tools/bench ARGS in its own process group with BENCH_OUT=out, its output in out/bench.out.
 // On timeout: SIGTERM to the group (the bench then ends what it started), a grace, SIGKILL. Returns the
@@ -135,10 +121,10 @@ json::object read_results(const fs::path& out) {
 
 BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
   temp_dir out;
-  const int code = run_bench(out.path, {"--quick", "--only", "cost", "--runs", "1"}, 300s);
+  const int code = run_bench(out.path(), {"--quick", "--only", "cost", "--runs", "1"}, 300s);
   BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" +
-                                       redundancy::read_small_file(out.path / "bench.out").value_or(""));
-  const auto doc = read_results(out.path);
+                                       redundancy::read_small_file(out.path() / "bench.out").value_or(""));
+  const auto doc = read_results(out.path());
   const auto& rows = doc.at("rows").as_object();
   for (const char* name :
        {"pm2_check_fake_100_wall", "pm2_check_fake_100_own_cpu", "pm2_check_fake_100_children_cpu",
@@ -159,13 +145,13 @@ BOOST_AUTO_TEST_CASE(quick_cost_row_is_complete_and_sane) {
              median(rows, "cost", "daemon_cpu_pct_own_default_intervals"));
   BOOST_TEST(median(rows, "cost", "daemon_cpu_pct_with_children_default_intervals") <= 200.0);
   // The smoke run's own output, and the printed table.
-  const auto printed = redundancy::read_small_file(out.path / "bench.out").value_or("");
+  const auto printed = redundancy::read_small_file(out.path() / "bench.out").value_or("");
   BOOST_TEST(printed.find("ROW") != std::string::npos);
   BOOST_TEST(printed.find("pm2_check_fake_1000_own_cpu_beyond_startup") != std::string::npos);
   // Everything it started is gone.
   std::vector<std::string> left;
   for (int i = 0; i < 50; ++i) {
-    left = processes_under(out.path);
+    left = processes_under(out.path());
     if (left.empty()) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -179,11 +165,11 @@ BOOST_AUTO_TEST_CASE(every_row_with_REDUNDANCY_BENCH_ALL) {
     return;
   }
   temp_dir out;
-  const int code = run_bench(out.path, {"--quick"}, 1800s);
+  const int code = run_bench(out.path(), {"--quick"}, 1800s);
   BOOST_REQUIRE_MESSAGE(code == 0, "tools/bench exited " + std::to_string(code) + ":\n" +
-                                       redundancy::read_small_file(out.path / "bench.out").value_or(""));
-  const auto doc = read_results(out.path);
+                                       redundancy::read_small_file(out.path() / "bench.out").value_or(""));
+  const auto doc = read_results(out.path());
   for (const char* row : {"http", "footprint", "cost", "latency", "scaling"})
     BOOST_TEST(doc.at("rows").as_object().contains(row), row);
-  BOOST_TEST(processes_under(out.path).empty());
+  BOOST_TEST(processes_under(out.path()).empty());
 }

@@ -138,13 +138,6 @@ std::vector<pid_t> children_running(pid_t parent, std::string_view word) {
   return found;
 }
 
-bool alive_and_not_zombie(pid_t pid) {
-  auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return false;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_within_2s) {
@@ -191,7 +184,7 @@ BOOST_AUTO_TEST_CASE(sigterm_during_a_recovery_ends_its_whole_process_group_with
     }
     std::this_thread::sleep_for(10ms);
   }
-  for (auto pid : members) BOOST_TEST(!alive_and_not_zombie(pid), "pid " << pid << " survived");
+  for (auto pid : members) BOOST_TEST(!alive(pid), "pid " << pid << " survived");
   BOOST_TEST(d.err().find("stopped") != std::string::npos);
 }
 

@@ -5,6 +5,8 @@
 // tracking id.
 #define BOOST_TEST_MODULE github_local_runner
 #include "redundancy/github/local_runner.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <unistd.h>
 
@@ -24,27 +26,16 @@ using namespace redundancy::github;
 
 namespace {
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write(const std::filesystem::path& p, const std::string& text) {
-  std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
+using test::read_text;
+using test::write_text;
 
 // A throw-away git repository with a workflows folder, removed at the end.
 struct temp_repo {
-  std::filesystem::path dir;
+  test::temp_dir tmp{"redundancy-gh"};
+  std::filesystem::path dir = tmp.path();
   config cfg;
 
   temp_repo() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-gh-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()));
-    dir = tmpl;
     const std::string cmd = "cd '" + dir.string() +
                             "' && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
                             "--allow-empty -m init";
@@ -55,12 +46,10 @@ struct temp_repo {
     cfg.state_dir = dir / "state";
     cfg.log_dir = dir / "logs";
   }
-  ~temp_repo() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
 
-  void add_workflow(const std::string& name, const std::string& text) { write(dir / ".github/workflows" / name, text); }
+  void add_workflow(const std::string& name, const std::string& text) {
+    write_text(dir / ".github/workflows" / name, text);
+  }
 
   local_run_report run(const std::string& name, std::string* streamed = nullptr) {
     asio::io_context ioc;
@@ -80,7 +69,7 @@ struct temp_repo {
   std::string sha() const {
     const std::string cmd = "git -C '" + dir.string() + "' rev-parse HEAD > '" + dir.string() + "/sha.txt'";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-    auto s = read(dir / "sha.txt");
+    auto s = read_text(dir / "sha.txt");
     return s.substr(0, s.find('\n'));
   }
 };
@@ -94,7 +83,7 @@ std::string steps_of(const action_result& r) {
 // A pid is gone when it no longer exists or is only a zombie waiting for a reaper that is not us.
 bool pid_gone(pid_t pid) {
   if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  const auto stat = read("/proc/" + std::to_string(pid) + "/stat");
+  const auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(')');
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
@@ -145,11 +134,11 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::success), steps_of(report.result));
   const auto sha = repo.sha();
-  BOOST_TEST(read(repo.dir / "order.txt") == "first workflow carried from-output true " + sha + " " + sha +
-                                                 "\nsecond step wf sub\nsecond-job job other []\n");
+  BOOST_TEST(read_text(repo.dir / "order.txt") == "first workflow carried from-output true " + sha + " " + sha +
+                                                      "\nsecond step wf sub\nsecond-job job other []\n");
   BOOST_REQUIRE(!report.log_file.empty());
   BOOST_TEST(report.log_file.parent_path() == repo.dir / "logs/workflow-runs");
-  const auto log = read(report.log_file);
+  const auto log = read_text(report.log_file);
   BOOST_TEST(log.find("token is *** and ***") != std::string::npos, log);
   BOOST_TEST(log.find("hunter2-xyz") == std::string::npos);
   BOOST_TEST(streamed.find("token is *** and ***") != std::string::npos, streamed);
@@ -190,7 +179,8 @@ jobs:
   const auto report = repo.run("fails.yml");
   BOOST_TEST(!report.result.ok);
   BOOST_TEST((report.conclusion == run_conclusion::failure));
-  BOOST_TEST(read(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n", steps_of(report.result));
+  BOOST_TEST(read_text(repo.dir / "marks.txt") == "after-tolerated\ncleanup\nalways\nnotify\n",
+             steps_of(report.result));
   BOOST_TEST(report.result.summary.find("failed: main / breaks (exit 1)") != std::string::npos, report.result.summary);
   BOOST_REQUIRE(report.result.steps.size() >= 2u);
   BOOST_TEST(report.result.steps[0].ok);  // tolerated by continue-on-error
@@ -230,7 +220,7 @@ jobs:
   const auto report = repo.run("partial.yml");
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_TEST((report.conclusion == run_conclusion::partial));
-  BOOST_TEST(read(repo.dir / "partial.txt") == "ran\n");
+  BOOST_TEST(read_text(repo.dir / "partial.txt") == "ran\n");
   BOOST_TEST(report.result.summary.find("actions/cache@v4") != std::string::npos, report.result.summary);
   BOOST_TEST(report.result.summary.find("hashfiles() is not supported") != std::string::npos, report.result.summary);
   BOOST_TEST(report.result.summary.find("reusable workflow") != std::string::npos, report.result.summary);
@@ -256,8 +246,8 @@ jobs:
   BOOST_TEST(!report.result.ok);
   BOOST_REQUIRE(!report.result.steps.empty());
   BOOST_TEST(report.result.steps[0].detail.find("after timeout 1200ms") != std::string::npos, steps_of(report.result));
-  BOOST_TEST(read(repo.dir / "after.txt") == "after\n");
-  const auto pid_text = read(repo.dir / "bg.pid");
+  BOOST_TEST(read_text(repo.dir / "after.txt") == "after\n");
+  const auto pid_text = read_text(repo.dir / "bg.pid");
   BOOST_REQUIRE(!pid_text.empty());
   const pid_t bg = static_cast<pid_t>(std::stol(pid_text));
   bool gone = false;
@@ -311,10 +301,10 @@ jobs:
   BOOST_TEST(report.result.ok, steps_of(report.result));
   BOOST_REQUIRE(report.result.steps.size() == 2u);
   BOOST_TEST(report.result.steps[0].detail.find("success: exit 0 in ") == 0u, steps_of(report.result));
-  BOOST_TEST(read(repo.dir / "alive.txt") == "alive\n");  // still there for the next step
+  BOOST_TEST(read_text(repo.dir / "alive.txt") == "alive\n");  // still there for the next step
   BOOST_TEST(report.result.output_tail.find("ended 1 process group(s) its steps left running") != std::string::npos,
              report.result.output_tail);
-  const pid_t bg = static_cast<pid_t>(std::stol(read(repo.dir / "bg.pid")));
+  const pid_t bg = static_cast<pid_t>(std::stol(read_text(repo.dir / "bg.pid")));
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
     gone = pid_gone(bg);
@@ -362,11 +352,11 @@ jobs:
   // The token's variable is not in a step's environment at all (only an expression hands it out).
   BOOST_TEST(streamed.find("leaked \n") != std::string::npos, streamed);
   BOOST_TEST(streamed.find("tok-abc-987") == std::string::npos);
-  BOOST_TEST(read(report.log_file).find("tok-abc-987") == std::string::npos);
+  BOOST_TEST(read_text(report.log_file).find("tok-abc-987") == std::string::npos);
   BOOST_TEST(streamed.find("step summary:\n## Sync report\n42 rows\n") != std::string::npos, streamed);
   BOOST_REQUIRE(!report.summary_file.empty());
   BOOST_TEST(report.summary_file.parent_path() == repo.dir / "logs/workflow-runs");
-  BOOST_TEST(read(report.summary_file) == "## Sync report\n42 rows\n");
+  BOOST_TEST(read_text(report.summary_file) == "## Sync report\n42 rows\n");
 }
 
 BOOST_AUTO_TEST_CASE(each_line_of_a_multi_line_secret_and_add_mask_values_are_masked) {
@@ -391,7 +381,7 @@ jobs:
   std::string streamed;
   const auto report = repo.run("masks.yml", &streamed);
   BOOST_TEST(report.result.ok, steps_of(report.result));
-  const auto log = read(report.log_file);
+  const auto log = read_text(report.log_file);
   const std::vector<const std::string*> shown_in{&streamed, &report.result.output_tail, &log};
   for (const std::string* shown : shown_in) {
     BOOST_TEST(shown->find("first-line-abc") == std::string::npos, *shown);
@@ -424,12 +414,12 @@ jobs:
 )yaml");
   const auto report = repo.run("token.yml");
   BOOST_TEST(report.result.ok, steps_of(report.result));
-  BOOST_TEST(read(repo.dir / "plain.txt") == "unset\n");
-  BOOST_TEST(read(repo.dir / "asked.txt") == "gho-token-4711\n");
-  BOOST_TEST(read(repo.dir / "github-token.txt") == "gho-token-4711\n");
+  BOOST_TEST(read_text(repo.dir / "plain.txt") == "unset\n");
+  BOOST_TEST(read_text(repo.dir / "asked.txt") == "gho-token-4711\n");
+  BOOST_TEST(read_text(repo.dir / "github-token.txt") == "gho-token-4711\n");
   BOOST_TEST(report.result.output_tail.find("got *** and no variable") != std::string::npos, report.result.output_tail);
   BOOST_TEST(steps_of(report.result).find("gho-token-4711") == std::string::npos);
-  BOOST_TEST(read(report.log_file).find("gho-token-4711") == std::string::npos);
+  BOOST_TEST(read_text(report.log_file).find("gho-token-4711") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_process_that_left_its_group_is_ended_with_its_job) {
@@ -447,7 +437,7 @@ jobs:
 )yaml");
   const auto report = repo.run("detach.yml");
   BOOST_TEST(report.result.ok, steps_of(report.result));
-  const pid_t detached = static_cast<pid_t>(std::stol(read(repo.dir / "detached.pid")));
+  const pid_t detached = static_cast<pid_t>(std::stol(read_text(repo.dir / "detached.pid")));
   BOOST_REQUIRE(detached > 1);
   bool gone = false;
   for (int i = 0; i < 150 && !gone; ++i) {

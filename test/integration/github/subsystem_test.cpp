@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <csignal>
@@ -19,6 +18,10 @@
 
 #include "redundancy/core/time.hpp"
 #include "redundancy/net/client.hpp"
+#include "support/files.hpp"
+#include "support/health.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 #include "test_paths.hpp"
 
 extern char** environ;
@@ -29,20 +32,9 @@ namespace json = boost::json;
 
 namespace {
 
-template <typename T>
-T run(awaitable<T> a) {
-  asio::io_context ioc;
-  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-  ioc.run();
-  return f.get();
-}
-
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_text;
+using test::run;
+using test::target;
 
 std::string shell_quote(const std::string& s) { return "'" + s + "'"; }
 
@@ -124,14 +116,12 @@ const std::string runs_path = "/repos/acme/site/actions/workflows/sync.yml/runs"
 const std::string dispatch_path = "/repos/acme/site/actions/workflows/sync.yml/dispatches";
 
 struct fixture {
-  std::filesystem::path dir;
+  test::temp_dir tmp{"redundancy-ghapi"};
+  std::filesystem::path dir = tmp.path();
   config cfg;
   fake_github gh;
 
   fixture() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghapi-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()));
-    dir = tmpl;
     const std::string cmd = "cd " + shell_quote(dir.string()) +
                             " && git init -q -b main && git -c user.email=t@example.com -c user.name=t commit -q "
                             "--allow-empty -m init";
@@ -163,11 +153,6 @@ jobs:
                R"({"state": "active", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})"}});
     gh.route({{"method", "POST"}, {"path", dispatch_path}, {"status", 204}});
   }
-  ~fixture() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
   void serve_runs(json::array runs, json::object extra = {}) {
     json::object spec{{"path", runs_path},
                       {"body", json::serialize(json::object{{"total_count", runs.size()}, {"workflow_runs", runs}})}};
@@ -178,7 +163,7 @@ jobs:
   std::shared_ptr<github_subsystem> make() { return std::make_shared<github_subsystem>(cfg); }
 
   unsigned backups() const {
-    const auto text = read(dir / "backup.txt");
+    const auto text = read_text(dir / "backup.txt");
     return static_cast<unsigned>(std::count(text.begin(), text.end(), '\n'));
   }
 
@@ -189,13 +174,6 @@ jobs:
     return n;
   }
 };
-
-const target_health& target(const health& h, const std::string& name) {
-  for (const auto& t : h.targets)
-    if (t.name == name) return t;
-  BOOST_FAIL("no target " + name);
-  throw std::logic_error("unreachable");
-}
 
 }  // namespace
 
@@ -403,9 +381,8 @@ BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
 }
 
 BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "redundancy-ghtls-XXXXXX").string();
-  BOOST_REQUIRE(::mkdtemp(tmpl.data()));
-  const std::filesystem::path dir = tmpl;
+  const test::temp_dir tmp{"redundancy-ghtls"};
+  const std::filesystem::path& dir = tmp.path();
   const std::string d = shell_quote(dir.string());
   // A CA, a server certificate it signs for localhost, and an unrelated CA.
   const std::string cmd = "cd " + d +
@@ -452,8 +429,6 @@ BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
     BOOST_TEST(t.reason.find("certificate") != std::string::npos, t.reason);
     BOOST_TEST_MESSAGE("wrong CA: " << t.reason);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
@@ -465,7 +440,7 @@ BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
   const auto r = run(sub->emergency());
   BOOST_TEST(r.ok, r.summary);
   BOOST_TEST(r.summary == "ran 2 workflows locally, 0 failed");
-  BOOST_TEST(read(dir / "backup.txt") == "second\nbackup-ran\n");  // one at a time, in file-name order
+  BOOST_TEST(read_text(dir / "backup.txt") == "second\nbackup-ran\n");  // one at a time, in file-name order
   // Each run's line, then its steps' outcomes.
   BOOST_REQUIRE(r.steps.size() == 5u);
   BOOST_TEST(r.steps[0].detail == "skipped: invalid workflows are never run");

@@ -8,6 +8,7 @@
 #include "integration/netlify/loopback_server.hpp"
 #include "redundancy/netlify/manifest.hpp"
 #include "redundancy/netlify/netlify_subsystem.hpp"
+#include "support/health.hpp"
 #include "test_paths.hpp"
 #include "unit/netlify/tree.hpp"
 
@@ -34,11 +35,7 @@ config config_for(const temp_project& p) {
   return c;
 }
 
-const target_health& target(const health& h, std::string_view name) {
-  for (const auto& t : h.targets)
-    if (t.name == name) return t;
-  throw std::runtime_error("no target " + std::string{name});
-}
+using test::target;
 
 std::string check_state_of(const health& h, std::string_view fn, std::string_view check) {
   return std::string{target(h, fn).detail.at("checks").at(check).at("state").as_string()};

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/daemon.hpp"
+#include "support/proc.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -26,14 +27,8 @@ namespace {
 
 constexpr std::string_view token = "test-token-0123456789";
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+// proc.hpp's polling with a limit for a whole daemon at work on a loaded machine.
+bool within_30s(const std::function<bool()>& done) { return redundancy::test::eventually(done, 30s); }
 
 std::size_t occurrences(const std::string& text, const std::string& word) {
   std::size_t n = 0;
@@ -135,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_second_emergency_request_while_one_runs_gets_409_with_the
   auto first = http_post(p.address, "/api/emergency", "{}", std::string(token));
   BOOST_TEST_REQUIRE(first.status == 202, first.body);
   const auto id = json::parse(first.body).at("action_id").as_int64();
-  BOOST_REQUIRE(eventually([&] { return read_text(p.calls).find("resurrect") != std::string::npos; }));
+  BOOST_REQUIRE(within_30s([&] { return read_text(p.calls).find("resurrect") != std::string::npos; }));
 
   auto second = http_post(p.address, "/api/emergency", "{}", std::string(token));
   BOOST_TEST(second.status == 409, second.body);
@@ -149,7 +144,7 @@ BOOST_AUTO_TEST_CASE(a_second_emergency_request_while_one_runs_gets_409_with_the
   // Once it ends, a new request is accepted again.
   fs::remove(p.hang);
   p.end_sleeper();
-  BOOST_REQUIRE(eventually([&] { return p.get("/api/actions/" + std::to_string(id)).at("finished_at").is_string(); }));
+  BOOST_REQUIRE(within_30s([&] { return p.get("/api/actions/" + std::to_string(id)).at("finished_at").is_string(); }));
   auto third = http_post(p.address, "/api/emergency", "{}", std::string(token));
   BOOST_TEST(third.status == 202, third.body);
 }
@@ -159,7 +154,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_emergency_leaves_it_interrupted_keeps_the_count
   project p(R"({ "emergency_threshold": 1, "max_recovery_attempts": 1, "interval": "200ms" })");
   write_text(p.hang, "");
   p.start();
-  BOOST_REQUIRE(eventually([&] { return read_text(p.calls).find("resurrect") != std::string::npos; }));
+  BOOST_REQUIRE(within_30s([&] { return read_text(p.calls).find("resurrect") != std::string::npos; }));
   auto running = p.emergency_actions();
   BOOST_TEST_REQUIRE(running.size() == 1u);
   BOOST_TEST(running[0].at("state").as_string() == "running");
@@ -172,13 +167,13 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_emergency_leaves_it_interrupted_keeps_the_count
   p.start();
 
   // The next life sees the same failing project: it must not try again (the one attempt is spent).
-  BOOST_REQUIRE(eventually([&] { return p.has_event("emergency_given_up"); }));
+  BOOST_REQUIRE(within_30s([&] { return p.has_event("emergency_given_up"); }));
   const auto health = p.get("/api/health");
   BOOST_TEST(health.at("status").as_string() == "emergency");
   BOOST_TEST(health.at("emergency").at("attempts").as_int64() == 1);
   BOOST_TEST(health.at("emergency").at("given_up").as_bool());
   // A few more checks and evaluations later, still nothing new.
-  BOOST_REQUIRE(eventually([&] { return p.has_event("daemon_started", 2); }));
+  BOOST_REQUIRE(within_30s([&] { return p.has_event("daemon_started", 2); }));
   std::this_thread::sleep_for(1s);
   const auto actions = p.emergency_actions();
   BOOST_TEST_REQUIRE(actions.size() == 1u);
@@ -195,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_history_file_that_cannot_be_opened_is_an_error_state_and_
   // In the way of the database file, whoever runs the test (root ignores file modes).
   fs::create_directories(p.dir.path() / "state" / "redundancy.db");
   p.start();
-  BOOST_REQUIRE(eventually([&] { return p.get("/api/health").at("status").as_string() != "starting"; }));
+  BOOST_REQUIRE(within_30s([&] { return p.get("/api/health").at("status").as_string() != "starting"; }));
   auto health = http_get(p.address, "/api/health");
   BOOST_TEST(health.status == 503);  // pm2 is down; the history problem shows beside it
   const auto body = json::parse(health.body);
@@ -218,7 +213,7 @@ BOOST_AUTO_TEST_CASE(a_history_file_that_cannot_be_opened_is_an_error_state_and_
 BOOST_AUTO_TEST_CASE(a_history_file_that_refuses_writes_is_an_error_state_until_it_works_again) {
   project p(R"({ "auto_recovery": false, "interval": "200ms" })");
   p.start();
-  BOOST_REQUIRE(eventually([&] { return p.get("/api/health").at("status").as_string() != "starting"; }));
+  BOOST_REQUIRE(within_30s([&] { return p.get("/api/health").at("status").as_string() != "starting"; }));
   BOOST_TEST(p.get("/api/health").at("history").at("ok").as_bool());
 
   // Another connection holds the write lock: every write of the daemon fails (after its 1 s busy wait).
@@ -238,8 +233,8 @@ BOOST_AUTO_TEST_CASE(a_history_file_that_refuses_writes_is_an_error_state_until_
 
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  BOOST_REQUIRE(eventually([&] { return p.get("/api/health").at("history").at("ok").as_bool(); }));
-  BOOST_REQUIRE(eventually([&] { return p.get("/api/health").at("history").at("unsaved_events").as_int64() == 0; }));
+  BOOST_REQUIRE(within_30s([&] { return p.get("/api/health").at("history").at("ok").as_bool(); }));
+  BOOST_REQUIRE(within_30s([&] { return p.get("/api/health").at("history").at("unsaved_events").as_int64() == 0; }));
   BOOST_TEST(p.process->err().find("HISTORY UNAVAILABLE") != std::string::npos);
   // The event and the pause are in the file now: they survive a restart.
   BOOST_REQUIRE(p.process->signal_and_wait(SIGTERM, 10s).has_value());

@@ -13,6 +13,8 @@
 #include "redundancy/orchestrator/orchestrator.hpp"
 #include "redundancy/orchestrator/report.hpp"
 #include "redundancy/orchestrator/store.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -29,18 +31,7 @@ namespace json = boost::json;
 
 namespace {
 
-struct temp_dir {
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "redundancy-policy-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using redundancy::test::temp_dir;
 
 // A subsystem whose health is whatever the test says; it writes what it is asked to do into a
 // journal shared by the three.
@@ -185,7 +176,7 @@ struct rig {
 
 BOOST_AUTO_TEST_CASE(one_unhealthy_subsystem_is_recovered_on_its_own_without_an_emergency) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   r.start();
   BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 2; }));
@@ -199,7 +190,7 @@ BOOST_AUTO_TEST_CASE(one_unhealthy_subsystem_is_recovered_on_its_own_without_an_
 
 BOOST_AUTO_TEST_CASE(a_debounced_subsystem_shows_degraded_with_a_count_that_reads_forwards) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.netlify->failures_needed = 3;
   r.netlify->state = status::unhealthy;
   r.start();
@@ -219,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_debounced_subsystem_shows_degraded_with_a_count_that_read
 
 BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_problem_changes) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   r.pm2->recover_finds_nothing_to_do = true;
   r.start();
@@ -234,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_to_do_is_not_repeated_until_the_pro
 // asking it again at every check only fills the history (and re-checks at once, without the interval).
 BOOST_AUTO_TEST_CASE(a_recovery_that_can_try_nothing_is_not_repeated_until_the_problem_changes) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   r.pm2->recover_can_do_nothing = true;
   r.start();
@@ -260,7 +251,7 @@ BOOST_AUTO_TEST_CASE(a_recovery_that_can_try_nothing_is_not_repeated_until_the_p
 // asked again once the backoff is over, not given up on as "nothing to do" (the app stayed errored).
 BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_due_yet_is_asked_again_when_it_is_due) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   r.pm2->recover_waits_for = 2s;
   r.start();
@@ -275,7 +266,7 @@ BOOST_AUTO_TEST_CASE(a_recovery_with_nothing_due_yet_is_asked_again_when_it_is_d
 
 BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_step_in_order) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   r.netlify->state = status::unhealthy;
   for (auto* f : {&r.pm2, &r.github, &r.netlify}) (*f)->heals_in_emergency = true;
@@ -312,7 +303,7 @@ BOOST_AUTO_TEST_CASE(two_unhealthy_subsystems_start_an_emergency_that_runs_each_
 
 BOOST_AUTO_TEST_CASE(a_hanging_emergency_step_is_cut_at_its_bound_and_the_next_step_runs) {
   temp_dir dir;
-  rig r(dir.path, [](config& c) {
+  rig r(dir.path(), [](config& c) {
     // The GitHub step's bound: github.timeout + local_execution.timeout per workflow (none here).
     c.github.timeout = 100ms;
     c.github.local_execution.timeout = 200ms;
@@ -342,7 +333,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_emergency_step_is_cut_at_its_bound_and_the_next_s
 
 BOOST_AUTO_TEST_CASE(a_second_emergency_request_while_one_runs_is_a_conflict_naming_it) {
   temp_dir dir;
-  rig r(dir.path, [](config& c) { c.orchestrator.auto_recovery = false; });
+  rig r(dir.path(), [](config& c) { c.orchestrator.auto_recovery = false; });
   r.pm2->hold = true;
   r.start();
   r.run_checks(1);
@@ -359,7 +350,7 @@ BOOST_AUTO_TEST_CASE(a_second_emergency_request_while_one_runs_is_a_conflict_nam
 
 BOOST_AUTO_TEST_CASE(the_attempt_limit_is_honoured_then_reset_after_the_healthy_period) {
   temp_dir dir;
-  rig r(dir.path);  // max_recovery_attempts 3, attempt_reset 300 ms
+  rig r(dir.path());  // max_recovery_attempts 3, attempt_reset 300 ms
   r.pm2->state = status::unhealthy;
   r.github->state = status::unhealthy;
   r.start();
@@ -397,7 +388,7 @@ BOOST_AUTO_TEST_CASE(the_attempt_limit_is_honoured_then_reset_after_the_healthy_
 BOOST_AUTO_TEST_CASE(emergency_attempts_are_spaced_by_a_doubling_backoff_after_each_ended) {
   temp_dir dir;
   // Was: with any interval the three attempts ran back to back, all spent before anything could come up.
-  rig r(dir.path, [](config& c) {
+  rig r(dir.path(), [](config& c) {
     c.orchestrator.interval = 150ms;
     c.orchestrator.attempt_reset = 1h;
   });
@@ -448,7 +439,7 @@ BOOST_AUTO_TEST_CASE(health_says_when_the_next_emergency_attempt_is_due) {
 
 BOOST_AUTO_TEST_CASE(a_person_asking_restarts_a_given_up_emergency) {
   temp_dir dir;
-  rig r(dir.path, [](config& c) { c.orchestrator.max_recovery_attempts = 1; });
+  rig r(dir.path(), [](config& c) { c.orchestrator.max_recovery_attempts = 1; });
   r.pm2->state = status::unhealthy;
   r.github->state = status::unhealthy;
   r.start();
@@ -462,7 +453,7 @@ BOOST_AUTO_TEST_CASE(a_person_asking_restarts_a_given_up_emergency) {
 
 BOOST_AUTO_TEST_CASE(a_pause_suppresses_recovery_shows_paused_and_expires) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   BOOST_TEST(!r.policy->pause("pm2", 2s, "maintenance").has_value());
   r.start();
@@ -485,7 +476,7 @@ BOOST_AUTO_TEST_CASE(a_pause_suppresses_recovery_shows_paused_and_expires) {
 
 BOOST_AUTO_TEST_CASE(a_paused_target_is_not_recovered_and_unknown_targets_are_refused) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.pm2->state = status::unhealthy;
   BOOST_TEST(!r.policy->pause("pm2/t1", 1h, "").has_value());
   BOOST_TEST(r.policy->pause("nope", 1h, "").has_value());
@@ -505,7 +496,7 @@ BOOST_AUTO_TEST_CASE(pauses_survive_a_restart_and_one_that_expired_meanwhile_end
   temp_dir dir;
   sys_time until{};
   {
-    rig first(dir.path);
+    rig first(dir.path());
     first.start();
     first.run_checks(1);
     BOOST_TEST(!first.policy->pause("pm2", 1h, "window").has_value());
@@ -513,7 +504,7 @@ BOOST_AUTO_TEST_CASE(pauses_survive_a_restart_and_one_that_expired_meanwhile_end
     until = first.policy->paused("pm2")->until;
   }
   std::this_thread::sleep_for(100ms);  // github's pause ends while no daemon runs
-  rig second(dir.path);
+  rig second(dir.path());
   second.pm2->state = status::unhealthy;
   second.start();
   second.run_checks(3);
@@ -532,7 +523,7 @@ BOOST_AUTO_TEST_CASE(pauses_survive_a_restart_and_one_that_expired_meanwhile_end
 
 BOOST_AUTO_TEST_CASE(a_history_that_refuses_writes_is_loud_and_events_wait_in_memory) {
   temp_dir dir;
-  rig r(dir.path);
+  rig r(dir.path());
   r.start();
   r.run_checks(2);
   BOOST_TEST(r.policy->health_json().at("status").as_string() == "healthy");
@@ -569,7 +560,7 @@ BOOST_AUTO_TEST_CASE(the_report_file_is_json_with_availability_from_a_known_hist
   {
     // The history before this daemon's life: pm2/t1 down from -12 h to -6 h; github down from -48 h
     // to -30 h, not known before.
-    auto s = store::open(dir.path / "state" / "redundancy.db");
+    auto s = store::open(dir.path() / "state" / "redundancy.db");
     BOOST_REQUIRE(s.has_value());
     auto add = [&](std::string subsystem, std::string target, std::string kind, sys_time ts, std::string state) {
       json::object data;
@@ -591,23 +582,21 @@ BOOST_AUTO_TEST_CASE(the_report_file_is_json_with_availability_from_a_known_hist
     add("github", "", "status_changed", now - 30h, "healthy");
   }
   // Report files: one older than the retention (goes), yesterday's (stays).
-  fs::create_directories(dir.path / "logs");
-  std::ofstream(dir.path / "logs" / "health-report-2001-01-01.json") << "{}";
-  const auto yesterday = dir.path / "logs" / report_file_name(now - 24h);
+  fs::create_directories(dir.path() / "logs");
+  std::ofstream(dir.path() / "logs" / "health-report-2001-01-01.json") << "{}";
+  const auto yesterday = dir.path() / "logs" / report_file_name(now - 24h);
   std::ofstream(yesterday) << "{}";
 
-  rig r(dir.path);
+  rig r(dir.path());
   r.start();
   r.run_checks(2);
   BOOST_TEST(r.policy->write_report());
-  const auto file = dir.path / "logs" / report_file_name(std::chrono::system_clock::now());
-  std::ifstream in(file);
-  BOOST_REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
+  const auto file = dir.path() / "logs" / report_file_name(std::chrono::system_clock::now());
+  BOOST_REQUIRE(fs::exists(file));
+  const auto text = redundancy::test::read_existing_text(file);
   boost::system::error_code ec;
-  const auto report = json::parse(text.str(), ec);
-  BOOST_TEST_REQUIRE(!ec, "not valid JSON: " << text.str());
+  const auto report = json::parse(text, ec);
+  BOOST_TEST_REQUIRE(!ec, "not valid JSON: " << text);
 
   // The few milliseconds between the seeding and this daemon's first check are not known; the
   // tolerance covers them.
@@ -629,6 +618,6 @@ BOOST_AUTO_TEST_CASE(the_report_file_is_json_with_availability_from_a_known_hist
   for (const auto& e : report.at("events").as_array())
     if (e.at("message").as_string() == "seeded") ++seeded;
   BOOST_TEST(seeded == 2u);
-  BOOST_TEST(!fs::exists(dir.path / "logs" / "health-report-2001-01-01.json"));
+  BOOST_TEST(!fs::exists(dir.path() / "logs" / "health-report-2001-01-01.json"));
   BOOST_TEST(fs::exists(yesterday));
 }
