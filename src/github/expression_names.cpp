@@ -1,0 +1,77 @@
+// Scanning an expression for the contexts and functions it names.
+#include "redundancy/github/expression_names.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace redundancy::github {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool word_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
+
+void add_once(std::vector<std::string>& names, std::string name) {
+  if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, name); }))
+    names.push_back(std::move(name));
+}
+
+}  // namespace
+
+bool is_always_available_function(std::string_view name) {
+  static constexpr std::array<std::string_view, 7> builtin{"contains", "startsWith", "endsWith", "format",
+                                                           "join",     "toJSON",     "fromJSON"};
+  return std::any_of(builtin.begin(), builtin.end(), [&](std::string_view b) { return iequals(b, name); });
+}
+
+expression_names names_in_expression(std::string_view text) {
+  expression_names names;
+  char previous = ' ';  // the last character that is not a space, to tell `a.b` from `a`
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\'') {  // a string literal; '' inside it is an escaped quote
+      for (++i; i < text.size(); ++i)
+        if (text[i] == '\'') {
+          if (i + 1 < text.size() && text[i + 1] == '\'')
+            ++i;
+          else
+            break;
+        }
+      ++i;
+      previous = '\'';
+      continue;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c))) {  // a number, hex and exponents included
+      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+      previous = '0';
+      continue;
+    }
+    if (word_start(c)) {
+      const std::size_t start = i;
+      while (i < text.size() && word_char(text[i])) ++i;
+      const std::string word(text.substr(start, i - start));
+      std::size_t next = i;
+      while (next < text.size() && std::isspace(static_cast<unsigned char>(text[next]))) ++next;
+      if (previous != '.') {
+        if (next < text.size() && text[next] == '(')
+          add_once(names.functions, word);
+        else if (word != "true" && word != "false" && word != "null" && word != "NaN" && word != "Infinity")
+          add_once(names.contexts, word);
+      }
+      previous = 'a';
+      continue;
+    }
+    if (!std::isspace(static_cast<unsigned char>(c))) previous = c;
+    ++i;
+  }
+  return names;
+}
+
+}  // namespace redundancy::github

@@ -1,0 +1,382 @@
+// Workflow validation by GitHub's published schema: each kind of rule the schema holds (unknown and
+// missing keys, one-of alternatives, types, allowed values, where expressions may stand and which
+// contexts they may name) found on its line, and workflows of the shapes real projects use found
+// valid.
+#define BOOST_TEST_MODULE github_workflow_schema
+#include "redundancy/github/workflow_schema.hpp"
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+
+#include "redundancy/github/expression_names.hpp"
+#include "redundancy/github/workflow.hpp"
+#include "redundancy/github/workflow_schema_check.hpp"
+
+using namespace redundancy::github;
+
+namespace {
+
+workflow parse(const std::string& text) { return parse_workflow(text, "t.yml"); }
+
+std::string all(const workflow& w) {
+  std::string s;
+  for (const auto& p : w.problems) s += p + "\n";
+  return s;
+}
+
+bool has(const workflow& w, std::string_view text) {
+  return std::any_of(w.problems.begin(), w.problems.end(),
+                     [&](const std::string& p) { return p.find(text) != std::string::npos; });
+}
+
+std::vector<schema_problem> check(const std::string& text) {
+  return check_against_schema(YAML::Load(text), workflow_schema::github());
+}
+
+// A valid job to append to `on: ...` lines.
+const std::string one_job = "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_embedded_schema_is_githubs) {
+  const auto& schema = workflow_schema::github();
+  BOOST_TEST(schema.size() > 300u);
+  BOOST_REQUIRE(schema.find(workflow_root_definition));
+  const auto& root = schema.at(workflow_root_definition);
+  BOOST_TEST(root.properties.at("on").required);
+  BOOST_TEST(root.properties.at("jobs").required);
+  BOOST_TEST(!root.properties.at("name").required);
+  // allowed-values become string constants, as GitHub's reader makes them.
+  const auto& level = schema.at("permission-level-any");
+  BOOST_TEST((level.k == schema_definition::kind::one_of));
+  BOOST_TEST(schema.at(level.one_of[0]).constant == "read");
+  const auto& concurrency = schema.at("job-concurrency").context;
+  BOOST_TEST((std::find(concurrency.begin(), concurrency.end(), "secrets") == concurrency.end()));
+}
+
+BOOST_AUTO_TEST_CASE(a_schema_that_names_a_missing_definition_is_refused) {
+  auto parsed = workflow_schema::parse(R"({"definitions": {"root": {"mapping": {"properties": {"a": "nope"}}}}})");
+  BOOST_REQUIRE(!parsed);
+  BOOST_TEST(parsed.error() == "the schema cannot be read: root.properties.a refers to 'nope', which is not defined");
+  BOOST_TEST(!workflow_schema::parse("{not json"));
+  BOOST_TEST(!workflow_schema::parse(R"({"definitions": {"x": {"mapping": {}, "string": {}}}})"));
+}
+
+BOOST_AUTO_TEST_CASE(a_small_schema_is_interpreted_rule_by_rule) {
+  auto schema = workflow_schema::parse(R"({"definitions": {
+    "root": {"mapping": {"properties": {"size": {"type": "size", "required": true}, "tags": "tags",
+                                        "when": "when"}}},
+    "size": {"allowed-values": ["small", "large"]},
+    "tags": {"sequence": {"item-type": "non-empty"}},
+    "non-empty": {"string": {"require-non-empty": true}},
+    "when": {"context": ["clock"], "one-of": ["number", "boolean"]}}})");
+  BOOST_REQUIRE_MESSAGE(schema.has_value(), schema.error());
+  auto problems = [&](const char* text) { return check_against_schema(YAML::Load(text), *schema, "root"); };
+  BOOST_TEST(problems("size: small\ntags: [a, b]\nwhen: ${{ clock.now }}\n").empty());
+  BOOST_TEST(problems("size: large\nwhen: 5\n").empty());
+  auto p = problems("size: medium\ntags: [a, '']\nwhen: ${{ sun.up }}\nextra: 1\n");
+  BOOST_REQUIRE(p.size() == 4u);
+  BOOST_TEST(p[0].line == 1);
+  BOOST_TEST(p[0].column == 7);
+  BOOST_TEST(p[0].message == "'medium' is not allowed here: expected one of 'small', 'large'");
+  BOOST_TEST(p[1].path == "tags[1]");
+  BOOST_TEST(p[1].message == "'' is not allowed here: expected a non-empty string");
+  BOOST_TEST(p[2].message ==
+             "the expression 'sun.up' uses the context 'sun', which is not available here (available: clock)");
+  BOOST_TEST(p[3].message == "unknown key 'extra'; the keys allowed here are size, tags, when");
+  p = problems("tags: a\nwhen: soon\n");
+  BOOST_REQUIRE(p.size() == 3u);
+  BOOST_TEST(p[0].message == "'a' is not allowed here: expected a list");
+  BOOST_TEST(p[1].message == "'soon' is not allowed here: expected a number or a boolean (true or false)");
+  BOOST_TEST(p[2].message == "the required key 'size' is missing");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_key_at_the_top_level) {
+  const auto w = parse("on: push\nname: x\nrun-nme: y\n" + one_job);
+  BOOST_TEST(w.problems.size() == 1u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:3:1: unknown key 'run-nme'; the keys allowed here are concurrency, defaults, "
+                 "description, env, jobs, name, on, permissions, run-name"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_key_in_a_job_and_in_a_step) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout: 5\n    steps:\n"
+      "      - uses: actions/checkout@v4\n        wth:\n          depth: 1\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w, "t.yml:5:5: jobs.a: unknown key 'timeout'"), all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:8:9: jobs.a.steps[0]: unknown key 'wth'; the keys allowed here are continue-on-error, "
+                 "env, id, if, name, timeout-minutes, uses, with"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(working_directory_on_a_uses_step) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+      "      - uses: actions/checkout@v4\n        working-directory: web\n");
+  BOOST_TEST(w.problems.size() == 1u, all(w));
+  BOOST_TEST(has(w, "t.yml:7:9: jobs.a.steps[0]: unknown key 'working-directory'"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_needs_runs_on_unless_it_calls_a_reusable_workflow) {
+  auto p = check("on: push\njobs:\n  build:\n    steps:\n      - run: make\n");
+  BOOST_REQUIRE(p.size() == 1u);
+  BOOST_TEST(p[0].line == 3);
+  BOOST_TEST(p[0].path == "jobs.build");
+  BOOST_TEST(p[0].message == "the required key 'runs-on' is missing");
+  BOOST_TEST(check("on: push\njobs:\n  call:\n    uses: ./.github/workflows/x.yml\n    with:\n      a: 1\n").empty());
+  // Both kinds of job at once: the first key decides which one it is.
+  const auto w = parse("on: push\njobs:\n  call:\n    uses: ./.github/workflows/x.yml\n    runs-on: ubuntu-latest\n");
+  BOOST_TEST(has(w, "t.yml:5:5: jobs.call: unknown key 'runs-on'"), all(w));
+  // Neither: the reader's messages for it stand alone.
+  const auto n = parse("on: push\njobs:\n  a:\n    name: x\n");
+  BOOST_TEST(has(n, "t.yml:3: jobs.a: a job needs 'runs-on'"), all(n));
+  BOOST_TEST(!has(n, "cannot tell"), all(n));
+}
+
+BOOST_AUTO_TEST_CASE(a_step_with_neither_run_nor_uses_says_what_would_decide) {
+  auto p = check("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: what\n");
+  BOOST_REQUIRE(p.size() == 1u);
+  BOOST_TEST(p[0].line == 6);
+  BOOST_TEST(p[0].message.find("cannot tell what this is meant to be: add one of the keys") == 0u, p[0].message);
+  BOOST_TEST(p[0].message.find("run") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(branches_under_release) {
+  const auto w = parse("on:\n  release:\n    branches: [main]\n" + one_job);
+  BOOST_TEST(w.problems.size() == 1u, all(w));
+  BOOST_TEST(has(w, "t.yml:3:5: on.release: unknown key 'branches'; the keys allowed here are types"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(env_as_one_expression_where_a_mapping_is_required) {
+  const auto w = parse(
+      "on: push\nenv: ${{ fromJSON(vars.ENV) }}\njobs:\n  a:\n    runs-on: x\n    env: ${{ fromJSON(vars.ENV) }}\n"
+      "    steps:\n      - run: echo\n        env: ${{ fromJSON(vars.ENV) }}\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w, "t.yml:6: jobs.a.env: must be a map of variables, not one expression"), all(w));
+  BOOST_TEST(has(w, "t.yml:9: jobs.a.steps[0].env: must be a map of variables, not one expression"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_type) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    runs-on: x\n    continue-on-error: maybe\n    strategy:\n      fail-fast: [no]\n"
+      "    steps:\n      - run: [echo]\n        timeout-minutes: '5'\n");
+  BOOST_TEST(has(w, "t.yml:5:24: jobs.a.continue-on-error: 'maybe' is not allowed here: expected a boolean"), all(w));
+  BOOST_TEST(has(w, "t.yml:7:18: jobs.a.strategy.fail-fast: a list is not allowed here: expected a boolean"), all(w));
+  BOOST_TEST(has(w, "t.yml:9: jobs.a.steps[0].run: must be a string"), all(w));  // the reader's, kept
+  // A quoted number is a string, as GitHub's YAML 1.2 parser reads it (the reader took it for a number).
+  BOOST_TEST(has(w, "t.yml:10:26: jobs.a.steps[0].timeout-minutes: '5' is not allowed here: expected a number"),
+             all(w));
+  BOOST_TEST(w.problems.size() == 4u, all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_value_outside_the_allowed_ones) {
+  const auto w = parse("on: push\npermissions:\n  contents: readd\n  issues: write\n" + one_job);
+  BOOST_TEST(w.problems.size() == 1u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:3:13: permissions.contents: 'readd' is not allowed here: expected one of 'read', "
+                 "'write', 'none'"),
+             all(w));
+  const auto shorthand = parse("on: push\npermissions: read-everything\n" + one_job);
+  BOOST_TEST(has(shorthand,
+                 "t.yml:2:14: permissions: 'read-everything' is not allowed here: expected one of "
+                 "'read-all', 'write-all' or a mapping"),
+             all(shorthand));
+}
+
+BOOST_AUTO_TEST_CASE(an_expression_where_the_schema_allows_none) {
+  const auto w = parse("on:\n  push:\n    branches: ${{ vars.BRANCH }}\n" + one_job);
+  BOOST_TEST(w.problems.size() == 1u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:3:15: on.push.branches: an expression ('${{ vars.BRANCH }}') is not allowed here: this "
+                 "key takes a non-empty string or a list"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(an_expression_naming_a_context_its_key_does_not_offer) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    runs-on: ${{ hashFiles('x') }}\n    concurrency: deploy-${{ secrets.TOKEN }}\n"
+      "    steps:\n      - run: echo ${{ hashFiles('x') }} ${{ secrets.TOKEN }}\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:4:14: jobs.a.runs-on: the expression 'hashFiles('x')' calls 'hashFiles()', which is not "
+                 "available here"),
+             all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:5:18: jobs.a.concurrency: the expression 'secrets.TOKEN' uses the context 'secrets', "
+                 "which is not available here (available: github, inputs, vars, needs, strategy, matrix)"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(an_unclosed_expression) {
+  const auto w = parse("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ github.sha\n");
+  BOOST_TEST(has(w, "t.yml:6:14: jobs.a.steps[0].run: the expression is not closed"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_key_given_twice_whatever_its_case) {
+  const auto w = parse("on: push\njobs:\n  a:\n    runs-on: x\n    RUNS-ON: y\n    steps:\n      - run: echo\n");
+  BOOST_TEST(has(w, "t.yml:5:5: jobs.a.RUNS-ON: 'RUNS-ON' is already defined"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(expression_names_skip_properties_literals_and_strings) {
+  const auto names = names_in_expression(
+      "github.event.pull_request.title && contains(needs.*.result, 'x.y')"
+      " || fromJSON(inputs.n)[matrix.i] == 0x1F || true");
+  BOOST_TEST(names.contexts == (std::vector<std::string>{"github", "needs", "inputs", "matrix"}));
+  BOOST_TEST(names.functions == (std::vector<std::string>{"contains", "fromJSON"}));
+  BOOST_TEST(is_always_available_function("ToJson"));
+  BOOST_TEST(!is_always_available_function("hashFiles"));
+}
+
+BOOST_AUTO_TEST_CASE(a_matrix_build_is_valid) {
+  const auto w = parse(R"(name: CI
+on:
+  push:
+    branches: [main]
+    paths-ignore: ['docs/**']
+  pull_request:
+    types: [opened, synchronize]
+permissions:
+  contents: read
+defaults:
+  run:
+    shell: bash
+jobs:
+  test:
+    name: test (${{ matrix.os }}, node ${{ matrix.node }})
+    runs-on: ${{ matrix.os }}
+    timeout-minutes: 20
+    strategy:
+      fail-fast: false
+      max-parallel: 4
+      matrix:
+        os: [ubuntu-latest, macos-latest]
+        node: [18, 20]
+        include:
+          - os: ubuntu-latest
+            node: 22
+            experimental: true
+        exclude:
+          - os: macos-latest
+            node: 18
+    continue-on-error: ${{ matrix.experimental == true }}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-node@v4
+        with:
+          node-version: ${{ matrix.node }}
+          cache: npm
+      - id: deps
+        run: npm ci
+        env:
+          CI: true
+          TOKEN: ${{ secrets.NPM_TOKEN }}
+      - run: npm test -- --shard=${{ strategy.job-index }}
+        if: ${{ always() && steps.deps.outcome == 'success' }}
+        working-directory: web
+      - uses: actions/cache@v4
+        with:
+          path: ~/.npm
+          key: npm-${{ runner.os }}-${{ hashFiles('**/package-lock.json') }}
+)");
+  BOOST_TEST(w.valid(), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_reusable_workflow_call_and_a_callable_workflow_are_valid) {
+  const auto caller = parse(R"(on:
+  workflow_dispatch:
+    inputs:
+      level:
+        type: choice
+        options: [low, high]
+        default: low
+jobs:
+  call:
+    uses: octo/shared/.github/workflows/build.yml@v1
+    with:
+      level: ${{ inputs.level }}
+    secrets: inherit
+  after:
+    needs: call
+    if: needs.call.result == 'success'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo ${{ needs.call.outputs.version }}
+)");
+  BOOST_TEST(caller.valid(), all(caller));
+  const auto callee = parse(R"(on:
+  workflow_call:
+    inputs:
+      level:
+        type: string
+        required: true
+    outputs:
+      version:
+        value: ${{ jobs.build.outputs.version }}
+    secrets:
+      token:
+        required: false
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{ steps.v.outputs.version }}
+    steps:
+      - id: v
+        run: echo "version=1" >> "$GITHUB_OUTPUT"
+)");
+  BOOST_TEST(callee.valid(), all(callee));
+}
+
+BOOST_AUTO_TEST_CASE(services_and_a_deploy_job_are_valid) {
+  const auto w = parse(R"(on:
+  push:
+    tags: ['v*']
+  schedule:
+    - cron: '0 3 * * 1'
+concurrency:
+  group: ${{ github.workflow }}-${{ github.ref }}
+  cancel-in-progress: true
+jobs:
+  integration:
+    runs-on: ubuntu-latest
+    container: node:20
+    services:
+      postgres:
+        image: postgres:16
+        env:
+          POSTGRES_PASSWORD: ${{ secrets.DB_PASSWORD }}
+        ports: ['5432:5432']
+        options: >-
+          --health-cmd pg_isready
+          --health-interval 10s
+      redis: redis:7
+    steps:
+      - run: npm run test:integration
+        env:
+          DATABASE_URL: postgres://postgres@postgres:5432/test
+  deploy:
+    needs: [integration]
+    runs-on: [self-hosted, linux]
+    environment:
+      name: production
+      url: https://example.org
+    concurrency:
+      group: deploy-${{ github.ref_name }}
+      cancel-in-progress: false
+    permissions:
+      id-token: write
+      contents: read
+    steps:
+      - uses: actions/checkout@v4
+      - name: Deploy
+        run: ./deploy.sh "${{ vars.TARGET }}"
+        shell: bash
+        timeout-minutes: 10
+)");
+  BOOST_TEST(w.valid(), all(w));
+}
