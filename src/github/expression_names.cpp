@@ -30,6 +30,21 @@ bool is_always_available_function(std::string_view name) {
   return std::any_of(builtin.begin(), builtin.end(), [&](std::string_view b) { return iequals(b, name); });
 }
 
+std::string double_quoted_string_problem(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\'') in_string = !in_string;  // '' inside a string toggles twice: still inside
+    if (text[i] != '"' || in_string) continue;
+    const auto end = text.find('"', i + 1);
+    const std::string quoted(text.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i + 1));
+    std::string single = quoted;
+    std::replace(single.begin(), single.end(), '"', '\'');
+    return "the expression '" + std::string(text) + "' has the string " + quoted +
+           " in double quotes: GitHub's expressions take strings in single quotes (" + single + ")";
+  }
+  return {};
+}
+
 expression_names names_in_expression(std::string_view text) {
   expression_names names;
   char previous = ' ';  // the last character that is not a space, to tell `a.b` from `a`

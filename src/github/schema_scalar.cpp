@@ -65,6 +65,7 @@ void find_expressions(literal& lit) {
       return;
     }
     lit.expressions.push_back(std::move(e));
+    lit.expression_columns.push_back(start);
     start = raw.find("${{", end + 1);
   }
   const bool whole = lit.expressions.size() == 1 && raw.rfind("${{", 0) == 0 && raw.ends_with("}}");
@@ -88,6 +89,12 @@ literal classify(const YAML::Node& n) {
   // yaml-cpp tags a plain scalar "?" and a quoted or block one "!": only plain ones have types.
   if (n.Tag() == "?") lit.k = core_schema_kind(lit.text);
   if (lit.k == literal::kind::string) find_expressions(lit);
+  // GitHub points at the ${{ itself on a one-line scalar; a quoted one starts one column before its
+  // text (escapes inside it are not counted). Elsewhere the scalar's own mark has to do.
+  if (lit.text.find('\n') != std::string::npos)
+    lit.expression_columns.clear();
+  else if (n.Tag() != "?")
+    for (auto& column : lit.expression_columns) ++column;
   return lit;
 }
 

@@ -13,7 +13,10 @@ struct literal {
   enum class kind { null, boolean, number, string } k{kind::string};
   std::string text{};                      // the scalar as written (a string literal's value, unquoted)
   std::vector<std::string> expressions{};  // the trimmed text inside each ${{ }}; empty: a plain value
-  std::string error{};                     // an unclosed or empty ${{ }}
+  // How far into the line each expression's ${{ is from where the scalar starts, when the scalar is
+  // on one line (where GitHub points); empty otherwise.
+  std::vector<std::size_t> expression_columns{};
+  std::string error{};  // an unclosed or empty ${{ }}
 };
 
 // A null node, or a scalar; a collection is an (empty) string, which no caller passes.

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "redundancy/github/expression_names.hpp"
+#include "schema_hint.hpp"
 #include "schema_scalar.hpp"
 
 namespace redundancy::github {
@@ -16,6 +17,8 @@ namespace {
 
 using kind = schema_definition::kind;
 using schema_detail::literal;
+using schema_detail::nearest;
+using schema_detail::some_of;
 
 // Keys of steps that run in the background: GitHub refuses them unless a feature flag is on.
 const std::set<std::string, std::less<>> background_step_keys{"background", "wait", "wait-all", "cancel"};
@@ -134,7 +137,7 @@ class checker {
       }
     else
       add(d);
-    if (!constants.empty()) kinds.insert(kinds.begin(), (constants.size() == 1 ? "" : "one of ") + joined(constants));
+    if (!constants.empty()) kinds.insert(kinds.begin(), (constants.size() == 1 ? "" : "one of ") + some_of(constants));
     if (kinds.size() <= 1) return kinds.empty() ? "nothing" : kinds[0];
     const std::string last = kinds.back();
     kinds.pop_back();
@@ -144,9 +147,9 @@ class checker {
   bool expressions_allowed(const place& at) const { return !at.allowed.empty(); }
 
   // The problems of the expressions in a string value; false when there is one.
-  bool check_expressions(const literal& lit, const place& at, const YAML::Mark& mark, const std::string& path) {
+  bool check_expressions(const literal& lit, const place& at, const YAML::Mark& at_value, const std::string& path) {
     if (!expressions_allowed(at)) {
-      problem(mark, path,
+      problem(at_value, path,
               "an expression ('" + lit.text + "') is not allowed here: this key takes " + expected(*at.def));
       return false;
     }
@@ -157,7 +160,15 @@ class checker {
       (paren == std::string::npos ? contexts : functions).push_back(upper(item.substr(0, paren)));
     }
     bool ok = true;
-    for (const auto& expression : lit.expressions) {
+    for (std::size_t i = 0; i < lit.expressions.size(); ++i) {
+      const std::string& expression = lit.expressions[i];
+      YAML::Mark mark = at_value;
+      if (i < lit.expression_columns.size()) mark.column += static_cast<int>(lit.expression_columns[i]);
+      if (auto quoted = double_quoted_string_problem(expression); !quoted.empty()) {
+        problem(mark, path, std::move(quoted));
+        ok = false;
+        continue;
+      }
       const auto names = names_in_expression(expression);
       for (const auto& c : names.contexts)
         if (std::find(contexts.begin(), contexts.end(), upper(c)) == contexts.end()) {
@@ -223,7 +234,13 @@ class checker {
         return;
     }
     const std::string shown = lit.k == literal::kind::null ? "an empty value" : "'" + lit.text + "'";
-    problem(mark, path, shown + " is not allowed here: expected " + expected(*at.def));
+    std::vector<std::string> constants;
+    for (const auto* d : candidates)
+      if (!d->constant.empty()) constants.push_back(d->constant);
+    const std::string guess = lit.k == literal::kind::null ? "" : nearest(lit.text, constants);
+    problem(mark, path,
+            shown + " is not allowed here" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") + ": expected " +
+                expected(*at.def));
   }
 
   void read_sequence(const YAML::Node& n, const place& at, const std::string& path) {
@@ -271,7 +288,11 @@ class checker {
         read(it->second, enter(at, mappings[0]->loose_value_type), prefix + name, key.Mark());
         continue;
       }
-      problem(key.Mark(), path, "unknown key '" + name + "'; the keys allowed here are " + keys_of(mappings));
+      const auto allowed = keys_of(mappings);
+      const std::string guess = nearest(name, allowed);
+      problem(key.Mark(), path,
+              "unknown key '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                  "; the keys allowed here are " + (allowed.empty() ? std::string("none") : some_of(allowed, 20)));
     }
     if (mappings.size() > 1) {
       problem(key_mark, path,
@@ -294,13 +315,12 @@ class checker {
     return type;
   }
 
-  static std::string keys_of(const std::vector<const schema_definition*>& mappings) {
+  static std::vector<std::string> keys_of(const std::vector<const schema_definition*>& mappings) {
     std::set<std::string> keys;
     for (const auto* m : mappings)
       for (const auto& [name, property] : m->properties)
         if (!background_step_keys.count(name)) keys.insert(name);
-    if (keys.empty()) return "none";
-    return joined(std::vector<std::string>(keys.begin(), keys.end()));
+    return {keys.begin(), keys.end()};
   }
 
   // The keys found in only one of the alternatives: any one of them decides.

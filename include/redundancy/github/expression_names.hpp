@@ -18,6 +18,11 @@ struct expression_names {
 // and Infinity are literals.
 expression_names names_in_expression(std::string_view expression);
 
+// What is wrong when the expression quotes a string with double quotes, which GitHub's grammar has
+// no token for ("github.ref == \"main\"" is refused when the workflow is read); empty when it does
+// not. Text inside 'single-quoted strings' does not count.
+std::string double_quoted_string_problem(std::string_view expression);
+
 // The functions every expression may call, whatever the schema lists: GitHub's own (contains,
 // startsWith, endsWith, format, join, toJSON, fromJSON), compared case-insensitively.
 bool is_always_available_function(std::string_view name);

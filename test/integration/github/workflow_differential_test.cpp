@@ -1,12 +1,14 @@
 // Our validator against GitHub's reference parser: test/differential/github_workflow_parser.mjs runs
 // @actions/workflow-parser (the pinned npm package, in build/npm) under node over every workflow of
 // test/fixtures/github/workflows and test/fixtures/github/differential; both must agree on which are
-// valid. A disagreement prints both verdicts with both messages.
+// valid. A disagreement prints both verdicts with both messages. REDUNDANCY_WORKFLOW_CORPUS=dir1:dir2
+// adds folders of workflows.
 #define BOOST_TEST_MODULE github_workflow_differential
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "redundancy/github/workflow.hpp"
@@ -17,11 +19,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The fixtures, plus the *.yml and *.yaml of each folder in $REDUNDANCY_WORKFLOW_CORPUS (separated by
+// ':'), to compare on real workflows without adding them to the repository.
 std::vector<fs::path> corpus() {
+  std::vector<fs::path> dirs{fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/workflows",
+                             fs::path(REDUNDANCY_SOURCE_DIR) / "test/fixtures/github/differential"};
+  if (const char* extra = std::getenv("REDUNDANCY_WORKFLOW_CORPUS")) {
+    std::string_view rest = extra;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      if (colon != 0) dirs.emplace_back(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    }
+  }
   std::vector<fs::path> files;
-  for (const char* dir : {"test/fixtures/github/workflows", "test/fixtures/github/differential"})
-    for (const auto& entry : fs::directory_iterator(fs::path(REDUNDANCY_SOURCE_DIR) / dir))
-      if (entry.path().extension() == ".yml") files.push_back(entry.path());
+  for (const auto& dir : dirs)
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".yml" || entry.path().extension() == ".yaml") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -81,6 +95,9 @@ BOOST_AUTO_TEST_CASE(ours_and_githubs_parser_agree_on_valid_and_invalid) {
                f.filename().string() << ": GitHub's parser says " << (theirs ? "valid" : "invalid") << their_messages
                                      << "\n  ours says " << (ours.valid() ? "valid" : "invalid") << our_messages);
     if (ours.valid() == theirs) ++agreed;
+    // --log_level=message shows every pair, to compare the wording too.
+    BOOST_TEST_MESSAGE(f.filename().string()
+                       << ":\n  GitHub's parser:" << their_messages << "\n  ours:" << our_messages);
   }
   BOOST_TEST_MESSAGE("agreement with GitHub's parser: " << agreed << " of " << files.size() << " workflows");
 }

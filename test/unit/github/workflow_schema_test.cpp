@@ -95,7 +95,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_at_the_top_level) {
   const auto w = parse("on: push\nname: x\nrun-nme: y\n" + one_job);
   BOOST_TEST(w.problems.size() == 1u, all(w));
   BOOST_TEST(has(w,
-                 "t.yml:3:1: unknown key 'run-nme'; the keys allowed here are concurrency, defaults, "
+                 "t.yml:3:1: unknown key 'run-nme' (did you mean 'run-name'?); the keys allowed here are concurrency, "
+                 "defaults, "
                  "description, env, jobs, name, on, permissions, run-name"),
              all(w));
 }
@@ -107,7 +108,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_in_a_job_and_in_a_step) {
   BOOST_TEST(w.problems.size() == 2u, all(w));
   BOOST_TEST(has(w, "t.yml:5:5: jobs.a: unknown key 'timeout'"), all(w));
   BOOST_TEST(has(w,
-                 "t.yml:8:9: jobs.a.steps[0]: unknown key 'wth'; the keys allowed here are continue-on-error, "
+                 "t.yml:8:9: jobs.a.steps[0]: unknown key 'wth' (did you mean 'with'?); the keys allowed here are "
+                 "continue-on-error, "
                  "env, id, if, name, timeout-minutes, uses, with"),
              all(w));
 }
@@ -176,7 +178,8 @@ BOOST_AUTO_TEST_CASE(a_value_outside_the_allowed_ones) {
   const auto w = parse("on: push\npermissions:\n  contents: readd\n  issues: write\n" + one_job);
   BOOST_TEST(w.problems.size() == 1u, all(w));
   BOOST_TEST(has(w,
-                 "t.yml:3:13: permissions.contents: 'readd' is not allowed here: expected one of 'read', "
+                 "t.yml:3:13: permissions.contents: 'readd' is not allowed here (did you mean 'read'?): expected one "
+                 "of 'read', "
                  "'write', 'none'"),
              all(w));
   const auto shorthand = parse("on: push\npermissions: read-everything\n" + one_job);
@@ -205,8 +208,34 @@ BOOST_AUTO_TEST_CASE(an_expression_naming_a_context_its_key_does_not_offer) {
                  "available here"),
              all(w));
   BOOST_TEST(has(w,
-                 "t.yml:5:18: jobs.a.concurrency: the expression 'secrets.TOKEN' uses the context 'secrets', "
+                 "t.yml:5:25: jobs.a.concurrency: the expression 'secrets.TOKEN' uses the context 'secrets', "
                  "which is not available here (available: github, inputs, vars, needs, strategy, matrix)"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_string_in_double_quotes_inside_an_expression) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    if: github.ref == \"refs/heads/main\"\n    runs-on: x\n    steps:\n"
+      "      - run: echo\n        if: ${{ github.event_name == \"push\" && 'say \"hi\"' }}\n"
+      "      - run: echo ${{ format('{0}', 'quoted \"inside\" single quotes') }}\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:4: jobs.a.if: the expression 'github.ref == \"refs/heads/main\"' has the string "
+                 "\"refs/heads/main\" in double quotes: GitHub's expressions take strings in single quotes "
+                 "('refs/heads/main')"),
+             all(w));
+  BOOST_TEST(has(w, "t.yml:8:13: jobs.a.steps[0].if: the expression"), all(w));
+}
+
+BOOST_AUTO_TEST_CASE(a_misspelt_name_gets_a_suggestion_and_long_lists_are_cut) {
+  const auto w = parse("on:\n  pushh:\n  pull_request:\n    types: [reopend]\n" + one_job);
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:2:3: on: unknown key 'pushh' (did you mean 'push'?); the keys allowed here are "
+                 "branch_protection_rule, check_run,"),
+             all(w));
+  BOOST_TEST(has(w, " more"), all(w));
+  BOOST_TEST(has(w, "t.yml:4:13: on.pull_request.types[0]: 'reopend' is not allowed here (did you mean 'reopened'?)"),
              all(w));
 }
 
