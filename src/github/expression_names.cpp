@@ -22,12 +22,77 @@ void add_once(std::vector<std::string>& names, std::string name) {
     names.push_back(std::move(name));
 }
 
+struct builtin {
+  std::string_view name;
+  function_arity arity;
+};
+
+constexpr std::size_t max_arguments = 255;  // @actions/expressions' MAX_ARGUMENTS
+
+constexpr std::array<builtin, 8> builtins{{{"case", {3, max_arguments}},
+                                           {"contains", {2, 2}},
+                                           {"startsWith", {2, 2}},
+                                           {"endsWith", {2, 2}},
+                                           {"format", {1, max_arguments}},
+                                           {"join", {1, 2}},
+                                           {"toJSON", {1, 1}},
+                                           {"fromJSON", {1, 1}}}};
+
+// The arguments of the call whose '(' is at `open`: commas at its own depth, outside strings.
+std::size_t count_arguments(std::string_view text, std::size_t open) {
+  std::size_t depth = 0;
+  std::size_t commas = 0;
+  bool any = false;
+  bool in_string = false;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      in_string = c != '\'';  // a '' inside a string ends it and opens the next at once
+      continue;
+    }
+    if (c == '\'') {
+      in_string = true;
+      any = true;
+    } else if (c == '(' || c == '[') {
+      if (depth++ > 0) any = true;
+    } else if (c == ')' || c == ']') {
+      if (--depth == 0) break;
+    } else if (depth == 1 && c == ',') {
+      ++commas;
+    } else if (!std::isspace(static_cast<unsigned char>(c))) {
+      any = true;
+    }
+  }
+  return any ? commas + 1 : 0;
+}
+
 }  // namespace
 
 bool is_always_available_function(std::string_view name) {
-  static constexpr std::array<std::string_view, 7> builtin{"contains", "startsWith", "endsWith", "format",
-                                                           "join",     "toJSON",     "fromJSON"};
-  return std::any_of(builtin.begin(), builtin.end(), [&](std::string_view b) { return iequals(b, name); });
+  return std::any_of(builtins.begin(), builtins.end(), [&](const builtin& b) { return iequals(b.name, name); });
+}
+
+function_arity always_available_function_arity(std::string_view name) {
+  for (const auto& b : builtins)
+    if (iequals(b.name, name)) return b.arity;
+  return {};
+}
+
+std::optional<function_arity> schema_function_arity(std::string_view item) {
+  const auto open = item.find('(');
+  const auto comma = item.find(',', open);
+  const auto close = item.find(')', open);
+  if (open == std::string_view::npos || comma == std::string_view::npos || close == std::string_view::npos)
+    return std::nullopt;
+  auto number = [](std::string_view s) -> std::size_t {
+    if (s == "MAX") return max_arguments;
+    std::size_t n = 0;
+    for (char c : s)
+      if (std::isdigit(static_cast<unsigned char>(c))) n = n * 10 + static_cast<std::size_t>(c - '0');
+    return n;
+  };
+  return function_arity{number(item.substr(open + 1, comma - open - 1)),
+                        number(item.substr(comma + 1, close - comma - 1))};
 }
 
 std::string double_quoted_string_problem(std::string_view text) {
@@ -75,9 +140,10 @@ expression_names names_in_expression(std::string_view text) {
       std::size_t next = i;
       while (next < text.size() && std::isspace(static_cast<unsigned char>(text[next]))) ++next;
       if (previous != '.') {
-        if (next < text.size() && text[next] == '(')
+        if (next < text.size() && text[next] == '(') {
+          names.calls.push_back({word, count_arguments(text, next)});
           add_once(names.functions, word);
-        else if (word != "true" && word != "false" && word != "null" && word != "NaN" && word != "Infinity")
+        } else if (word != "true" && word != "false" && word != "null" && word != "NaN" && word != "Infinity")
           add_once(names.contexts, word);
       }
       previous = 'a';

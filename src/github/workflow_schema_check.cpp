@@ -146,6 +146,16 @@ class checker {
 
   bool expressions_allowed(const place& at) const { return !at.allowed.empty(); }
 
+  // What `name` takes where `at` is: GitHub's own functions anywhere, the others (status functions,
+  // hashFiles) where the schema lists them; nullopt when it may not be called here.
+  static std::optional<function_arity> function_arity_here(const std::string& name, const place& at) {
+    if (is_always_available_function(name)) return always_available_function_arity(name);
+    for (const auto& item : at.allowed)
+      if (item.find('(') != std::string::npos && upper(item.substr(0, item.find('('))) == upper(name))
+        return schema_function_arity(item);
+    return std::nullopt;
+  }
+
   // The problems of the expressions in a string value; false when there is one.
   bool check_expressions(const literal& lit, const place& at, const YAML::Mark& at_value, const std::string& path) {
     if (!expressions_allowed(at)) {
@@ -154,11 +164,8 @@ class checker {
       return false;
     }
     std::vector<std::string> contexts;
-    std::vector<std::string> functions;
-    for (const auto& item : at.allowed) {
-      const auto paren = item.find('(');
-      (paren == std::string::npos ? contexts : functions).push_back(upper(item.substr(0, paren)));
-    }
+    for (const auto& item : at.allowed)
+      if (item.find('(') == std::string::npos) contexts.push_back(upper(item));
     bool ok = true;
     for (std::size_t i = 0; i < lit.expressions.size(); ++i) {
       const std::string& expression = lit.expressions[i];
@@ -180,12 +187,21 @@ class checker {
                       "', which is not available here (available: " + joined(offered) + ")");
           ok = false;
         }
-      for (const auto& f : names.functions)
-        if (!is_always_available_function(f) &&
-            std::find(functions.begin(), functions.end(), upper(f)) == functions.end()) {
-          problem(mark, path, "the expression '" + expression + "' calls '" + f + "()', which is not available here");
+      for (const auto& call : names.calls) {
+        const auto arity = function_arity_here(call.name, at);
+        if (!arity) {
+          problem(mark, path,
+                  "the expression '" + expression + "' calls '" + call.name + "()', which is not available here");
+          ok = false;
+        } else if (call.arguments < arity->min || call.arguments > arity->max) {
+          problem(mark, path,
+                  "the expression '" + expression + "' calls '" + call.name + "()' with " +
+                      std::to_string(call.arguments) + " argument" + (call.arguments == 1 ? "" : "s") + "; it takes " +
+                      (arity->min == arity->max ? std::to_string(arity->min)
+                                                : std::to_string(arity->min) + " to " + std::to_string(arity->max)));
           ok = false;
         }
+      }
     }
     return ok;
   }

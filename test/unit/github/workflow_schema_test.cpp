@@ -239,6 +239,27 @@ BOOST_AUTO_TEST_CASE(a_misspelt_name_gets_a_suggestion_and_long_lists_are_cut) {
              all(w));
 }
 
+BOOST_AUTO_TEST_CASE(a_function_called_with_too_few_or_too_many_arguments) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ hashFiles() }}\n"
+      "        if: ${{ success('now') }}\n      - run: echo ${{ contains(github.ref, 'main', 'x') }}\n"
+      "      - run: echo ${{ case(github.ref == 'main', 'prod', 'dev') }} ${{ format('{0}', join(fromJSON('[1]'))) "
+      "}}\n");
+  BOOST_TEST(w.problems.size() == 3u, all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:6:19: jobs.a.steps[0].run: the expression 'hashFiles()' calls 'hashFiles()' with 0 "
+                 "arguments; it takes 1 to 255"),
+             all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:7:13: jobs.a.steps[0].if: the expression 'success('now')' calls 'success()' with 1 "
+                 "argument; it takes 0"),
+             all(w));
+  BOOST_TEST(has(w,
+                 "jobs.a.steps[1].run: the expression 'contains(github.ref, 'main', 'x')' calls 'contains()' with "
+                 "3 arguments; it takes 2"),
+             all(w));
+}
+
 BOOST_AUTO_TEST_CASE(an_unclosed_expression) {
   const auto w = parse("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ github.sha\n");
   BOOST_TEST(has(w, "t.yml:6:14: jobs.a.steps[0].run: the expression is not closed"), all(w));
@@ -255,6 +276,15 @@ BOOST_AUTO_TEST_CASE(expression_names_skip_properties_literals_and_strings) {
       " || fromJSON(inputs.n)[matrix.i] == 0x1F || true");
   BOOST_TEST(names.contexts == (std::vector<std::string>{"github", "needs", "inputs", "matrix"}));
   BOOST_TEST(names.functions == (std::vector<std::string>{"contains", "fromJSON"}));
+  BOOST_REQUIRE(names.calls.size() == 2u);
+  BOOST_TEST(names.calls[0].arguments == 2u);
+  BOOST_TEST(names.calls[1].arguments == 1u);
+  BOOST_TEST(names_in_expression("always()").calls[0].arguments == 0u);
+  BOOST_TEST(names_in_expression("format('{0},{1}', a[0], fromJSON('[1, 2]'))").calls[0].arguments == 3u);
+  BOOST_TEST(schema_function_arity("hashFiles(1,255)")->max == 255u);
+  BOOST_TEST(schema_function_arity("failure(0,MAX)")->max == 255u);
+  BOOST_TEST(!schema_function_arity("github"));
+  BOOST_TEST(is_always_available_function("case"));
   BOOST_TEST(is_always_available_function("ToJson"));
   BOOST_TEST(!is_always_available_function("hashFiles"));
 }
