@@ -2,21 +2,50 @@
 // @actions/workflow-parser's parseScalar does.
 #include "schema_scalar.hpp"
 
+#include <algorithm>
 #include <optional>
-#include <regex>
 
 namespace redundancy::github::schema_detail {
 namespace {
 
-literal::kind core_schema_kind(const std::string& s) {
-  // yaml-cpp already made null, ~, Null, NULL and the empty plain scalar a null node.
-  static const std::regex boolean{"true|True|TRUE|false|False|FALSE"};
-  static const std::regex number{
-      "[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
-      "[-+]?\\.(inf|Inf|INF)|\\.nan|\\.NaN|\\.NAN"};
-  if (std::regex_match(s, boolean)) return literal::kind::boolean;
-  if (std::regex_match(s, number)) return literal::kind::number;
-  return literal::kind::string;
+bool all_of(std::string_view s, bool (*allowed)(char)) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), allowed);
+}
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+bool octal(char c) { return c >= '0' && c <= '7'; }
+bool hex(char c) { return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, written out: this runs on every plain scalar.
+bool decimal(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  const auto e = s.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    std::string_view exponent = s.substr(e + 1);
+    if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) exponent.remove_prefix(1);
+    if (!all_of(exponent, digit)) return false;
+    s = s.substr(0, e);
+  }
+  const auto dot = s.find('.');
+  if (dot == std::string_view::npos) return all_of(s, digit);
+  const std::string_view whole = s.substr(0, dot);
+  const std::string_view fraction = s.substr(dot + 1);
+  if (whole.empty()) return all_of(fraction, digit);
+  return all_of(whole, digit) && (fraction.empty() || all_of(fraction, digit));
+}
+
+// The YAML 1.2 core schema's tags for a plain scalar (yaml-cpp already made null, ~, Null, NULL and
+// the empty plain scalar a null node).
+literal::kind core_schema_kind(std::string_view s) {
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE")
+    return literal::kind::boolean;
+  std::string_view unsigned_part = s;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) unsigned_part.remove_prefix(1);
+  const bool special = unsigned_part == ".inf" || unsigned_part == ".Inf" || unsigned_part == ".INF" || s == ".nan" ||
+                       s == ".NaN" || s == ".NAN";
+  const bool based =
+      (s.starts_with("0o") && all_of(s.substr(2), octal)) || (s.starts_with("0x") && all_of(s.substr(2), hex));
+  return special || based || decimal(s) ? literal::kind::number : literal::kind::string;
 }
 
 std::string trimmed(std::string_view s) {

@@ -227,6 +227,20 @@ BOOST_AUTO_TEST_CASE(a_string_in_double_quotes_inside_an_expression) {
   BOOST_TEST(has(w, "t.yml:8:13: jobs.a.steps[0].if: the expression"), all(w));
 }
 
+BOOST_AUTO_TEST_CASE(plain_scalars_are_typed_as_yaml_1_2_types_them) {
+  // timeout-minutes takes a number (or an expression): what GitHub's parser reads as one passes.
+  auto timeout = [](const std::string& value) {
+    return check("on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: " + value + "\n    steps: [run: echo]\n");
+  };
+  for (const char* number :
+       {"5", "-5", "+5", "1.5", ".5", "5.", "1e3", "2.5E-1", "0x1F", "0o17", ".inf", "-.Inf", ".nan"})
+    BOOST_TEST(timeout(number).empty(), number);
+  for (const char* string : {"'5'", "\"5\"", "0x", "1e", "1.2.3", "five", "0b101", "1_000", "e5", "."})
+    BOOST_TEST(timeout(string).size() == 1u, string);
+  // A boolean or number is also a string where a string is expected.
+  BOOST_TEST(check("on: push\nname: true\njobs:\n  a:\n    runs-on: 5\n    steps: [run: 1.5]\n").empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_misspelt_name_gets_a_suggestion_and_long_lists_are_cut) {
   const auto w = parse("on:\n  pushh:\n  pull_request:\n    types: [reopend]\n" + one_job);
   BOOST_TEST(w.problems.size() == 2u, all(w));
