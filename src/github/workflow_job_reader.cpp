@@ -71,7 +71,7 @@ void reader::read_job(const std::string& id, const YAML::Mark& mark, const YAML:
       steps = v;
       has_steps = true;
     } else if (key == "if")
-      job.if_expr = read_condition(v, path + ".if");
+      job.if_expr = scalar(v);
     else if (key == "env")
       job.env = read_env(v, path + ".env");
     else if (key == "defaults")
@@ -145,7 +145,7 @@ void reader::read_step(const YAML::Node& n, const std::string& path, workflow_jo
     else if (key == "working-directory")
       step.working_directory = scalar(v);
     else if (key == "if")
-      step.if_expr = read_condition(v, path + ".if");
+      step.if_expr = scalar(v);
     else if (key == "continue-on-error")
       step.continue_on_error = scalar(v);
     else if (key == "timeout-minutes")

@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "redundancy/github/cron.hpp"
-#include "redundancy/github/expression_names.hpp"
 #include "workflow_reader.hpp"
 
 namespace redundancy::github::workflow_detail {
@@ -124,13 +123,6 @@ void reader::read_defaults(const YAML::Node& n, const std::string& path, std::st
   }
   if (run["shell"]) shell = scalar(run["shell"]);
   if (run["working-directory"]) wd = scalar(run["working-directory"]);
-}
-
-std::string reader::read_condition(const YAML::Node& n, const std::string& path) {
-  const std::string condition = scalar(n);
-  if (!is_expression(condition))
-    if (auto quoted = double_quoted_string_problem(condition); !quoted.empty()) problem(n.Mark(), path, quoted);
-  return condition;
 }
 
 void reader::read_timeout(const YAML::Node& n, const std::string& path, std::optional<double>& out) {

@@ -32,8 +32,6 @@ class reader {
   // `whole_expression_allowed`: whether `env: ${{ ... }}` is accepted (at the top level only).
   string_map read_env(const YAML::Node& n, const std::string& path, bool whole_expression_allowed = false);
   void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell, std::string& wd);
-  // An `if:` written without ${{ }} is an expression all the same, which the schema sees as a string.
-  std::string read_condition(const YAML::Node& n, const std::string& path);
   void read_timeout(const YAML::Node& n, const std::string& path, std::optional<double>& out);
   void read_on(const YAML::Node& on);
   void read_schedule(const YAML::Node& body);

@@ -224,6 +224,19 @@ class checker {
     check_literal(lit, at, n.Mark(), path);
   }
 
+  // GitHub reads every `if:` as an expression, written with ${{ }} or not (its converter does, with
+  // the contexts the schema gives the key); the schema itself sees a bare one as a string.
+  void read_bare_condition(const YAML::Node& n, const place& at, const std::string& path) {
+    if (!n.IsScalar()) return;
+    literal condition = schema_detail::classify(n);
+    if (condition.k != literal::kind::string || !condition.expressions.empty() || !condition.error.empty() ||
+        condition.text.find_first_not_of(" \t\r\n") == std::string::npos)
+      return;
+    condition.expressions = {condition.text};
+    condition.expression_columns = {0};
+    check_expressions(condition, at, n.Mark(), path);
+  }
+
   void check_literal(const literal& lit, const place& at, const YAML::Mark& mark, const std::string& path) {
     const auto candidates = scalars(*at.def);
     auto matches = [&](const schema_definition& d, bool as_string) {
@@ -297,6 +310,7 @@ class checker {
       const std::string type = match_property(mappings, name);
       if (!type.empty() && !background_step_keys.count(name)) {
         read(it->second, enter(at, type), prefix + name, key.Mark());
+        if (name == "if") read_bare_condition(it->second, enter(at, type), prefix + name);
         continue;
       }
       if (type.empty() && !mappings[0]->loose_key_type.empty()) {

@@ -220,7 +220,7 @@ BOOST_AUTO_TEST_CASE(a_string_in_double_quotes_inside_an_expression) {
       "      - run: echo ${{ format('{0}', 'quoted \"inside\" single quotes') }}\n");
   BOOST_TEST(w.problems.size() == 2u, all(w));
   BOOST_TEST(has(w,
-                 "t.yml:4: jobs.a.if: the expression 'github.ref == \"refs/heads/main\"' has the string "
+                 "t.yml:4:9: jobs.a.if: the expression 'github.ref == \"refs/heads/main\"' has the string "
                  "\"refs/heads/main\" in double quotes: GitHub's expressions take strings in single quotes "
                  "('refs/heads/main')"),
              all(w));
@@ -250,6 +250,20 @@ BOOST_AUTO_TEST_CASE(a_misspelt_name_gets_a_suggestion_and_long_lists_are_cut) {
              all(w));
   BOOST_TEST(has(w, " more"), all(w));
   BOOST_TEST(has(w, "t.yml:4:13: on.pull_request.types[0]: 'reopend' is not allowed here (did you mean 'reopened'?)"),
+             all(w));
+}
+
+BOOST_AUTO_TEST_CASE(an_if_without_braces_is_an_expression_all_the_same) {
+  const auto w = parse(
+      "on: push\njobs:\n  a:\n    if: steps.x.outputs.ok && always()\n    runs-on: x\n    steps:\n"
+      "      - run: echo\n        if: secrets.TOKEN != '' && hashFiles('a') != ''\n"
+      "      - run: echo\n        if: failure() || github.event_name == 'push'\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w, "t.yml:4:9: jobs.a.if: the expression 'steps.x.outputs.ok && always()' uses the context 'steps'"),
+             all(w));
+  BOOST_TEST(has(w,
+                 "t.yml:8:13: jobs.a.steps[0].if: the expression 'secrets.TOKEN != '' && hashFiles('a') != ''' "
+                 "uses the context 'secrets'"),
              all(w));
 }
 
