@@ -144,7 +144,12 @@ class checker {
     return joined(kinds) + " or " + last;
   }
 
-  bool expressions_allowed(const place& at) const { return !at.allowed.empty(); }
+  // Where the schema gives contexts, or calls the value an expression (`is-expression`).
+  bool expressions_allowed(const place& at) const {
+    const auto candidates = scalars(*at.def);
+    return !at.allowed.empty() ||
+           std::any_of(candidates.begin(), candidates.end(), [](const auto* d) { return d->is_expression; });
+  }
 
   // What `name` takes where `at` is: GitHub's own functions anywhere, the others (status functions,
   // hashFiles) where the schema lists them; nullopt when it may not be called here.
