@@ -32,8 +32,9 @@ std::string nearest(std::string_view given, const std::vector<std::string>& cand
   std::string best;
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
-    const auto d = edit_distance(given, c);
-    if (d < best_distance && d > 0) {
+    if (c == given) continue;
+    const auto d = edit_distance(given, c);  // 0: the same name in other case, GitHub's keys are not
+    if (d < best_distance) {
       best = c;
       best_distance = d;
     }

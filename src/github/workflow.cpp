@@ -41,12 +41,13 @@ using workflow_detail::reader;
 namespace {
 
 // GitHub's own rules (its published schema), after the reader's: a place the reader already faulted
-// keeps the reader's message alone.
+// keeps the reader's message alone, unless the schema's names what was meant (`Runs-On` for
+// `runs-on`, where the reader only sees `runs-on` missing).
 void add_schema_problems(const YAML::Node& root, const reader& r, workflow& w) {
   const std::string file_name = w.file.filename().string();
   try {
     for (const auto& p : check_against_schema(root, workflow_schema::github())) {
-      if (r.reported(p.line, p.path)) continue;
+      if (r.reported(p.line, p.path) && !p.suggests) continue;
       w.problems.push_back(file_name + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
                            (p.path.empty() ? "" : p.path + ": ") + p.message);
     }

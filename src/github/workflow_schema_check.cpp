@@ -67,11 +67,12 @@ class checker {
   }
 
  private:
-  void problem(const YAML::Mark& mark, const std::string& path, std::string message) {
+  void problem(const YAML::Mark& mark, const std::string& path, std::string message, bool suggests = false) {
     problems.push_back({.line = mark.line >= 0 ? mark.line + 1 : 1,
                         .column = mark.column >= 0 ? mark.column + 1 : 1,
                         .path = path,
-                        .message = std::move(message)});
+                        .message = std::move(message),
+                        .suggests = suggests});
   }
 
   // The alternatives of a definition of one kind: itself, or those of its one-of (one level, as in
@@ -274,7 +275,8 @@ class checker {
     const std::string guess = lit.k == literal::kind::null ? "" : nearest(lit.text, constants);
     problem(mark, path,
             shown + " is not allowed here" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") + ": expected " +
-                expected(*at.def));
+                expected(*at.def),
+            !guess.empty());
   }
 
   void read_sequence(const YAML::Node& n, const place& at, const std::string& path) {
@@ -327,7 +329,8 @@ class checker {
       const std::string guess = nearest(name, allowed);
       problem(key.Mark(), path,
               "unknown key '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                  "; the keys allowed here are " + (allowed.empty() ? std::string("none") : some_of(allowed, 20)));
+                  "; the keys allowed here are " + (allowed.empty() ? std::string("none") : some_of(allowed, 20)),
+              !guess.empty());
     }
     if (mappings.size() > 1) {
       problem(key_mark, path,

@@ -17,6 +17,7 @@ struct schema_problem {
   int column{1};
   std::string path{};     // "jobs.build.steps[0]"; empty at the top level
   std::string message{};  // names the key or value and what was expected there
+  bool suggests{false};   // it names the key or value most likely meant ("did you mean 'runs-on'?")
 };
 
 // The definition GitHub reads a workflow file against.

@@ -278,6 +278,13 @@ BOOST_AUTO_TEST_CASE(an_if_without_braces_is_an_expression_all_the_same) {
              all(w));
 }
 
+BOOST_AUTO_TEST_CASE(keys_are_matched_in_their_case_and_the_other_case_is_suggested) {
+  const auto w = parse("on: push\njobs:\n  a:\n    Runs-On: ubuntu-latest\n    steps:\n      - run: echo\n");
+  BOOST_TEST(w.problems.size() == 2u, all(w));
+  BOOST_TEST(has(w, "t.yml:3: jobs.a: a job needs 'runs-on'"), all(w));
+  BOOST_TEST(has(w, "t.yml:4:5: jobs.a: unknown key 'Runs-On' (did you mean 'runs-on'?)"), all(w));
+}
+
 BOOST_AUTO_TEST_CASE(a_function_called_with_too_few_or_too_many_arguments) {
   const auto w = parse(
       "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ hashFiles() }}\n"
