@@ -24,6 +24,7 @@ struct schema_problem {
 inline constexpr std::string_view workflow_root_definition = "workflow-root-strict";
 
 // Every schema problem of `document` read as `root` (a definition of `schema`), in document order.
+// Throws std::out_of_range when `root` is not one of the schema's definitions.
 std::vector<schema_problem> check_against_schema(const YAML::Node& document, const workflow_schema& schema,
                                                  std::string_view root = workflow_root_definition);
 
