@@ -37,6 +37,8 @@ target_link_libraries(fuzz_lib
   PUBLIC Boost::headers Boost::log Boost::log_setup Boost::filesystem Boost::system
          CLI11::CLI11 Threads::Threads prometheus-cpp::core OpenSSL::SSL OpenSSL::Crypto SQLite::SQLite3 yaml-cpp
   PRIVATE redundancy_warnings)
+include(${CMAKE_SOURCE_DIR}/cmake/workflow_schema.cmake)
+redundancy_embed_workflow_schema(fuzz_lib)
 
 # One fuzzer per test/fuzz/*.cpp (but the replay driver of the normal build): build-fuzz/fuzz_<name>.
 file(GLOB fuzz_targets CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/fuzz/*.cpp)

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "redundancy/core/small_file.hpp"
+#include "redundancy/github/workflow_schema_check.hpp"
 #include "workflow_reader.hpp"
 
 namespace redundancy::github {
@@ -37,6 +38,26 @@ const workflow_job* workflow::find_job(std::string_view id) const {
 
 using workflow_detail::reader;
 
+namespace {
+
+// GitHub's own rules (its published schema), after the reader's: a place the reader already faulted
+// keeps the reader's message alone, unless the schema's names what was meant (`Runs-On` for
+// `runs-on`, where the reader only sees `runs-on` missing).
+void add_schema_problems(const YAML::Node& root, const reader& r, workflow& w) {
+  const std::string file_name = w.file.filename().string();
+  try {
+    for (const auto& p : check_against_schema(root, workflow_schema::github())) {
+      if (r.reported(p.line, p.path) && !p.suggests) continue;
+      w.problems.push_back(file_name + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
+                           (p.path.empty() ? "" : p.path + ": ") + p.message);
+    }
+  } catch (const std::exception& e) {  // only an embedded schema that cannot be read, a build defect
+    w.problems.push_back(file_name + ":1: GitHub's workflow schema could not be used: " + e.what());
+  }
+}
+
+}  // namespace
+
 workflow parse_workflow(std::string_view text, const std::filesystem::path& file) {
   workflow w;
   w.file = file;
@@ -44,6 +65,7 @@ workflow parse_workflow(std::string_view text, const std::filesystem::path& file
   try {
     const YAML::Node root = YAML::Load(std::string(text));
     r.read(root);
+    add_schema_problems(root, r, w);
   } catch (const YAML::ParserException& e) {
     w.jobs.clear();
     w.problems.push_back(file.filename().string() + ":" + std::to_string(e.mark.line + 1) + ":" +

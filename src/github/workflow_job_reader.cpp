@@ -137,7 +137,7 @@ void reader::read_step(const YAML::Node& n, const std::string& path, workflow_jo
     else if (key == "name")
       step.name = scalar(v);
     else if (key == "with")
-      step.with = read_env(v, path + ".with");
+      step.with = read_env(v, path + ".with", true);
     else if (key == "env")
       step.env = read_env(v, path + ".env");
     else if (key == "shell")

@@ -25,6 +25,8 @@ void reader::problem(const YAML::Mark& mark, const std::string& path, const std:
 }
 
 void reader::problem_at(int line, const std::string& path, const std::string& message) {
+  lines_.insert(line);
+  paths_.insert(path);
   w_.problems.push_back(file_name_ + ":" + std::to_string(line) + ": " + (path.empty() ? "" : path + ": ") + message);
 }
 
@@ -51,7 +53,7 @@ void reader::read(const YAML::Node& root) {
     } else if (key == "name")
       w_.name = scalar(it->second);
     else if (key == "env")
-      w_.env = read_env(it->second, "env");
+      w_.env = read_env(it->second, "env", true);
     else if (key == "defaults")
       read_defaults(it->second, "defaults", w_.default_shell, w_.default_working_directory);
   }
@@ -84,11 +86,18 @@ void reader::read(const YAML::Node& root) {
 
 std::string reader::scalar(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string(); }
 
-string_map reader::read_env(const YAML::Node& n, const std::string& path) {
+string_map reader::read_env(const YAML::Node& n, const std::string& path, bool whole_expression_allowed) {
   string_map env;
   if (n.IsNull()) return env;
   if (!n.IsMap()) {
-    if (!(n.IsScalar() && is_expression(n.Scalar()))) problem(n.Mark(), path, "must be a map of variables");
+    if (!(n.IsScalar() && is_expression(n.Scalar())))
+      problem(n.Mark(), path, "must be a map of variables");
+    else if (!whole_expression_allowed)
+      // GitHub's schema lets it through, its converter then refuses it ("The type 'MappingToken' was
+      // expected"): only the workflow's own env may be one expression.
+      problem(n.Mark(), path,
+              "must be a map of variables, not one expression ('" + n.Scalar() +
+                  "'): give each variable its own expression");
     return env;
   }
   for (auto it = n.begin(); it != n.end(); ++it) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -22,10 +23,14 @@ class reader {
   void problem(const YAML::Mark& mark, const std::string& path, const std::string& message);
   void problem_at(int line, const std::string& path, const std::string& message);
   void read(const YAML::Node& root);
+  // Whether a problem was already reported on this line or for this path: the reader's message,
+  // written for that key, then stands for the schema's more general one.
+  bool reported(int line, const std::string& path) const { return lines_.count(line) || paths_.count(path); }
 
  private:
   static std::string scalar(const YAML::Node& n);
-  string_map read_env(const YAML::Node& n, const std::string& path);
+  // `whole_expression_allowed`: whether `env: ${{ ... }}` is accepted (at the top level only).
+  string_map read_env(const YAML::Node& n, const std::string& path, bool whole_expression_allowed = false);
   void read_defaults(const YAML::Node& n, const std::string& path, std::string& shell, std::string& wd);
   void read_timeout(const YAML::Node& n, const std::string& path, std::optional<double>& out);
   void read_on(const YAML::Node& on);
@@ -39,6 +44,8 @@ class reader {
 
   workflow& w_;
   std::string file_name_;
+  std::set<int> lines_{};
+  std::set<std::string> paths_{};
 };
 
 }  // namespace redundancy::github::workflow_detail

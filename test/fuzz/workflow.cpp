@@ -1,5 +1,6 @@
-// Fuzz target: the workflow parser and what runs on a valid workflow: the needs order, the local plan,
-// and `${{ }}` substitution and `if:` evaluation of every step, as the local runner would do them.
+// Fuzz target: the workflow parser (its own checks and GitHub's schema, expressions included) and what
+// runs on a valid workflow: the needs order, the local plan, and `${{ }}` substitution and `if:`
+// evaluation of every step, as the local runner would do them.
 // Properties: never throws; every problem names the file; the needs order lists every job once.
 #include "redundancy/github/workflow.hpp"
 #include "fuzz/fuzz_check.hpp"
