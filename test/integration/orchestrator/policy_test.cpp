@@ -413,7 +413,7 @@ BOOST_AUTO_TEST_CASE(emergency_attempts_are_spaced_by_a_doubling_backoff_after_e
 
 BOOST_AUTO_TEST_CASE(health_says_when_the_next_emergency_attempt_is_due) {
   temp_dir dir;
-  rig r(dir.path, [](config& c) {
+  rig r(dir.path(), [](config& c) {
     c.orchestrator.interval = 2s;  // the spacing after the first attempt: long enough to be seen on any machine
     c.orchestrator.attempt_reset = 1h;
   });
