@@ -129,8 +129,10 @@ awaitable<bool> pm2_subsystem::repair(action_result& result) {
 awaitable<action_result> pm2_subsystem::recover(const health& last) {
   action_result result;
   // Nothing is repaired while PM2's daemon is going down or coming up: then one check says what is left.
+  // A daemon that was unusable at the last check may answer by now (it was coming up): look again rather
+  // than act on old news.
   const bool waited = co_await settle_daemon();
-  if (waited || state_ == pm2_state::unchecked || last.checked_at > last_.checked_at) co_await check();
+  if (waited || state_ != pm2_state::ok || last.checked_at > last_.checked_at) co_await check();
   started_from_file_ = false;
   for (int round = 0; round < 2; ++round) {
     daemon_died_ = false;
