@@ -17,13 +17,14 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace redundancy {
 namespace {
 
 // What is wrong, as text that changes when anything about the problem changes.
 std::string problem_of(const health& h) {
-  std::string text = std::string(to_string(h.state)) + ": " + h.summary;
+  std::string text = std::string(to_string(h.state)) + ": " + h.summary + "\nthrough " + h.counterpart;
   for (const auto& t : h.targets)
     if (t.state != status::healthy) text += "\n" + t.name + " " + std::string(to_string(t.state)) + ": " + t.reason;
   return text;
@@ -212,11 +213,15 @@ void orchestrator::maybe_recover(const subsystem_state& s, health last) {
   const std::string name{s.target->name()};
   const bool any_paused = std::any_of(last.targets.begin(), last.targets.end(),
                                       [](const target_health& t) { return t.state == status::paused; });
-  const bool any_unhealthy = std::any_of(last.targets.begin(), last.targets.end(),
-                                         [](const target_health& t) { return t.state == status::unhealthy; });
+  std::set<std::string> unhealthy_targets;
+  for (const auto& t : last.targets)
+    if (t.state == status::unhealthy) unhealthy_targets.insert(t.name);
+  const bool any_unhealthy = !unhealthy_targets.empty();
   const auto decision = policy_.on_check({.name = name,
                                           .state = last.state,
                                           .problem = problem_of(last),
+                                          .unhealthy_targets = std::move(unhealthy_targets),
+                                          .counterpart = last.counterpart,
                                           .only_paused_targets_unhealthy = any_paused && !any_unhealthy,
                                           .action_running = actions_.active(name).has_value(),
                                           .check_interval = s.schedule.interval,

@@ -46,6 +46,7 @@ void recovery_policy::count_check(std::string_view subsystem, status judged) {
   memory.failures = 0;
   memory.nothing_to_do_for.clear();
   memory.last_recovery_at.reset();
+  memory.targets_tried.clear();
 }
 
 repair_decision recovery_policy::on_check(const subsystem_observation& seen, time_point now) {
@@ -76,11 +77,19 @@ repair_decision recovery_policy::on_check(const subsystem_observation& seen, tim
     memory.retry_at.reset();
   }
   // The re-check after a recovery comes at once; another attempt waits for the subsystem's own rhythm, so
-  // a problem no recovery fixes costs one attempt per check interval, not a loop.
-  if (memory.last_recovery_at && now - *memory.last_recovery_at < seen.check_interval / 2)
+  // a problem no recovery fixes costs one attempt per check interval, not a loop. A new problem does not
+  // wait: a target no recovery was given yet (each ends the spacing once until the subsystem is well), or
+  // a check through another counterpart (the PM2 daemon a repair spawned while the old one went down).
+  const bool new_target = std::any_of(seen.unhealthy_targets.begin(), seen.unhealthy_targets.end(),
+                                      [&](const std::string& t) { return !memory.targets_tried.contains(t); });
+  const bool new_counterpart = seen.counterpart != memory.counterpart_tried;
+  if (memory.last_recovery_at && now - *memory.last_recovery_at < seen.check_interval / 2 && !new_target &&
+      !new_counterpart)
     return {.recover = false, .phase = repair_phase::spacing, .why = "recovered less than half an interval ago"};
   memory.last_recovery_at = now;
   memory.recovering_for = seen.problem;
+  memory.targets_tried.insert(seen.unhealthy_targets.begin(), seen.unhealthy_targets.end());
+  memory.counterpart_tried = seen.counterpart;
   return {.recover = true, .phase = repair_phase::recovering, .why = {}};
 }
 

@@ -101,6 +101,7 @@ awaitable<health> pm2_subsystem::check() {
   auto probe = co_await read_list(found);
   judge_apps(h, found, now);
   warn_about_dangers(probe, found);
+  h.counterpart = probe.pid > 0 ? "PM2 daemon pid " + std::to_string(probe.pid) : "no PM2 daemon";
   const auto& problems = found.problems;
   const auto& warnings = found.warnings;
 

@@ -33,6 +33,9 @@ struct health {
   std::string summary{};
   std::vector<target_health> targets{};
   sys_time checked_at{};
+  // Whom the check talked to, when that can change under it (PM2: its daemon's pid): a problem seen through
+  // another one is a new problem, not the one the last recovery failed to fix.
+  std::string counterpart{};
 };
 
 // One step of an action, in the order it ran ("pm2 restart api", exit 0, ...).

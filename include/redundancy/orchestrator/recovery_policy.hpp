@@ -20,6 +20,8 @@ struct subsystem_observation {
   std::string name{};
   status state{status::unknown};
   std::string problem{};                      // text that changes whenever anything about the problem does
+  std::set<std::string> unhealthy_targets{};  // by name
+  std::string counterpart{};                  // whom the check talked to (health::counterpart)
   bool only_paused_targets_unhealthy{false};  // nothing left that a recovery may touch
   bool action_running{false};                 // an action of this subsystem is queued or running
   std::chrono::milliseconds check_interval{};
@@ -31,7 +33,7 @@ enum class repair_phase {
   ok,              // not unhealthy
   failing,         // unhealthy for fewer checks than failures_needed: shown degraded, not repaired yet
   recovering,      // a recovery was started or is running
-  spacing,         // the last recovery was less than half a check interval ago
+  spacing,         // the last recovery was less than half a check interval ago, and the problem is the same
   backoff,         // the last recovery found nothing due before retry_at
   nothing_to_try,  // the last recovery took no step for this very problem: wait until it changes
   held,            // paused, auto_recovery off, an emergency on it, or an action running
@@ -95,6 +97,10 @@ class recovery_policy {
     std::string nothing_to_do_for{};
     std::optional<time_point> last_recovery_at{};
     std::optional<time_point> retry_at{};
+    // Since the subsystem was last well: every target a recovery was given, and whom the last one's check
+    // talked to. A target outside the set, or another counterpart, is a new problem that ends the spacing.
+    std::set<std::string> targets_tried{};
+    std::string counterpart_tried{};
   };
 
   orchestrator_config settings_;

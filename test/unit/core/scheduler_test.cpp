@@ -34,7 +34,7 @@ class probe_subsystem final : public subsystem {
     auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     --in_flight;
     if (ec) throw boost::system::system_error(ec);
-    co_return health{.state = result_, .summary = "probe", .targets = {}, .checked_at = {}};
+    co_return health{.state = result_, .summary = "probe", .targets = {}, .checked_at = {}, .counterpart = {}};
   }
   awaitable<action_result> recover(const health&) override { co_return action_result{}; }
   awaitable<action_result> emergency() override { co_return action_result{}; }

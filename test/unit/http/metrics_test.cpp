@@ -202,7 +202,7 @@ target_health target(std::string name, status state, boost::json::object detail 
 }
 
 health make_health(status state, std::vector<target_health> targets) {
-  return health{.state = state, .summary = "test", .targets = std::move(targets), .checked_at = {}};
+  return health{.state = state, .summary = "test", .targets = std::move(targets), .checked_at = {}, .counterpart = {}};
 }
 
 // A daemon's worth of updates touching every metric the README lists.

@@ -21,6 +21,8 @@ struct fixture {
   recovery_policy::time_point now{recovery_policy::time_point{} + 1000h};
   unsigned failures_needed{1};
   bool action_running{false};
+  std::set<std::string> unhealthy_targets{"fn"};
+  std::string counterpart{};
 
   // One check of "netlify" that found it `state` with `problem`, `later` after the previous one.
   repair_decision check(status state, std::string problem = "fn failing", std::chrono::milliseconds later = 5s) {
@@ -29,6 +31,8 @@ struct fixture {
     return policy.on_check({.name = "netlify",
                             .state = state,
                             .problem = std::move(problem),
+                            .unhealthy_targets = unhealthy_targets,
+                            .counterpart = counterpart,
                             .only_paused_targets_unhealthy = false,
                             .action_running = action_running,
                             .check_interval = 5s,
@@ -76,6 +80,42 @@ BOOST_FIXTURE_TEST_CASE(a_second_recovery_waits_half_an_interval, fixture) {
   const auto soon = check(status::unhealthy, "fn failing", 1s);  // the re-check right after it
   BOOST_TEST(phase_is(soon, repair_phase::spacing));
   BOOST_TEST(check(status::unhealthy, "fn failing", 2s).recover);  // 3 s later: half of 5 s passed
+}
+
+BOOST_FIXTURE_TEST_CASE(a_target_no_recovery_was_given_yet_ends_the_spacing, fixture) {
+  BOOST_TEST(check(status::unhealthy).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  unhealthy_targets = {"fn", "other"};
+  BOOST_TEST(check(status::unhealthy, "fn and other failing", 1s).recover);
+}
+
+BOOST_FIXTURE_TEST_CASE(targets_taking_turns_end_the_spacing_once_each, fixture) {
+  BOOST_TEST(check(status::unhealthy).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  unhealthy_targets = {"other"};
+  BOOST_TEST(check(status::unhealthy, "other failing", 1s).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  unhealthy_targets = {"fn"};
+  BOOST_TEST(phase_is(check(status::unhealthy, "fn failing", 1s), repair_phase::spacing));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_targets_tried_are_forgotten_once_the_subsystem_is_well, fixture) {
+  BOOST_TEST(check(status::unhealthy).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  BOOST_TEST(phase_is(check(status::healthy, "", 1s), repair_phase::ok));
+  BOOST_TEST(check(status::unhealthy, "fn failing", 1s).recover);
+}
+
+// PM2 killed: the repair's `pm2 start` spawned the next daemon, and the check right after it finds an app
+// missing from that one. The old daemon's problem is gone with it.
+BOOST_FIXTURE_TEST_CASE(a_check_through_another_counterpart_ends_the_spacing, fixture) {
+  counterpart = "PM2 daemon pid 100";
+  BOOST_TEST(check(status::unhealthy).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  counterpart = "PM2 daemon pid 200";
+  BOOST_TEST(check(status::unhealthy, "fn failing", 1s).recover);
+  policy.recovery_finished("netlify", true, std::nullopt);
+  BOOST_TEST(phase_is(check(status::unhealthy, "fn failing", 1s), repair_phase::spacing));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_problem_after_a_check_that_found_the_recovery_worked_is_not_spaced, fixture) {
