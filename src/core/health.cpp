@@ -22,6 +22,19 @@ std::string_view to_string(status s) {
   return "unknown";
 }
 
+int severity_rank(status s) {
+  switch (s) {
+    case status::unhealthy:
+      return 4;
+    case status::unknown:
+      return 3;
+    case status::degraded:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
 std::optional<status> status_from_string(std::string_view text) {
   for (const auto& [value, name] : status_names)
     if (name == text) return value;

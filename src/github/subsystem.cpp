@@ -54,9 +54,10 @@ std::optional<std::string> github_subsystem::unknown_target(std::string_view ver
 }
 
 boost::system::result<subsystem::manual_work, std::string> github_subsystem::manual(std::string_view verb,
-                                                                                    const boost::json::object& args) {
+                                                                                    const boost::json::object& args,
+                                                                                    const target_names& paused) {
   using answer = boost::system::result<manual_work, std::string>;
-  if (verb != "trigger") return subsystem::manual(verb, args);
+  if (verb != "trigger") return subsystem::manual(verb, args, paused);
   std::vector<std::string> modes = c_.github.backup;
   if (const auto* m = args.if_contains("mode"); m && !m->is_null()) {
     if (!m->is_string() || (m->get_string() != "local" && m->get_string() != "dispatch"))
@@ -79,9 +80,10 @@ boost::system::result<subsystem::manual_work, std::string> github_subsystem::man
   } else {
     for (const auto& file : files()) {
       auto wf = load_workflow(file);
-      if (wf.valid()) targets.push_back(std::move(wf));
+      if (wf.valid() && !paused.contains(file.filename().string())) targets.push_back(std::move(wf));
     }
-    if (targets.empty()) return answer(boost::system::in_place_error, std::string("no valid workflow to trigger"));
+    if (targets.empty())
+      return answer(boost::system::in_place_error, std::string("no valid workflow to trigger that is not paused"));
   }
   // A plain lambda around a member coroutine: the coroutine's frame owns its copies of the
   // arguments.

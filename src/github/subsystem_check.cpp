@@ -15,19 +15,6 @@
 namespace redundancy::github {
 namespace {
 
-int severity_rank(status s) {
-  switch (s) {
-    case status::unhealthy:
-      return 4;
-    case status::unknown:
-      return 3;
-    case status::degraded:
-      return 2;
-    default:
-      return 1;
-  }
-}
-
 // A file in the workflows folder that is not watched (a symlink out of it): shown, never run.
 target_health refused_target(const workflow_listing::refused_file& r) {
   target_health t;
@@ -90,6 +77,7 @@ awaitable<health> github_subsystem::check() {
     if (!worst || severity_rank(t.state) > severity_rank(worst->state)) worst = &t;
   }
   h.state = worst->state == status::disabled ? status::healthy : worst->state;
+  h.apart_from_targets = beyond_cap > 0 ? status::degraded : status::healthy;
   std::string summary = std::to_string(h.targets.size()) + " workflow" + (h.targets.size() == 1 ? "" : "s");
   for (status s : {status::unhealthy, status::unknown, status::degraded})
     if (counts[s]) summary += ", " + std::to_string(counts[s]) + " " + std::string(to_string(s));

@@ -150,13 +150,17 @@ awaitable<action_result> github_subsystem::recover(const health& last) {
   co_return all;
 }
 
-awaitable<action_result> github_subsystem::emergency() {
+awaitable<action_result> github_subsystem::emergency(target_names left_alone) {
   auto self = shared_from_this();
   action_result all;
   all.ok = true;
   unsigned ran = 0;
   unsigned failed = 0;
   for (const auto& file : files()) {
+    if (left_alone.contains(file.filename().string())) {
+      all.steps.push_back({.name = "local " + file.filename().string(), .ok = true, .detail = "skipped: paused"});
+      continue;
+    }
     const workflow wf = load_workflow(file);
     if (!wf.valid()) {
       all.steps.push_back({.name = "local " + file.filename().string(),

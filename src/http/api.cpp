@@ -136,12 +136,19 @@ class api {
     auto body = body_object(req);
     if (!body) return json_error(400, "bad_request", body.error());
     if (auto unknown = s->target->unknown_target(verb, *body)) return json_error(404, "not_found", *unknown);
-    auto work = s->target->manual(verb, *body);
-    if (!work) return json_error(400, "bad_request", work.error());
     std::string target;
     for (const auto* key : {"app", "workflow"})
       if (auto it = body->find(key); it != body->end() && it->value().is_string())
         target = std::string(it->value().as_string());
+    // A pause keeps automation and people's buttons away alike; pm2 itself stays at hand.
+    std::vector<std::string> held{subsystem_name};
+    if (!target.empty()) held.push_back(subsystem_name + "/" + target);
+    for (const auto& name : held)
+      if (const auto p = c_.policy.paused(name))
+        return json_error(409, "paused",
+                          name + " is paused until " + to_rfc3339(p->until) + ": resume it first (POST /api/resume)");
+    auto work = s->target->manual(verb, *body, c_.policy.paused_targets(subsystem_name));
+    if (!work) return json_error(400, "bad_request", work.error());
     return accepted(c_.actions.submit({.kind = verb,
                                        .subsystem = subsystem_name,
                                        .target = target,

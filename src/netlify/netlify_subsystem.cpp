@@ -271,6 +271,7 @@ awaitable<health> netlify_subsystem::check() {
                 (any_unknown ? ", some checks could not run (" + join_limited(unknown_reasons, 2) + ")" : " healthy") +
                 (deploy_failed ? "; the last deploy failed" : "");
   }
+  h.apart_from_targets = beyond_cap > 0 ? status::degraded : status::healthy;
   if (beyond_cap > 0) {
     if (h.state == status::healthy) h.state = status::degraded;
     h.summary += "; " + std::to_string(beyond_cap) + " more functions not checked: at most " +
@@ -346,17 +347,22 @@ awaitable<action_result> netlify_subsystem::repair(bool install_dependencies, bo
   co_return log.result;
 }
 
+// The repairs look afresh (the files may have changed since the last check). The site deploys as a whole:
+// a paused function does not hold a deploy back, a paused "deploy" target does.
 awaitable<action_result> netlify_subsystem::recover(const health& last) {
-  (void)last;  // the repairs look afresh: the files may have changed since that check
-  co_return co_await repair(true, settings_.auto_deploy, false, "netlify recovery");
+  const bool deploy_paused = std::any_of(last.targets.begin(), last.targets.end(), [](const target_health& t) {
+    return t.name == "deploy" && t.state == status::paused;
+  });
+  co_return co_await repair(true, settings_.auto_deploy && !deploy_paused, false, "netlify recovery");
 }
 
-awaitable<action_result> netlify_subsystem::emergency() {
-  co_return co_await repair(true, true, false, "netlify emergency");
+awaitable<action_result> netlify_subsystem::emergency(target_names left_alone) {
+  co_return co_await repair(true, !left_alone.contains("deploy"), false, "netlify emergency");
 }
 
 boost::system::result<subsystem::manual_work, std::string> netlify_subsystem::manual(std::string_view verb,
-                                                                                     const json::object& args) {
+                                                                                     const json::object& args,
+                                                                                     const target_names& paused) {
   // Keep the subsystem alive while the work waits in the queue when it is shared (it is in the daemon).
   std::shared_ptr<netlify_subsystem> self = weak_from_this().lock();
   if (verb == "regenerate") {
@@ -374,6 +380,7 @@ boost::system::result<subsystem::manual_work, std::string> netlify_subsystem::ma
     }};
   }
   if (verb == "deploy") {
+    if (paused.contains("deploy")) return std::string{"netlify/deploy is paused: resume it first to deploy"};
     bool force = false;
     for (const auto& [key, value] : args) {
       if (key != "force") return "deploy: unknown argument '" + std::string{key} + "'";

@@ -125,27 +125,52 @@ overall_status orchestrator::overall() const {
 }
 
 status orchestrator::effective_state(const subsystem_state& s) const {
-  if (paused(std::string(s.target->name()))) return status::paused;
-  if (s.last.state == status::unhealthy &&
-      policy_.still_failing(s.target->name(), s.target->failures_before_recovery()))
+  const status state = paused_state(s);
+  if (state == status::unhealthy && policy_.still_failing(s.target->name(), s.target->failures_before_recovery()))
     return status::degraded;
-  return s.last.state;
+  return state;
+}
+
+status orchestrator::paused_state(const subsystem_state& s) const {
+  const std::string name{s.target->name()};
+  if (paused(name)) return status::paused;
+  if (!s.last.apart_from_targets) return s.last.state;
+  // A paused target counts neither way: the state is the worst of the rest.
+  bool any_paused = false;
+  status worst = *s.last.apart_from_targets;
+  for (const auto& t : s.last.targets) {
+    if (paused(name + "/" + t.name))
+      any_paused = true;
+    else if (t.state != status::disabled && severity_rank(t.state) > severity_rank(worst))
+      worst = t.state;
+  }
+  return any_paused ? worst : s.last.state;
+}
+
+std::string orchestrator::paused_targets_note(const subsystem_state& s) const {
+  const std::string name{s.target->name()};
+  if (paused(name)) return {};
+  std::string names;
+  for (const auto& t : s.last.targets)
+    if (paused(name + "/" + t.name)) names += (names.empty() ? "" : ", ") + t.name;
+  return names.empty() ? "" : " (paused: " + names + ")";
 }
 
 health orchestrator::paused_health(const subsystem_state& s) const {
   health h = s.last;
   const std::string name{s.target->name()};
-  if (paused(name)) h.state = status::paused;
   for (auto& t : h.targets)
     if (paused(name + "/" + t.name)) t.state = status::paused;
+  h.state = paused_state(s);
   return h;
 }
 
 std::string orchestrator::effective_summary(const subsystem_state& s) const {
   const auto needed = s.target->failures_before_recovery();
-  if (needed <= 1 || s.last.state != status::unhealthy || paused(std::string(s.target->name()))) return s.last.summary;
+  const auto summary = s.last.summary + paused_targets_note(s);
+  if (needed <= 1 || paused_state(s) != status::unhealthy) return summary;
   const auto n = policy_.failures(s.target->name());
-  return s.last.summary + " (" + std::to_string(n) + (n == 1 ? " consecutive failure" : " consecutive failures") +
+  return summary + " (" + std::to_string(n) + (n == 1 ? " consecutive failure" : " consecutive failures") +
          "; recovery after " + std::to_string(needed) + ")";
 }
 
@@ -217,16 +242,18 @@ void orchestrator::maybe_recover(const subsystem_state& s, health last) {
   for (const auto& t : last.targets)
     if (t.state == status::unhealthy) unhealthy_targets.insert(t.name);
   const bool any_unhealthy = !unhealthy_targets.empty();
-  const auto decision = policy_.on_check({.name = name,
-                                          .state = last.state,
-                                          .problem = problem_of(last),
-                                          .unhealthy_targets = std::move(unhealthy_targets),
-                                          .counterpart = last.counterpart,
-                                          .only_paused_targets_unhealthy = any_paused && !any_unhealthy,
-                                          .action_running = actions_.active(name).has_value(),
-                                          .check_interval = s.schedule.interval,
-                                          .failures_needed = s.target->failures_before_recovery()},
-                                         std::chrono::steady_clock::now());
+  const auto decision =
+      policy_.on_check({.name = name,
+                        .state = last.state,
+                        .problem = problem_of(last),
+                        .unhealthy_targets = std::move(unhealthy_targets),
+                        .counterpart = last.counterpart,
+                        // Known apart from its targets: the state says it already.
+                        .only_paused_targets_unhealthy = any_paused && !any_unhealthy && !last.apart_from_targets,
+                        .action_running = actions_.active(name).has_value(),
+                        .check_interval = s.schedule.interval,
+                        .failures_needed = s.target->failures_before_recovery()},
+                       std::chrono::steady_clock::now());
   if (!decision.recover) {
     if (!decision.why.empty()) RLOG(name, debug) << "no recovery now: " << decision.why;
     return;

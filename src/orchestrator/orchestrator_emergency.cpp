@@ -112,11 +112,19 @@ orchestrator::submitted orchestrator::request_emergency(std::string requested_by
            // Arguments built before the co_await: g++ 12 destroys temporaries inside a co_await
            // expression twice.
            std::string lane{target->name()};
+           // A person paused it: the emergency leaves it (or the paused targets in it) as it is. Asked now,
+           // not when the emergency was queued: a pause may have begun or ended since.
+           if (paused(lane)) {
+             all.steps.push_back(
+                 {.name = lane + " emergency", .ok = true, .detail = "skipped: " + lane + " is paused"});
+             continue;
+           }
            const auto limit = emergency_step_limit(lane);
-           std::function<awaitable<action_result>()> work = [target, limit]() -> awaitable<action_result> {
+           std::function<awaitable<action_result>()> work =
+               [target, limit, left_alone = paused_targets(lane)]() -> awaitable<action_result> {
              auto executor = co_await asio::this_coro::executor;
              asio::steady_timer deadline(executor, limit);
-             auto raced = co_await (target->emergency() || deadline.async_wait(asio::use_awaitable));
+             auto raced = co_await (target->emergency(left_alone) || deadline.async_wait(asio::use_awaitable));
              if (raced.index() == 0) co_return std::get<0>(std::move(raced));
              action_result late;
              late.summary = "timed out after " + format_duration(limit);

@@ -73,6 +73,15 @@ std::optional<pause_entry> orchestrator::paused(const std::string& target) const
   return it->second;
 }
 
+target_names orchestrator::paused_targets(std::string_view subsystem) const {
+  target_names names;
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& [target, p] : pauses_)
+    if (p.until > now && subsystem_of(target) == subsystem && !target_of(target).empty())
+      names.insert(target_of(target));
+  return names;
+}
+
 std::optional<sys_time> orchestrator::since(const std::string& target) const {
   auto it = since_.find(target);
   if (it == since_.end()) return std::nullopt;

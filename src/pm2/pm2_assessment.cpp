@@ -100,6 +100,7 @@ awaitable<health> pm2_subsystem::check() {
   co_await gather_expected(h, found);
   auto probe = co_await read_list(found);
   judge_apps(h, found, now);
+  const auto target_warnings = found.warnings.size();
   warn_about_dangers(probe, found);
   h.counterpart = probe.pid > 0 ? "PM2 daemon pid " + std::to_string(probe.pid) : "no PM2 daemon";
   const auto& problems = found.problems;
@@ -120,6 +121,11 @@ awaitable<health> pm2_subsystem::check() {
     h.state = status::degraded;
   else
     h.state = status::healthy;
+  // The same without the apps' own states: the daemon, the files, and the warnings that are no app's.
+  if (state_ == pm2_state::ok)
+    h.apart_from_targets = files_failed                        ? status::unhealthy
+                           : warnings.size() > target_warnings ? status::degraded
+                                                               : status::healthy;
 
   std::vector<std::string> all = problems;
   all.insert(all.end(), warnings.begin(), warnings.end());
@@ -180,7 +186,6 @@ void pm2_subsystem::judge_apps(health& h, findings& found, fsm_clock::time_point
     found.any_degraded |= t.state == status::degraded;
     h.targets.push_back(std::move(t));
   }
-  warnings.insert(warnings.end(), log_warnings_.begin(), log_warnings_.end());
   for (const auto& [name, instances] : by_name) {
     if (expected_.count(name)) continue;
     auto m = measure(instances, ram);
@@ -197,6 +202,7 @@ void pm2_subsystem::judge_apps(health& h, findings& found, fsm_clock::time_point
 
 void pm2_subsystem::warn_about_dangers(const daemon_probe& probe, findings& found) {
   auto& warnings = found.warnings;
+  warnings.insert(warnings.end(), log_warnings_.begin(), log_warnings_.end());
   // The quieter dangers: what a reboot would lose, and the daemon's own leaks.
   if (state_ == pm2_state::ok && !expected_.empty()) {
     auto dump = pm2_home_ / "dump.pm2";

@@ -23,10 +23,11 @@ awaitable<void> pm2_subsystem::recover_daemon(action_result& result) {
   }
 }
 
-awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
+awaitable<void> pm2_subsystem::recover_apps(action_result& result, const target_names& paused) {
   auto now = fsm_clock::now();
   std::vector<std::string> names;
-  for (const auto& [name, app] : expected_) names.push_back(name);
+  for (const auto& [name, app] : expected_)
+    if (!paused.contains(name)) names.push_back(name);
   // Apps PM2's dump remembers: a daemon that came back empty (a `pm2` command spawns a new one when the
   // old one was killed under it) gets them back from `pm2 resurrect`, even without an ecosystem file.
   const std::set<std::string> dumped = dumped_names();
@@ -53,13 +54,9 @@ awaitable<void> pm2_subsystem::recover_apps(action_result& result) {
         RLOG("pm2", error) << name << ": " << action.reason;
         result.steps.push_back({.name = "give up " + name, .ok = false, .detail = action.reason});
         break;
-      case action_kind::restart: {
-        std::vector<std::string> args{"restart", name};
-        bool ok = co_await run_step(result, "pm2 restart " + name, std::move(args), true);
-        // PM2 forgot it between the check and now: start it from its file instead.
-        if (!ok && file) co_await start_from_file(result, *file, name);
+      case action_kind::restart:
+        co_await restart_or_start(result, name, true);
         break;
-      }
       case action_kind::start_from_ecosystem:
         if (file) {
           co_await start_from_file(result, *file, name);
@@ -96,7 +93,7 @@ awaitable<void> pm2_subsystem::save_started_apps(action_result& result) {
   co_await run_step(result, "pm2 save", std::move(args), true);
 }
 
-awaitable<bool> pm2_subsystem::repair(action_result& result) {
+awaitable<bool> pm2_subsystem::repair(action_result& result, const target_names& paused) {
   switch (state_) {
     case pm2_state::unchecked:
     case pm2_state::not_installed:
@@ -122,21 +119,26 @@ awaitable<bool> pm2_subsystem::repair(action_result& result) {
     case pm2_state::ok:
       break;
   }
-  if (state_ == pm2_state::ok) co_await recover_apps(result);
+  if (state_ == pm2_state::ok) co_await recover_apps(result, paused);
   co_return true;
 }
 
 awaitable<action_result> pm2_subsystem::recover(const health& last) {
+  // Read `last` before the first suspension: the caller's copy need not outlive this coroutine.
+  target_names paused;
+  for (const auto& t : last.targets)
+    if (t.state == status::paused) paused.insert(t.name);
+  const auto last_checked_at = last.checked_at;
   action_result result;
   // Nothing is repaired while PM2's daemon is going down or coming up: then one check says what is left.
   // A daemon that was unusable at the last check may answer by now (it was coming up): look again rather
   // than act on old news.
   const bool waited = co_await settle_daemon();
-  if (waited || state_ != pm2_state::ok || last.checked_at > last_.checked_at) co_await check();
+  if (waited || state_ != pm2_state::ok || last_checked_at > last_.checked_at) co_await check();
   started_from_file_ = false;
   for (int round = 0; round < 2; ++round) {
     daemon_died_ = false;
-    if (!co_await repair(result) && result.steps.empty()) co_return result;
+    if (!co_await repair(result, paused) && result.steps.empty()) co_return result;
     // The daemon died under a step: once more against what follows it (a new daemon, or none).
     if (!daemon_died_) break;
     co_await settle_daemon();

@@ -21,6 +21,9 @@ std::optional<status> status_from_string(std::string_view text);
 // True for the states that count against overall health: unknown and disabled never do.
 inline bool counts_as_unhealthy(status s) { return s == status::unhealthy; }
 
+// Which of several states a roll-up shows: unhealthy, then unknown, then degraded; the rest rank alike.
+int severity_rank(status s);
+
 struct target_health {
   std::string name{};
   status state{status::unknown};
@@ -36,6 +39,9 @@ struct health {
   // Whom the check talked to, when that can change under it (PM2: its daemon's pid): a problem seen through
   // another one is a new problem, not the one the last recovery failed to fix.
   std::string counterpart{};
+  // The state of what is no one target's (PM2's daemon and files, a cap on targets), when the subsystem's
+  // state is the worst of it and its targets': then a target a person paused counts neither way.
+  std::optional<status> apart_from_targets{};
 };
 
 // One step of an action, in the order it ran ("pm2 restart api", exit 0, ...).

@@ -9,10 +9,14 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 namespace redundancy {
+
+// Names of a subsystem's targets ("web", "deploy.yml"), e.g. the ones a person paused.
+using target_names = std::set<std::string, std::less<>>;
 
 class subsystem {
  public:
@@ -32,16 +36,19 @@ class subsystem {
   // degraded. Default: the first.
   virtual unsigned failures_before_recovery() const { return 1; }
 
-  // The orchestrator's emergency step for this domain (restart everything, run everything, redeploy).
-  virtual awaitable<action_result> emergency() = 0;
+  // The orchestrator's emergency step for this domain (restart everything, run everything, redeploy),
+  // leaving alone the targets a person paused.
+  virtual awaitable<action_result> emergency(target_names left_alone) = 0;
 
   // The work for a person's request ("restart" with {"app": "api"}, "trigger", "deploy", ...), or why
   // it cannot be done (unknown verb, bad arguments), answered as 400. Validation happens here, before
-  // anything is queued; the returned work runs later on the action runner.
+  // anything is queued; the returned work runs later on the action runner. Work on every target (no
+  // target named) leaves the paused ones alone; a request that names a paused one is refused before this.
   using manual_work = std::function<awaitable<action_result>()>;
-  virtual boost::system::result<manual_work, std::string> manual(std::string_view verb,
-                                                                 const boost::json::object& args) {
+  virtual boost::system::result<manual_work, std::string> manual(std::string_view verb, const boost::json::object& args,
+                                                                 const target_names& paused) {
     (void)args;
+    (void)paused;
     return "the " + std::string(name()) + " subsystem has no '" + std::string(verb) + "' action";
   }
 

@@ -38,13 +38,13 @@ class github_subsystem : public subsystem, public std::enable_shared_from_this<g
 
   // Runs every valid workflow locally, one at a time; one that does not run on the deploy branch's
   // own events (workflow::runs_on_deploy_branch_events) is a skipped step saying why.
-  awaitable<action_result> emergency() override;
+  awaitable<action_result> emergency(target_names left_alone) override;
 
   // "trigger" with {"workflow": "file.yml" (optional: all), "mode": "local" | "dispatch" (optional:
   // the github.backup order)}. A local run of a workflow that does not run on the deploy branch's
   // own events is refused ("local" alone) or skipped (in the backup order).
-  boost::system::result<manual_work, std::string> manual(std::string_view verb,
-                                                         const boost::json::object& args) override;
+  boost::system::result<manual_work, std::string> manual(std::string_view verb, const boost::json::object& args,
+                                                         const target_names& paused) override;
 
   // A "workflow" that is not one of the watched ones: find_workflow_file's error.
   std::optional<std::string> unknown_target(std::string_view verb, const boost::json::object& args) const override;

@@ -36,12 +36,12 @@ class netlify_subsystem final : public subsystem, public std::enable_shared_from
   awaitable<action_result> recover(const health& last) override;
 
   // Regenerate and deploy whatever the failure count (the same gates apply).
-  awaitable<action_result> emergency() override;
+  awaitable<action_result> emergency(target_names left_alone) override;
 
   // "regenerate" (no arguments) and "deploy" ({"force": true} skips the min_deploy_interval wait, not
   // the syntax gate).
-  boost::system::result<manual_work, std::string> manual(std::string_view verb,
-                                                         const boost::json::object& args) override;
+  boost::system::result<manual_work, std::string> manual(std::string_view verb, const boost::json::object& args,
+                                                         const target_names& paused) override;
 
   const std::filesystem::path& manifest_file() const { return manifest_; }
   const std::filesystem::path& deploy_record_file() const { return deploy_file_; }

@@ -82,6 +82,8 @@ class orchestrator {
   std::optional<std::string> pause(const std::string& target, std::chrono::milliseconds how_long, std::string reason);
   std::optional<std::string> resume(const std::string& target);
   std::optional<pause_entry> paused(const std::string& target) const;
+  // The targets of `subsystem` paused now, by their names within it ("web" for pm2/web).
+  target_names paused_targets(std::string_view subsystem) const;
 
   // Events newest first as the store has them, plus the ones it could not take (kept in memory
   // while writes fail, written once it works again).
@@ -121,6 +123,9 @@ class orchestrator {
   std::string effective_summary(const subsystem_state& s) const;
   // The check's health with pauses applied only: what the policy judges.
   health paused_health(const subsystem_state& s) const;
+  // The check's state with the pauses applied, and the names of the paused targets for its summary.
+  status paused_state(const subsystem_state& s) const;
+  std::string paused_targets_note(const subsystem_state& s) const;
   void note_event(std::string subsystem, std::string target, std::string kind, std::string severity,
                   std::string message, boost::json::object data = {});
   void flush_unsaved();

@@ -56,12 +56,13 @@ class pm2_subsystem final : public subsystem {
   // file; then the apps that are still down. Each down app: what its restart_fsm decides. Then oversized logs.
   awaitable<action_result> recover(const health& last) override;
 
-  // `pm2 kill`, then every ecosystem file started, then `pm2 resurrect` for apps outside them, then a check.
-  awaitable<action_result> emergency() override;
+  // `pm2 kill`, then every ecosystem file started, then `pm2 resurrect` for apps outside them, then a check;
+  // with paused apps, each other app restarted on its own instead.
+  awaitable<action_result> emergency(target_names left_alone) override;
 
   // "restart" with {"app": NAME} is restart_app(NAME); without an app, the emergency restart.
-  boost::system::result<manual_work, std::string> manual(std::string_view verb,
-                                                         const boost::json::object& args) override;
+  boost::system::result<manual_work, std::string> manual(std::string_view verb, const boost::json::object& args,
+                                                         const target_names& paused) override;
 
   // A person asked to restart one app: forgets given_up and the attempts, restarts it (or starts it from
   // its ecosystem file when PM2 does not know it), then checks.
@@ -124,13 +125,18 @@ class pm2_subsystem final : public subsystem {
   awaitable<bool> run_step(action_result& result, std::string name, std::vector<std::string> argv, bool pm2);
   awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
                                   std::optional<std::string> only);
-  awaitable<void> recover_apps(action_result& result);
+  awaitable<void> recover_apps(action_result& result, const target_names& paused);
+  // The emergency when apps are paused: each other expected app restarted on its own, no `pm2 kill`.
+  awaitable<action_result> restart_all_but(target_names left_alone);
+  // `pm2 restart NAME` when PM2 lists it, else (or when that fails) its start from its ecosystem file.
+  awaitable<void> restart_or_start(action_result& result, const std::string& name, bool listed);
+
   // While PM2's daemon is going down (pm2:kill announced: it deletes every app, then exits) or coming up
   // (a young pid whose rpc.sock refuses), a repair would talk to a daemon that will not answer it. Waits,
   // at most pm2.timeout, for it to be gone or to answer; returns whether it waited.
   awaitable<bool> settle_daemon();
   // One round of recovery for the state of the last check; false when there is nothing it can do.
-  awaitable<bool> repair(action_result& result);
+  awaitable<bool> repair(action_result& result, const target_names& paused);
   awaitable<void> recover_daemon(action_result& result);
   expected_app& expected(const std::string& name);
   std::vector<std::filesystem::path> ecosystem_paths() const;

@@ -369,15 +369,15 @@ BOOST_AUTO_TEST_CASE(trigger_validates_its_arguments) {
   cfg.github.workflows_dir = "workflows";
   cfg.state_dir = std::filesystem::temp_directory_path() / "redundancy-trigger-state";
   auto sub = std::make_shared<github_subsystem>(cfg);
-  BOOST_TEST(!sub->manual("trigger", json::object{{"workflow", "missing.yml"}}).has_value());
-  auto invalid = sub->manual("trigger", json::object{{"workflow", "invalid-step.yml"}});
+  BOOST_TEST(!sub->manual("trigger", json::object{{"workflow", "missing.yml"}}, {}).has_value());
+  auto invalid = sub->manual("trigger", json::object{{"workflow", "invalid-step.yml"}}, {});
   BOOST_REQUIRE(!invalid.has_value());
   BOOST_TEST(invalid.error().find("invalid-step.yml is invalid and is never run: invalid-step.yml:8:") == 0u,
              invalid.error());
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}}).error() ==
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync.yml"}, {"mode", "fast"}}, {}).error() ==
              "mode: expected \"local\" or \"dispatch\"");
-  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}).has_value());
-  BOOST_TEST(!sub->manual("restart", json::object{}).has_value());
+  BOOST_TEST(sub->manual("trigger", json::object{{"workflow", "valid-sync"}, {"mode", "dispatch"}}, {}).has_value());
+  BOOST_TEST(!sub->manual("restart", json::object{}, {}).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(tls_verifies_against_the_configured_ca) {
@@ -437,7 +437,7 @@ BOOST_FIXTURE_TEST_CASE(emergency_runs_every_valid_workflow_locally, fixture) {
       << "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo second >> "
          "\"$GITHUB_WORKSPACE/backup.txt\"\n";
   auto sub = make();
-  const auto r = run(sub->emergency());
+  const auto r = run(sub->emergency({}));
   BOOST_TEST(r.ok, r.summary);
   BOOST_TEST(r.summary == "ran 2 workflows locally, 0 failed");
   BOOST_TEST(read_text(dir / "backup.txt") == "second\nbackup-ran\n");  // one at a time, in file-name order
@@ -709,7 +709,7 @@ BOOST_FIXTURE_TEST_CASE(emergency_and_triggers_never_run_a_pull_request_workflow
       << "on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: touch "
          "\"$GITHUB_WORKSPACE/pr-ran\"\n";
   auto sub = make();
-  const auto r = run(sub->emergency());
+  const auto r = run(sub->emergency({}));
   BOOST_TEST(r.summary == "ran 1 workflows locally, 0 failed", r.summary);
   BOOST_REQUIRE(!r.steps.empty());
   BOOST_TEST(r.steps[0].name == "local pr.yml");
@@ -721,11 +721,11 @@ BOOST_FIXTURE_TEST_CASE(emergency_and_triggers_never_run_a_pull_request_workflow
   BOOST_TEST(!std::filesystem::exists(dir / "pr-ran"));
   BOOST_TEST(backups() == 1u);  // sync.yml (push, workflow_dispatch) did run
 
-  const auto local = sub->manual("trigger", json::object{{"workflow", "pr.yml"}, {"mode", "local"}});
+  const auto local = sub->manual("trigger", json::object{{"workflow", "pr.yml"}, {"mode", "local"}}, {});
   BOOST_REQUIRE(!local.has_value());
   BOOST_TEST(local.error().find("pr.yml: it runs only on pull_request_target") == 0u, local.error());
   // The backup order (local, then dispatch) leaves the local part out, saying why.
-  auto both = sub->manual("trigger", json::object{{"workflow", "pr.yml"}});
+  auto both = sub->manual("trigger", json::object{{"workflow", "pr.yml"}}, {});
   BOOST_REQUIRE(both.has_value());
   const auto done = run((*both)());
   BOOST_REQUIRE(!done.steps.empty());

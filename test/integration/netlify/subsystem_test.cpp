@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(a_failing_check_then_recovery_deploys_through_the_cli) {
   netlify_subsystem again{c};
   BOOST_REQUIRE(again.last_deploy().has_value());
   BOOST_TEST(again.last_deploy()->ok);
-  const auto second = run_on(ioc, again.emergency());
+  const auto second = run_on(ioc, again.emergency({}));
   BOOST_REQUIRE(step(second, "deploy") != nullptr);
   BOOST_TEST(step(second, "deploy")->detail.find("next is allowed") != std::string::npos);
   BOOST_TEST(cli.calls(p) == calls);  // no second call
@@ -203,7 +203,7 @@ BOOST_AUTO_TEST_CASE(failed_deploy_is_reported) {
   ::setenv("NETLIFY_FAKE_EXIT", "3", 1);
   netlify_subsystem s{config_for(p)};
   asio::io_context ioc;
-  const auto r = run_on(ioc, s.emergency());
+  const auto r = run_on(ioc, s.emergency({}));
   BOOST_TEST(!r.ok);
   BOOST_TEST(step(r, "deploy")->detail.find("exit 3") != std::string::npos, step(r, "deploy")->detail);
   const auto h = run_on(ioc, s.check());
@@ -220,7 +220,7 @@ BOOST_AUTO_TEST_CASE(build_hook_post_reaches_the_server_and_the_url_stays_secret
   auto c = config_for(p);
   c.netlify.build_hook_url = server.url() + "/build_hooks/abc123";
   netlify_subsystem s{c};
-  const auto r = run_on(ioc, s.emergency());
+  const auto r = run_on(ioc, s.emergency({}));
   BOOST_TEST(r.ok, r.summary);
   BOOST_REQUIRE(server.requests().size() == 1u);
   BOOST_TEST(server.requests()[0].method == "POST");
@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(no_deploy_while_a_syntax_error_exists) {
              step(r, "deploy")->detail);
   BOOST_TEST(!fs::exists(cli.record));
   // Forced by a person: still refused.
-  auto work = s.manual("deploy", {{"force", true}});
+  auto work = s.manual("deploy", {{"force", true}}, {});
   BOOST_REQUIRE(work.has_value());
   const auto forced = run_on(ioc, (*work)());
   BOOST_TEST(!forced.ok);
@@ -303,13 +303,13 @@ BOOST_AUTO_TEST_CASE(manual_regenerate_adds_a_new_function) {
   p.function("first.js", netlify_test::v1_ok);
   netlify_subsystem s{config_for(p)};
   asio::io_context ioc;
-  auto work = s.manual("regenerate", {});
+  auto work = s.manual("regenerate", {}, {});
   BOOST_REQUIRE(work.has_value());
   BOOST_TEST(run_on(ioc, (*work)()).ok);
   p.function("second.mjs", netlify_test::v2_ok);
   auto h = run_on(ioc, s.check());
   BOOST_TEST(target(h, "manifest").reason.find("second: present but not listed") != std::string::npos);
-  const auto r = run_on(ioc, (*s.manual("regenerate", {}))());
+  const auto r = run_on(ioc, (*s.manual("regenerate", {}, {}))());
   BOOST_TEST(r.ok);
   BOOST_TEST(r.summary.starts_with("written with 2"), r.summary);
   const auto m = netlify_test::must(parse_manifest(p.read("netlify/functions/functions-manifest.json")));
@@ -318,8 +318,8 @@ BOOST_AUTO_TEST_CASE(manual_regenerate_adds_a_new_function) {
   h = run_on(ioc, s.check());
   BOOST_TEST(to_string(h.state) == "healthy", h.summary);
 
-  BOOST_TEST(!s.manual("restart", {}).has_value());
-  BOOST_TEST(!s.manual("deploy", {{"force", 1}}).has_value());
-  BOOST_TEST(!s.manual("deploy", {{"what", true}}).has_value());
-  BOOST_TEST(!s.manual("regenerate", {{"x", 1}}).has_value());
+  BOOST_TEST(!s.manual("restart", {}, {}).has_value());
+  BOOST_TEST(!s.manual("deploy", {{"force", 1}}, {}).has_value());
+  BOOST_TEST(!s.manual("deploy", {{"what", true}}, {}).has_value());
+  BOOST_TEST(!s.manual("regenerate", {{"x", 1}}, {}).has_value());
 }

@@ -49,6 +49,7 @@ class fake_subsystem : public subsystem {
     h.summary = name_ + " is " + std::string(to_string(state));
     h.targets.push_back({.name = "t1", .state = state, .reason = state == status::healthy ? "" : reason, .detail = {}});
     h.checked_at = std::chrono::system_clock::now();
+    h.apart_from_targets = apart_from_targets;
     co_return h;
   }
 
@@ -70,7 +71,8 @@ class fake_subsystem : public subsystem {
                             .output_tail = {}};
   }
 
-  awaitable<action_result> emergency() override {
+  awaitable<action_result> emergency(target_names left_alone) override {
+    left_alone_ = std::move(left_alone);
     journal_.push_back(name_ + " emergency");
     // Held until the test lets go (or the orchestrator's bound cancels the wait).
     auto executor = co_await asio::this_coro::executor;
@@ -93,6 +95,8 @@ class fake_subsystem : public subsystem {
   bool hold{false};
   unsigned checks{0};
   unsigned failures_needed{1};
+  std::optional<status> apart_from_targets{};
+  target_names left_alone_{};  // what the last emergency was told to leave alone
 
  private:
   std::string name_;
@@ -490,6 +494,59 @@ BOOST_AUTO_TEST_CASE(a_paused_target_is_not_recovered_and_unknown_targets_are_re
   const auto resumed = r.events_of_kind("resumed");
   BOOST_TEST_REQUIRE(resumed.size() == 1u);
   BOOST_TEST(!resumed[0].data.at("expired").as_bool());
+}
+
+// Issue 25: the target said paused, yet the subsystem and the whole stayed unhealthy because of it, and an
+// emergency (threshold 1) restarted it.
+BOOST_AUTO_TEST_CASE(a_paused_target_counts_neither_way_and_starts_no_emergency) {
+  temp_dir dir;
+  rig r(dir.path(), [](config& c) { c.orchestrator.emergency_threshold = 1; });
+  r.pm2->state = status::unhealthy;  // only because of t1
+  r.pm2->apart_from_targets = status::healthy;
+  BOOST_TEST(!r.policy->pause("pm2/t1", 1h, "debugging").has_value());
+  r.start();
+  r.run_checks(5);
+  const auto status = r.policy->status_json();
+  BOOST_TEST(status.at("subsystems").at("pm2").at("status").as_string() == "healthy");
+  BOOST_TEST(std::string(status.at("subsystems").at("pm2").at("summary").as_string()).ends_with("(paused: t1)"));
+  BOOST_TEST(r.policy->health_json().at("status").as_string() == "healthy");
+  BOOST_TEST(r.count("pm2 recover") == 0u);
+  BOOST_TEST(r.count("pm2 emergency") == 0u);
+  BOOST_TEST(r.events_of_kind("emergency_started").empty());
+}
+
+// What is no target's own (PM2's daemon, its files) still counts while a target is paused.
+BOOST_AUTO_TEST_CASE(a_subsystem_unhealthy_apart_from_its_paused_target_stays_unhealthy) {
+  temp_dir dir;
+  rig r(dir.path());
+  r.pm2->state = status::unhealthy;
+  r.pm2->apart_from_targets = status::unhealthy;
+  BOOST_TEST(!r.policy->pause("pm2/t1", 1h, "").has_value());
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.count("pm2 recover") >= 1; }));
+  BOOST_TEST(r.policy->status_json().at("subsystems").at("pm2").at("status").as_string() == "unhealthy");
+}
+
+BOOST_AUTO_TEST_CASE(an_emergency_skips_a_paused_subsystem_and_tells_the_others_their_paused_targets) {
+  temp_dir dir;
+  rig r(dir.path());
+  for (auto* f : {&r.pm2, &r.github, &r.netlify}) {
+    (*f)->state = status::unhealthy;
+    (*f)->heals_in_emergency = true;
+  }
+  BOOST_TEST(!r.policy->pause("netlify", 1h, "").has_value());
+  BOOST_TEST(!r.policy->pause("github/t2", 1h, "").has_value());  // a target the check does not show: still told
+  r.start();
+  BOOST_REQUIRE(r.run_until([&] { return r.count("github emergency done") == 1; }));
+  r.run_checks(3);
+  BOOST_TEST(r.count("netlify emergency") == 0u);
+  BOOST_TEST(r.pm2->left_alone_.empty());
+  BOOST_TEST((r.github->left_alone_ == target_names{"t2"}));
+  const auto action = r.history->actions(1).at(0);
+  BOOST_TEST(action.kind == "emergency");
+  BOOST_TEST(std::any_of(action.steps.begin(), action.steps.end(), [](const boost::json::value& s) {
+    return s.at("name") == "netlify emergency" && s.at("detail") == "skipped: netlify is paused";
+  }));
 }
 
 BOOST_AUTO_TEST_CASE(pauses_survive_a_restart_and_one_that_expired_meanwhile_ends_with_an_event) {

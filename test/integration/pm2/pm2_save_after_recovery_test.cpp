@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_restart_a_person_asked_for_that_starts_from_the_file_save
   delete_steady_and_save(box);
   pm2::pm2_subsystem pm2s(box.read_config(""));
   run(pm2s.check());
-  auto work = pm2s.manual("restart", boost::json::object{{"app", "steady"}});
+  auto work = pm2s.manual("restart", boost::json::object{{"app", "steady"}}, {});
   BOOST_TEST_REQUIRE(work.has_value());
   auto r = run((*work)());
   BOOST_TEST_MESSAGE(r.summary << ": " << step_names(r));

@@ -347,7 +347,7 @@ BOOST_AUTO_TEST_CASE(emergency_restart_kills_pm2_and_starts_everything) {
   auto old_pid = find_target(h, "steady")->detail.at("pid").to_number<std::int64_t>();
   int old_daemon = pid_in(box.home / "pm2.pid");
 
-  auto r = run(pm2s.emergency());
+  auto r = run(pm2s.emergency({}));
   BOOST_TEST_MESSAGE(describe(r));
   BOOST_TEST(count_steps(r, "pm2 kill") == 1u);
   BOOST_TEST(count_steps(r, "pm2 start ecosystem.pm2.cjs") == 1u);

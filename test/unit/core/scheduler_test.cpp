@@ -37,7 +37,7 @@ class probe_subsystem final : public subsystem {
     co_return health{.state = result_, .summary = "probe", .targets = {}, .checked_at = {}, .counterpart = {}};
   }
   awaitable<action_result> recover(const health&) override { co_return action_result{}; }
-  awaitable<action_result> emergency() override { co_return action_result{}; }
+  awaitable<action_result> emergency(target_names) override { co_return action_result{}; }
 
   int calls{0};
   int in_flight{0};
