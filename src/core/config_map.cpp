@@ -68,6 +68,7 @@ void map_pm2(section& s, pm2_config& c) {
   map_key(s, "processes", c.processes, at_most(max_targets, "apps", strings));
   map_key(s, "transport", c.transport, one_of({"auto", "socket", "cli"}));
   map_key<bool>(s, "save_after_recovery", c.save_after_recovery, read_bool);
+  map_key<bool>(s, "restart_manual_stops", c.restart_manual_stops, read_bool);
 }
 
 void map_github(section& s, github_config& c) {

@@ -32,6 +32,7 @@ status target_status(app_state s) {
       return status::healthy;
     case app_state::starting:
     case app_state::cpu_warning:
+    case app_state::stopped_by_hand:
       return status::degraded;
     case app_state::down:
     case app_state::overloaded:
@@ -165,10 +166,15 @@ void pm2_subsystem::judge_apps(health& h, findings& found, fsm_clock::time_point
     target_health t{.name = name, .state = status::unknown, .reason = {}, .detail = app_detail(m, true, app.file)};
     t.detail["source"] = to_string(source_);
     if (state_ == pm2_state::ok) {
+      const auto status = instances.empty() ? app_status::other : combined_status(instances);
+      const bool stopped = status == app_status::stopped || status == app_status::stopping;
+      // Running again (started by a person, or gone): the stop on purpose is over.
+      if (!stopped) manual_stops_.remove(name);
       observation seen{.listed = !instances.empty(),
-                       .status = instances.empty() ? app_status::other : combined_status(instances),
+                       .status = status,
                        .memory_over = m.memory_pct >= pm2_.memory_threshold_pct,
-                       .cpu_over = m.cpu_max >= pm2_.cpu_threshold_pct};
+                       .cpu_over = m.cpu_max >= pm2_.cpu_threshold_pct,
+                       .stopped_by_hand = stopped && stopped_by_hand(name)};
       auto s = app.fsm.observe(seen, now);
       t.state = target_status(s);
       t.reason = app.fsm.reason();

@@ -69,6 +69,11 @@ void pm2_subsystem::on_bus(const bus_notice& n) {
     check_soon(e.app + " hit PM2's restart limit");
   else if (e.event == "exit" && expected_.count(e.app))
     check_soon(e.app + " exited");
+  else if (e.event == "stop" && e.manually && expected_.count(e.app)) {
+    // `pm2 stop` from a person (PM2's CLI sends it; PM2's own stops are not "manually").
+    manual_stops_.add(e.app);
+    check_soon(e.app + " stopped by hand");
+  }
 }
 
 void pm2_subsystem::check_soon(std::string why) {

@@ -9,6 +9,8 @@
 namespace redundancy::pm2 {
 
 awaitable<action_result> pm2_subsystem::emergency(target_names left_alone) {
+  for (const auto& name : manual_stops_.names())
+    if (stopped_by_hand(name)) left_alone.insert(name);
   if (!left_alone.empty()) co_return co_await restart_all_but(std::move(left_alone));
   action_result result;
   started_from_file_ = false;
@@ -81,8 +83,8 @@ awaitable<action_result> pm2_subsystem::restart_app(std::string name) {
   co_return result;
 }
 
-// With apps a person paused, no `pm2 kill`, which would stop them too: every other expected app is
-// restarted (or started from its ecosystem file) one by one, and the paused ones are left as they are.
+// With apps a person paused or stopped, no `pm2 kill`, which would stop them too: every other expected app
+// is restarted (or started from its ecosystem file) one by one, and those are left as they are.
 awaitable<action_result> pm2_subsystem::restart_all_but(target_names left_alone) {
   action_result result;
   started_from_file_ = false;
@@ -92,7 +94,10 @@ awaitable<action_result> pm2_subsystem::restart_all_but(target_names left_alone)
   for (const auto& [name, app] : expected_) names.push_back(name);
   for (const auto& name : names) {
     if (left_alone.contains(name)) {
-      result.steps.push_back({.name = "leave " + name, .ok = true, .detail = "paused: left alone"});
+      result.steps.push_back(
+          {.name = "leave " + name,
+           .ok = true,
+           .detail = stopped_by_hand(name) ? "stopped by hand: left stopped" : "paused: left alone"});
       continue;
     }
     if (auto it = expected_.find(name); it != expected_.end()) it->second.fsm.manual_restart();
@@ -102,7 +107,7 @@ awaitable<action_result> pm2_subsystem::restart_all_but(target_names left_alone)
   if (started_from_file_ && pm2_.save_after_recovery) co_await save_started_apps(result);
   auto h = co_await check();
   result.ok = std::all_of(result.steps.begin(), result.steps.end(), [](const auto& s) { return s.ok; });
-  result.summary = "emergency restart, paused apps left alone: " + h.summary;
+  result.summary = "emergency restart, paused or stopped apps left alone: " + h.summary;
   co_return result;
 }
 

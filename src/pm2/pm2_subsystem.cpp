@@ -83,6 +83,7 @@ pm2_subsystem::pm2_subsystem(const config& cfg)
       project_dir_(std::filesystem::absolute(cfg.project_dir)),
       state_dir_(cfg.state_dir.is_absolute() ? cfg.state_dir : project_dir_ / cfg.state_dir),
       ecosystems_(cfg.pm2.timeout),
+      manual_stops_(state_dir_ / "pm2-manual-stops.json"),
       random_(std::random_device{}()) {
   if (pm2_.home) {
     pm2_home_ = pm2_.home->is_absolute() ? *pm2_.home : project_dir_ / *pm2_.home;

@@ -29,6 +29,8 @@ std::string_view to_string(app_state s) {
       return "cpu_warning";
     case app_state::given_up:
       return "given_up";
+    case app_state::stopped_by_hand:
+      return "stopped_by_hand";
   }
   return "down";
 }
@@ -99,6 +101,10 @@ app_state restart_fsm::observe(const observation& seen, fsm_clock::time_point no
   } else if (seen.status == app_status::errored) {
     state_ = app_state::down;
     reason_ = "errored: PM2 stopped restarting it";
+  } else if (stopped && seen.stopped_by_hand) {
+    state_ = app_state::stopped_by_hand;
+    reason_ = "stopped (by hand): left stopped until it is started again";
+    return state_;
   } else if (stopped) {
     auto stopped_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - *stopped_since_);
     // stopped -> down only after one interval, so a deploy's stop/start is not fought.
@@ -144,6 +150,7 @@ fsm_action restart_fsm::next_action(fsm_clock::time_point now) {
     case app_state::healthy:
     case app_state::starting:
     case app_state::given_up:
+    case app_state::stopped_by_hand:
       return {};
     case app_state::cpu_warning:
       if (cpu_warned_) return {};

@@ -67,6 +67,9 @@ struct pm2_config {
   // After a recovery started expected apps from their ecosystem files, `pm2 save`, so that dump.pm2 (what
   // a reboot brings back) has them and the next check does not warn about the recovery's own work.
   bool save_after_recovery{true};
+  // An app a person stopped (`pm2 stop`, as PM2's bus announces it) is left stopped until it runs again;
+  // true treats it like any stopped app: down after one interval, then restarted.
+  bool restart_manual_stops{false};
 };
 
 struct github_local_execution_config {

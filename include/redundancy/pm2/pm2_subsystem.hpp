@@ -7,6 +7,7 @@
 #include "redundancy/pm2/bus_watcher.hpp"
 #include "redundancy/pm2/ecosystem.hpp"
 #include "redundancy/pm2/jlist.hpp"
+#include "redundancy/pm2/manual_stops.hpp"
 #include "redundancy/pm2/restart_fsm.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 
@@ -126,7 +127,10 @@ class pm2_subsystem final : public subsystem {
   awaitable<bool> start_from_file(action_result& result, const std::filesystem::path& file,
                                   std::optional<std::string> only);
   awaitable<void> recover_apps(action_result& result, const target_names& paused);
-  // The emergency when apps are paused: each other expected app restarted on its own, no `pm2 kill`.
+  // Whether a person stopped `app` on purpose and pm2.restart_manual_stops leaves it so.
+  bool stopped_by_hand(std::string_view app) const { return !pm2_.restart_manual_stops && manual_stops_.contains(app); }
+  // The emergency when apps are paused or stopped by hand: each other expected app restarted on its own,
+  // no `pm2 kill`.
   awaitable<action_result> restart_all_but(target_names left_alone);
   // `pm2 restart NAME` when PM2 lists it, else (or when that fails) its start from its ecosystem file.
   awaitable<void> restart_or_start(action_result& result, const std::string& name, bool listed);
@@ -155,6 +159,7 @@ class pm2_subsystem final : public subsystem {
   std::filesystem::path state_dir_;
   std::filesystem::path pm2_home_;
   ecosystem_cache ecosystems_;
+  manual_stops manual_stops_;
   std::vector<ecosystem_file> files_{};
   std::map<std::string, expected_app> expected_{};
   std::vector<app_entry> list_{};  // the last jlist

@@ -30,6 +30,7 @@ struct observation {
   app_status status{app_status::other};
   bool memory_over{false};  // this check only
   bool cpu_over{false};
+  bool stopped_by_hand{false};  // a person stopped it (`pm2 stop`) and it has not run since
 };
 
 // Names shown in the API: only ever added to, never renamed.
@@ -40,6 +41,7 @@ enum class app_state {
   overloaded,   // memory (or, with cpu_restart, CPU) over the threshold for streak_needed checks
   cpu_warning,  // CPU over the threshold for streak_needed checks, warn only
   given_up,     // attempts exhausted within the window: nothing automatic until a manual restart or the window passes
+  stopped_by_hand,  // stopped by a person: left stopped, never restarted, until it runs again
 };
 
 std::string_view to_string(app_state s);

@@ -9,6 +9,7 @@
 #include "redundancy/pm2/pm2_subsystem.hpp"
 #include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
+#include "support/pm2_rpc_list.hpp"
 #include "support/pm2_sandbox.hpp"
 #include "support/proc.hpp"
 #include "test_paths.hpp"
@@ -44,22 +45,8 @@ using test::pm2_bin;
 struct sandbox : test::pm2_sandbox {
   sandbox() : test::pm2_sandbox({"ok.js"}) {}
 
-  // The apps over rpc.sock, which never spawns a daemon (any `pm2` command would, and hide the recovery).
-  std::vector<pm2::app_entry> apps() {
-    asio::io_context io;
-    pm2::rpc_client client(io.get_executor(), home / "rpc.sock");
-    auto f = asio::co_spawn(io, client.call("getMonitorData", boost::json::array{boost::json::object{}}, 2s),
-                            asio::use_future);
-    io.run();
-    auto reply = f.get();
-    if (!reply) return {};
-    auto parsed = pm2::parse_app_list(*reply, "getMonitorData");
-    if (!parsed) return {};
-    for (const auto& a : *parsed) app_pids.push_back(a.pid);
-    return *parsed;
-  }
   bool online(std::initializer_list<std::string_view> names) {
-    auto list = apps();
+    auto list = test::apps_over_rpc(*this);
     for (auto n : names)
       if (std::none_of(list.begin(), list.end(),
                        [&](const auto& a) { return a.name == n && a.status == pm2::app_status::online; }))

@@ -5,14 +5,10 @@
 #define BOOST_TEST_MODULE pm2_pause
 #include <boost/test/unit_test.hpp>
 
-#include "redundancy/pm2/jlist.hpp"
-#include "redundancy/pm2/rpc_client.hpp"
 #include "support/daemon.hpp"
-#include "support/pm2_sandbox.hpp"
-#include "support/proc.hpp"
+#include "support/pm2_rpc_list.hpp"
 #include "test_paths.hpp"
 
-#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
 #include <thread>
@@ -24,33 +20,13 @@ namespace fs = std::filesystem;
 namespace {
 
 using test::have_pm2;
-using test::pid_in;
 using test::pm2_bin;
 
 constexpr std::string_view token = "test-token-0123456789";
 
 struct sandbox : test::pm2_sandbox {
   sandbox() : test::pm2_sandbox({"ok.js"}) {}
-
-  // The apps over rpc.sock, which never spawns a daemon; every pid seen is killed at the end.
-  std::vector<pm2::app_entry> apps() {
-    asio::io_context io;
-    pm2::rpc_client client(io.get_executor(), home / "rpc.sock");
-    auto f = asio::co_spawn(io, client.call("getMonitorData", boost::json::array{boost::json::object{}}, 2s),
-                            asio::use_future);
-    io.run();
-    auto reply = f.get();
-    if (!reply) return {};
-    auto parsed = pm2::parse_app_list(*reply, "getMonitorData");
-    if (!parsed) return {};
-    for (const auto& a : *parsed) app_pids.push_back(a.pid);
-    return *parsed;
-  }
-  std::optional<pm2::app_entry> app(std::string_view name) {
-    for (auto& a : apps())
-      if (a.name == name) return a;
-    return std::nullopt;
-  }
+  std::optional<pm2::app_entry> app(std::string_view name) { return test::app_over_rpc(*this, name); }
 };
 
 }  // namespace
@@ -58,8 +34,9 @@ struct sandbox : test::pm2_sandbox {
 BOOST_AUTO_TEST_CASE(a_paused_app_counts_neither_way_and_nothing_but_pm2_touches_it) {
   if (!have_pm2()) return;
   sandbox box;
-  test::write_text(box.dir / "ecosystem.config.js",
-                   "module.exports = { apps: [ { name: 'web', script: 'ok.js' }, { name: 'api', script: 'ok.js' } ] };\n");
+  test::write_text(
+      box.dir / "ecosystem.config.js",
+      "module.exports = { apps: [ { name: 'web', script: 'ok.js' }, { name: 'api', script: 'ok.js' } ] };\n");
   BOOST_TEST_REQUIRE(box.pm2("start ecosystem.config.js") == 0);
   BOOST_TEST_REQUIRE(box.pm2("save") == 0);
   test::write_text(box.dir / "redundancy.json", R"({

@@ -180,6 +180,17 @@ BOOST_FIXTURE_TEST_CASE(stopped_is_down_only_after_one_interval, fixture) {
   BOOST_TEST(fsm.observe(stopped, now + 40s) == app_state::starting);
 }
 
+BOOST_FIXTURE_TEST_CASE(stopped_by_hand_is_never_down_and_never_restarted, fixture) {
+  const observation by_hand{.listed = true, .status = app_status::stopped, .stopped_by_hand = true};
+  BOOST_TEST(fsm.observe(by_hand, now) == app_state::stopped_by_hand);
+  BOOST_TEST(fsm.reason() == "stopped (by hand): left stopped until it is started again");
+  BOOST_TEST(fsm.observe(by_hand, now + 1h) == app_state::stopped_by_hand);
+  BOOST_TEST(fsm.next_action(now + 1h).kind == action_kind::none);
+  BOOST_TEST(fsm.attempts_left(now + 1h) == 5u);
+  // Started again by someone: an ordinary app again.
+  BOOST_TEST(fsm.observe(online, now + 2h) == app_state::healthy);
+}
+
 BOOST_FIXTURE_TEST_CASE(pm2_restarting_it_is_left_alone, fixture) {
   observation waiting{.listed = true, .status = app_status::waiting_restart};
   observation launching{.listed = true, .status = app_status::launching};
