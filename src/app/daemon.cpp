@@ -330,7 +330,11 @@ int run_daemon(config initial, const daemon_options& options) {
   // A local run killed with us (SIGKILL) could not remove its folder, which holds its steps' unmasked output.
   for (const auto& removed : github::remove_runner_temps_of_ended_runs())
     RLOG("github", info) << "removed " << removed.string() << ", the runner folder of a run that was killed";
+  const auto address_file = initial.state_dir / "http.addr";
   const int code = daemon(std::move(initial), options).run();
+  // Nobody listens there any more (a daemon killed leaves it: readers ask the lock whether one runs).
+  std::error_code ec;
+  std::filesystem::remove(address_file, ec);
   // Only now has every part let go (the loop's unfinished work destroyed, the history closed), so that
   // after "stopped" the process has nothing left to do but exit.
   if (code == 0) RLOG("redundancy", info) << "stopped";

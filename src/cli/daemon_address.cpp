@@ -5,6 +5,7 @@
 #include "redundancy/cli/client_commands.hpp"
 #include "redundancy/core/host_port.hpp"
 #include "redundancy/core/small_file.hpp"
+#include "redundancy/core/state_lock.hpp"
 #include "redundancy/core/text.hpp"
 
 namespace redundancy::cli {
@@ -48,7 +49,14 @@ boost::system::result<std::string, std::string> daemon_url(const std::optional<s
   std::ifstream in(addr_file);
   std::string written;
   if (in && std::getline(in, written))
-    if (auto from_file = url_from_address(trim(written))) return url_found(*from_file);
+    if (auto from_file = url_from_address(trim(written))) {
+      // The daemon removes it when it ends; one killed leaves it behind, and its port may be anyone's now.
+      if (!state_lock::held_by_another(c.state_dir))
+        return url_error(addr_file.string() + " names " + std::string(trim(written)) +
+                         ", but no daemon runs on state_dir " + c.state_dir.string() +
+                         " (nobody holds daemon.lock): it was left by one that ended; start it, or pass --url");
+      return url_found(*from_file);
+    }
   return url_error("cannot tell where the daemon listens: http.listen is '" + c.http.listen + "' and " +
                    addr_file.string() + " holds no address; pass --url or set $REDUNDANCY_URL");
 }

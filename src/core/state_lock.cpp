@@ -69,4 +69,16 @@ boost::system::result<state_lock, std::string> state_lock::take(const std::files
   return lock;
 }
 
+bool state_lock::held_by_another(const std::filesystem::path& state_dir) {
+  const auto file = state_dir / "daemon.lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
 }  // namespace redundancy

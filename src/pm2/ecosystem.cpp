@@ -2,6 +2,7 @@
 #include "redundancy/pm2/ecosystem.hpp"
 
 #include "redundancy/core/process.hpp"
+#include "redundancy/core/text.hpp"
 #include "redundancy/pm2/embedded_js.hpp"  // generated from ecosystem_apps.cjs
 #include "redundancy/pm2/json_mapper.hpp"
 
@@ -22,8 +23,7 @@ std::string last_line(std::string_view text) {
 // The child's complaint in one short line.
 std::string failure_text(const process_result& r) {
   if (!r.started()) return "node could not run: " + r.error;
-  std::string err = last_line(r.err);
-  if (err.size() > 300) err.resize(300);
+  const std::string err = failure_line(r.err);
   std::string text = r.describe();
   if (!err.empty()) text += ": " + err;
   return text;

@@ -93,12 +93,4 @@ std::optional<std::uint64_t> rss_of(int pid) {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
 }
 
-std::string last_line_of(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-  auto nl = text.rfind('\n');
-  std::string line(nl == std::string_view::npos ? text : text.substr(nl + 1));
-  if (line.size() > 300) line.resize(300);
-  return line;
-}
-
 }  // namespace redundancy::pm2::detail

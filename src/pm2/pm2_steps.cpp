@@ -4,6 +4,7 @@
 
 #include "pm2_subsystem_internal.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/text.hpp"
 
 #include <functional>
 #include <sstream>
@@ -65,7 +66,7 @@ awaitable<bool> pm2_subsystem::run_step(action_result& result, std::string name,
   }
   std::string detail = r.describe();
   if (!r.ok()) {
-    auto why = detail::last_line_of(r.err.empty() ? r.out : r.err);
+    auto why = failure_line(r.err.empty() ? r.out : r.err);
     if (!why.empty()) detail += ": " + why;
   }
   append_tail(result.output_tail, "$ " + name + "\n");

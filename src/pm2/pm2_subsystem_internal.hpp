@@ -47,7 +47,4 @@ awaitable<void> pause_for(std::chrono::milliseconds how_long);
 // Returns once pid has ended (polled: a daemon that dies says nothing to us but its closed sockets).
 awaitable<void> until_dead(int pid);
 
-// The last non-blank line of a command's output, at most 300 characters: the why of a failure.
-std::string last_line_of(std::string_view text);
-
 }  // namespace redundancy::pm2::detail

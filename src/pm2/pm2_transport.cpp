@@ -4,6 +4,7 @@
 
 #include "pm2_subsystem_internal.hpp"
 #include "redundancy/core/log.hpp"
+#include "redundancy/core/text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -12,7 +13,6 @@
 
 namespace redundancy::pm2 {
 
-using detail::last_line_of;
 using detail::mib;
 using detail::pid_alive;
 using detail::read_pid;
@@ -122,7 +122,7 @@ awaitable<pm2_subsystem::daemon_probe> pm2_subsystem::read_list(findings& found)
       problems.insert(problems.begin(), "PM2 daemon is not answering: pm2 jlist " + r.describe());
     } else if (!r.ok()) {
       state_ = probe.answering ? pm2_state::bad_output : pm2_state::not_answering;
-      auto why = last_line_of(r.err);
+      auto why = failure_line(r.err);
       problems.insert(problems.begin(), "pm2 jlist failed: " + r.describe() + (why.empty() ? "" : ": " + why));
     } else if (r.truncated) {
       state_ = pm2_state::bad_output;

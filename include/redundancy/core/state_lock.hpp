@@ -23,6 +23,10 @@ class state_lock {
   // naming that process's pid and the file; it then changes nothing but creating the folder and file.
   static boost::system::result<state_lock, std::string> take(const std::filesystem::path& state_dir);
 
+  // Whether another process holds the lock on <state_dir>/daemon.lock now: a daemon runs there. Creates
+  // nothing; false when the file is missing or cannot be read.
+  static bool held_by_another(const std::filesystem::path& state_dir);
+
  private:
   state_lock(std::filesystem::path file, int fd) : file_(std::move(file)), fd_(fd) {}
   std::filesystem::path file_;

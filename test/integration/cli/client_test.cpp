@@ -6,6 +6,7 @@
 #include "test_paths.hpp"
 
 #include "redundancy/core/asio.hpp"
+#include "redundancy/core/state_lock.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -366,6 +367,13 @@ BOOST_AUTO_TEST_CASE(port_zero_reads_the_address_the_daemon_wrote) {
   BOOST_TEST(r.code == 3);  // no http.addr yet: nowhere to go
   BOOST_TEST(r.err.find("http.addr") != std::string::npos, r.err);
   std::ofstream(box.dir / "state" / "http.addr") << daemon.url().substr(7) << "\n";
+  // Left by a daemon that ended: nobody holds the state folder's lock.
+  r = box.run({"health"});
+  BOOST_TEST(r.code == 3);
+  BOOST_TEST(r.err.find("no daemon runs on state_dir") != std::string::npos, r.err);
+  // This test stands in for the running daemon that wrote it.
+  auto lock = state_lock::take(box.dir / "state");
+  BOOST_TEST_REQUIRE(lock.has_value());
   r = box.run({"health"});
   BOOST_TEST(r.code == 0, r.err);
 }

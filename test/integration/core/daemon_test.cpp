@@ -120,10 +120,13 @@ BOOST_AUTO_TEST_CASE(the_daemon_serves_reloads_and_stops_on_sigterm_within_2s) {
   BOOST_TEST(d.err().find("reload refused") != std::string::npos, d.err());
   BOOST_TEST(http_get(address, "/api/health").status == 200);
 
+  BOOST_TEST(std::filesystem::exists(dir.path() / "state" / "http.addr"));
   const auto took = d.signal_and_wait(SIGTERM, 2s);
   BOOST_REQUIRE(took.has_value());
   BOOST_TEST(d.exit_code() == 0);
   BOOST_TEST(members_of_group(d.pid()).empty());
+  // Nobody listens there now: no reader is sent to a port that may be anyone's.
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "state" / "http.addr"));
 }
 
 namespace {

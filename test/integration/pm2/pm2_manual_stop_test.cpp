@@ -27,8 +27,9 @@ constexpr std::string_view token = "test-token-0123456789";
 // web and api from an ecosystem file, both online and saved; a daemon config checking every second.
 struct project : test::pm2_sandbox {
   explicit project(bool restart_manual_stops) : test::pm2_sandbox({"ok.js"}) {
-    test::write_text(dir / "ecosystem.config.js", "module.exports = { apps: [ { name: 'web', script: 'ok.js' },"
-                                                  " { name: 'api', script: 'ok.js' } ] };\n");
+    test::write_text(dir / "ecosystem.config.js",
+                     "module.exports = { apps: [ { name: 'web', script: 'ok.js' },"
+                     " { name: 'api', script: 'ok.js' } ] };\n");
     BOOST_TEST_REQUIRE(pm2("start ecosystem.config.js") == 0);
     BOOST_TEST_REQUIRE(pm2("save") == 0);
     test::write_text(dir / "redundancy.json", R"({
@@ -99,7 +100,8 @@ BOOST_AUTO_TEST_CASE(an_app_stopped_by_hand_stays_stopped_until_it_is_started_ag
   const auto id = std::to_string(boost::json::parse(all.body).at("action_id").to_number<std::int64_t>());
   auto done = [&] {
     auto a = test::http_get(p.address, "/api/actions/" + id).body;
-    return a.find("\"state\":\"succeeded\"") != std::string::npos || a.find("\"state\":\"failed\"") != std::string::npos;
+    return a.find("\"state\":\"succeeded\"") != std::string::npos ||
+           a.find("\"state\":\"failed\"") != std::string::npos;
   };
   for (int i = 0; i < 300 && !done(); ++i) std::this_thread::sleep_for(100ms);
   const auto action = test::http_get(p.address, "/api/actions/" + id).body;
