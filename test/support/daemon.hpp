@@ -158,6 +158,12 @@ class daemon_process {
   int exit_code_{-1};
 };
 
+// The API token the daemon tests give their daemons through REDUNDANCY_TOKEN.
+inline constexpr std::string_view api_token = "test-token-0123456789";
+inline std::map<std::string, std::string> env_with_api_token() {
+  return {{"REDUNDANCY_TOKEN", std::string(api_token)}};
+}
+
 inline unsigned short port_of(const std::string& address) {
   return static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
 }

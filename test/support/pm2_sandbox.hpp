@@ -130,6 +130,19 @@ class pm2_sandbox {
     return *parsed;
   }
 
+  // <project>/redundancy.json for a daemon on this sandbox: "state" and "logs", the API on loopback port
+  // 0, this pm2 and PM2_HOME, GitHub and Netlify off; `pm2_keys` are more members of "pm2" and
+  // `sections` more members of the whole (JSON, each list starting with a comma when not empty).
+  std::filesystem::path write_daemon_config(std::string_view pm2_keys, std::string_view sections = {}) const {
+    const auto file = dir / "redundancy.json";
+    write_text(file, R"({"state_dir": "state", "log_dir": "logs", "http": {"listen": "127.0.0.1:0"},)"
+                     R"( "github": {"enabled": false}, "netlify": {"enabled": false},)"
+                     R"( "pm2": {"command": ")" +
+                         pm2_bin + R"(", "home": ")" + home.string() + "\"" + std::string(pm2_keys) + "}" +
+                         std::string(sections) + "}");
+    return file;
+  }
+
  private:
   // `timeout`: a pm2 that hangs fails the test instead of holding it until ctest's limit.
   std::string command(const std::string& args) const {

@@ -39,7 +39,6 @@ namespace {
 using test::alive;
 using test::have_pm2;
 using test::pid_in;
-using test::pm2_bin;
 
 // A project with ok.js; every app pid seen over rpc.sock is killed at the end.
 struct sandbox : test::pm2_sandbox {
@@ -79,15 +78,9 @@ BOOST_AUTO_TEST_CASE(after_pm2_kill_the_apps_are_back_without_any_step_running_i
   BOOST_TEST_REQUIRE(box.pm2("start ecosystem.config.js") == 0);
   BOOST_TEST_REQUIRE(box.pm2("save") == 0);
   BOOST_TEST_REQUIRE(box.online({"web", "slow"}));
-  test::write_text(box.dir / "redundancy.json", R"({
-    "state_dir": "state", "log_dir": "logs",
-    "http": {"listen": "127.0.0.1:0"},
-    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" +
-                                                    box.home.string() + R"(",
-            "interval": "30s", "timeout": "20s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"]},
-    "github": {"enabled": false}, "netlify": {"enabled": false}
-  })");
-  test::daemon_process d(box.dir / "redundancy.json", box.dir);
+  const auto config_file = box.write_daemon_config(
+      R"(, "interval": "30s", "timeout": "20s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"])");
+  test::daemon_process d(config_file, box.dir);
   const auto address = d.wait_for_address(box.dir / "state");
   auto ready = [&] {
     auto s = test::http_get(address, "/api/subsystems/pm2");

@@ -19,10 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::api_token;
 using test::have_pm2;
-using test::pm2_bin;
-
-constexpr std::string_view token = "test-token-0123456789";
 
 // web and api from an ecosystem file, both online and saved; a daemon config checking every second.
 struct project : test::pm2_sandbox {
@@ -32,23 +30,15 @@ struct project : test::pm2_sandbox {
                      " { name: 'api', script: 'ok.js' } ] };\n");
     BOOST_TEST_REQUIRE(pm2("start ecosystem.config.js") == 0);
     BOOST_TEST_REQUIRE(pm2("save") == 0);
-    test::write_text(dir / "redundancy.json", R"({
-      "state_dir": "state", "log_dir": "logs",
-      "http": {"listen": "127.0.0.1:0"},
-      "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" +
-                                                  home.string() + R"(", "restart_manual_stops": )" +
-                                                  (restart_manual_stops ? "true" : "false") + R"(,
-              "interval": "1s", "timeout": "20s", "restart_delay": "100ms",
-              "ecosystem_files": ["ecosystem.config.js"]},
-      "github": {"enabled": false}, "netlify": {"enabled": false}
-    })");
+    write_daemon_config(std::string(R"(, "interval": "1s", "timeout": "20s", "restart_delay": "100ms",)") +
+                        R"( "ecosystem_files": ["ecosystem.config.js"], "restart_manual_stops": )" +
+                        (restart_manual_stops ? "true" : "false"));
   }
 
   void start_daemon() {
     daemon.reset();
     fs::remove(dir / "state" / "http.addr");
-    daemon.emplace(dir / "redundancy.json", dir,
-                   std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
+    daemon.emplace(dir / "redundancy.json", dir, test::env_with_api_token());
     address = daemon->wait_for_address(dir / "state");
     // Listening to the bus, or a stop would pass unseen.
     for (int i = 0; i < 300 && !(healthy() && daemon->err().find("listening to PM2 events") != std::string::npos); ++i)
@@ -95,7 +85,7 @@ BOOST_AUTO_TEST_CASE(an_app_stopped_by_hand_stays_stopped_until_it_is_started_ag
   BOOST_TEST((p.web_status() == pm2::app_status::stopped), p.daemon->err());
 
   // The restart of everything leaves it stopped.
-  const auto all = test::http_post(p.address, "/api/pm2/restart", "{}", std::string(token));
+  const auto all = test::http_post(p.address, "/api/pm2/restart", "{}", std::string(api_token));
   BOOST_TEST_REQUIRE(all.status == 202, all.body);
   const auto id = std::to_string(boost::json::parse(all.body).at("action_id").to_number<std::int64_t>());
   auto done = [&] {

@@ -19,10 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::api_token;
 using test::have_pm2;
-using test::pm2_bin;
-
-constexpr std::string_view token = "test-token-0123456789";
 
 struct sandbox : test::pm2_sandbox {
   sandbox() : test::pm2_sandbox({"ok.js"}) {}
@@ -39,17 +37,10 @@ BOOST_AUTO_TEST_CASE(a_paused_app_counts_neither_way_and_nothing_but_pm2_touches
       "module.exports = { apps: [ { name: 'web', script: 'ok.js' }, { name: 'api', script: 'ok.js' } ] };\n");
   BOOST_TEST_REQUIRE(box.pm2("start ecosystem.config.js") == 0);
   BOOST_TEST_REQUIRE(box.pm2("save") == 0);
-  test::write_text(box.dir / "redundancy.json", R"({
-    "state_dir": "state", "log_dir": "logs",
-    "http": {"listen": "127.0.0.1:0"},
-    "pm2": {"command": ")" + pm2_bin + R"(", "home": ")" +
-                                                    box.home.string() + R"(",
-            "interval": "1s", "timeout": "20s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"]},
-    "orchestrator": {"emergency_threshold": 1, "interval": "1s"},
-    "github": {"enabled": false}, "netlify": {"enabled": false}
-  })");
-  test::daemon_process d(box.dir / "redundancy.json", box.dir,
-                         std::map<std::string, std::string>{{"REDUNDANCY_TOKEN", std::string(token)}});
+  const auto config_file = box.write_daemon_config(
+      R"(, "interval": "1s", "timeout": "20s", "restart_delay": "100ms", "ecosystem_files": ["ecosystem.config.js"])",
+      R"(, "orchestrator": {"emergency_threshold": 1, "interval": "1s"})");
+  test::daemon_process d(config_file, box.dir, test::env_with_api_token());
   const auto address = d.wait_for_address(box.dir / "state");
   auto healthy = [&] {
     auto s = test::http_get(address, "/api/subsystems/pm2");
@@ -59,7 +50,7 @@ BOOST_AUTO_TEST_CASE(a_paused_app_counts_neither_way_and_nothing_but_pm2_touches
   BOOST_TEST_REQUIRE(healthy(), d.err());
 
   auto paused = test::http_post(address, "/api/pause", R"({"target":"pm2/web","for":"10m","reason":"debugging"})",
-                                std::string(token));
+                                std::string(api_token));
   BOOST_TEST_REQUIRE(paused.status == 200, paused.body);
   // Deleted: unpaused, the next check would start it from its ecosystem file at once.
   BOOST_TEST_REQUIRE(box.pm2("delete web") == 0);
@@ -74,10 +65,10 @@ BOOST_AUTO_TEST_CASE(a_paused_app_counts_neither_way_and_nothing_but_pm2_touches
   BOOST_TEST(box.app("api")->pid == api_pid);  // no emergency's pm2 kill
 
   // A person's restart of the paused app is refused; the restart of everything leaves it alone.
-  const auto refused = test::http_post(address, "/api/pm2/restart", R"({"app":"web"})", std::string(token));
+  const auto refused = test::http_post(address, "/api/pm2/restart", R"({"app":"web"})", std::string(api_token));
   BOOST_TEST(refused.status == 409, refused.body);
   BOOST_TEST(refused.body.find("pm2/web is paused until") != std::string::npos, refused.body);
-  const auto all = test::http_post(address, "/api/pm2/restart", "{}", std::string(token));
+  const auto all = test::http_post(address, "/api/pm2/restart", "{}", std::string(api_token));
   BOOST_TEST_REQUIRE(all.status == 202, all.body);
   const auto id = boost::json::parse(all.body).at("action_id").to_number<std::int64_t>();
   auto finished = [&] {
@@ -95,8 +86,8 @@ BOOST_AUTO_TEST_CASE(a_paused_app_counts_neither_way_and_nothing_but_pm2_touches
   BOOST_TEST(box.app("api")->pid != api_pid);  // restarted
 
   // Resumed: web is repaired like any other app.
-  BOOST_TEST_REQUIRE(test::http_post(address, "/api/resume", R"({"target":"pm2/web"})", std::string(token)).status ==
-                     200);
+  BOOST_TEST_REQUIRE(
+      test::http_post(address, "/api/resume", R"({"target":"pm2/web"})", std::string(api_token)).status == 200);
   bool back = false;
   for (int i = 0; i < 150 && !back; ++i) {
     auto w = box.app("web");
