@@ -67,6 +67,7 @@ void orchestrator::start() {
       policy_.emergency().attempts = 0;
     }
   }
+  restore_emergency_spacing();
   for (const auto& p : store_.pauses()) pauses_[p.target] = {.until = p.until, .reason = p.reason};
   metrics_.set_emergency(false, policy_.emergency().attempts);
   // Availability counts the time between two lives of the daemon as unknown, from this event on.
@@ -91,6 +92,7 @@ void orchestrator::start() {
                a.kind + " " + std::string(to_string(a.state)) + ": " + a.summary, {{"action_id", a.id}});
     if (a.kind == "emergency") {
       policy_.emergency_finished(std::chrono::steady_clock::now());
+      keep_emergency_spacing();
       evaluate_emergency();
     }
   };

@@ -17,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace redundancy {
 namespace {
@@ -88,6 +89,28 @@ std::chrono::milliseconds orchestrator::emergency_step_limit(std::string_view su
   if (subsystem == "netlify")  // regeneration and its checks, then the deploy
     return c.netlify.deploy_timeout + c.netlify.timeout * 3;
   return c.orchestrator.interval * 10;
+}
+
+void orchestrator::keep_emergency_spacing() {
+  const auto& next = policy_.emergency().next_attempt_at;
+  if (!next) return;
+  const auto wall = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                           *next - std::chrono::steady_clock::now());
+  store_.set_counter(emergency_next_attempt_key, to_rfc3339(wall));
+}
+
+void orchestrator::restore_emergency_spacing() {
+  const auto saved = store_.get_counter(emergency_next_attempt_key);
+  const auto at = saved ? from_rfc3339(*saved) : std::nullopt;
+  if (!at || policy_.emergency().attempts == 0) return;
+  const auto left = *at - std::chrono::system_clock::now();
+  if (left <= std::chrono::system_clock::duration::zero()) return;
+  // No longer than the longest spacing there is: a clock set back must not hold the emergency for days.
+  const auto most = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      policy_.spacing_before(std::numeric_limits<unsigned>::max()));
+  policy_.emergency().next_attempt_at =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::min(left, most));
 }
 
 orchestrator::submitted orchestrator::request_emergency(std::string requested_by) {

@@ -90,7 +90,7 @@ boost::json::object orchestrator::health_json() const {
   // The spacing after an attempt, in wall-clock time: "why has nothing happened yet?" answered.
   const auto steady_now = std::chrono::steady_clock::now();
   if (const auto& next = policy_.emergency().next_attempt_at;
-      next && *next > steady_now && policy_.emergency().phase == emergency_phase::recovering)
+      next && *next > steady_now && policy_.emergency().phase != emergency_phase::given_up)
     emergency["next_attempt_at"] =
         to_rfc3339(std::chrono::system_clock::now() +
                    std::chrono::duration_cast<std::chrono::system_clock::duration>(*next - steady_now));

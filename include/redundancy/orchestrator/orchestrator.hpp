@@ -113,6 +113,9 @@ class orchestrator {
   void maybe_recover(const subsystem_state& s, health judged);
   awaitable<action_result> recover_and_tell_policy(std::shared_ptr<subsystem> target, health last, std::string name);
   void evaluate_emergency();
+  // The next emergency attempt's time, stored after each attempt and read back at start.
+  void keep_emergency_spacing();
+  void restore_emergency_spacing();
   awaitable<void> run_timers();
   // The check's health as people see it: pauses applied, and a subsystem that has failed fewer checks
   // than it needs before a recovery shown degraded, with the count in its summary.
@@ -135,6 +138,8 @@ class orchestrator {
 
   // The store's counter that keeps the emergency attempts across restarts.
   static constexpr std::string_view emergency_attempts_key = "emergency.attempts";
+  // When the next emergency attempt may start (RFC 3339): a restart of the daemon keeps the spacing.
+  static constexpr std::string_view emergency_next_attempt_key = "emergency.next_attempt_at";
 
   config settings_;
   scheduler& scheduler_;

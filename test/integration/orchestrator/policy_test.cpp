@@ -415,6 +415,32 @@ BOOST_AUTO_TEST_CASE(emergency_attempts_are_spaced_by_a_doubling_backoff_after_e
   BOOST_TEST((started[2].ts - finished[1] >= 300ms), (started[2].ts - finished[1]).count() << " ns");
 }
 
+// Was: the attempt count survived a restart of the daemon, its spacing did not, so a daemon restarted in
+// a crash loop ran its remaining attempts back to back.
+BOOST_AUTO_TEST_CASE(the_spacing_before_the_next_emergency_attempt_survives_a_restart) {
+  temp_dir dir;
+  {
+    rig first(dir.path(), [](config& c) { c.orchestrator.interval = 1h; });
+    first.pm2->state = status::unhealthy;
+    first.netlify->state = status::unhealthy;
+    first.start();
+    // The settle time is 10 s at this interval; the test only needs the attempt's end to be stored.
+    BOOST_REQUIRE(
+        first.run_until([&] { return first.history->get_counter("emergency.next_attempt_at").has_value(); }, 30s));
+    const auto at = from_rfc3339(*first.history->get_counter("emergency.next_attempt_at"));
+    BOOST_TEST_REQUIRE(at.has_value());
+    BOOST_TEST((*at > std::chrono::system_clock::now() + 50min));
+  }
+  rig second(dir.path(), [](config& c) { c.orchestrator.interval = 1h; });
+  second.pm2->state = status::unhealthy;
+  second.netlify->state = status::unhealthy;
+  second.start();
+  second.run_checks(10);
+  BOOST_TEST(second.count("pm2 emergency") == 0u);
+  BOOST_TEST(second.policy->emergency().attempts == 1u);
+  BOOST_TEST(second.policy->health_json().at("emergency").at("next_attempt_at").is_string());
+}
+
 BOOST_AUTO_TEST_CASE(health_says_when_the_next_emergency_attempt_is_due) {
   temp_dir dir;
   rig r(dir.path(), [](config& c) {
