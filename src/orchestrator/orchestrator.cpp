@@ -136,12 +136,14 @@ status orchestrator::effective_state(const subsystem_state& s) const {
 status orchestrator::paused_state(const subsystem_state& s) const {
   const std::string name{s.target->name()};
   if (paused(name)) return status::paused;
-  if (!s.last.apart_from_targets) return s.last.state;
+  // One pass over the pauses (usually none), then lookups: this runs on every /api/health request.
+  const auto held = paused_targets(name);
+  if (held.empty() || !s.last.apart_from_targets) return s.last.state;
   // A paused target counts neither way: the state is the worst of the rest.
   bool any_paused = false;
   status worst = *s.last.apart_from_targets;
   for (const auto& t : s.last.targets) {
-    if (paused(name + "/" + t.name))
+    if (held.contains(t.name))
       any_paused = true;
     else if (t.state != status::disabled && severity_rank(t.state) > severity_rank(worst))
       worst = t.state;
@@ -152,17 +154,20 @@ status orchestrator::paused_state(const subsystem_state& s) const {
 std::string orchestrator::paused_targets_note(const subsystem_state& s) const {
   const std::string name{s.target->name()};
   if (paused(name)) return {};
+  const auto held = paused_targets(name);
   std::string names;
-  for (const auto& t : s.last.targets)
-    if (paused(name + "/" + t.name)) names += (names.empty() ? "" : ", ") + t.name;
+  if (!held.empty())
+    for (const auto& t : s.last.targets)
+      if (held.contains(t.name)) names += (names.empty() ? "" : ", ") + t.name;
   return names.empty() ? "" : " (paused: " + names + ")";
 }
 
 health orchestrator::paused_health(const subsystem_state& s) const {
   health h = s.last;
-  const std::string name{s.target->name()};
-  for (auto& t : h.targets)
-    if (paused(name + "/" + t.name)) t.state = status::paused;
+  const auto held = paused_targets(s.target->name());
+  if (!held.empty())
+    for (auto& t : h.targets)
+      if (held.contains(t.name)) t.state = status::paused;
   h.state = paused_state(s);
   return h;
 }
